@@ -1,0 +1,63 @@
+//! `new-project NAME`: validate the choices, plan the whole tree, write it at once.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::apply;
+use crate::cli::NewProjectArgs;
+use crate::error::UserError;
+use crate::generate::{ProjectSpec, plan_project};
+use crate::layout::{Ci, PythonVersion};
+use crate::names::ProjectName;
+use crate::prompt::choose_layout;
+use crate::report::file_lines;
+
+pub fn run(args: NewProjectArgs) -> Result<()> {
+    let name = ProjectName::parse(&args.name)?;
+    let python = PythonVersion::parse(&args.python)?;
+    let root = args.output_dir.as_ref().map_or_else(|| PathBuf::from(name.as_str()), |dir| dir.join(name.as_str()));
+    if root.is_dir() && root.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(UserError::new(format!("folder `{}` already exists and is not empty", root.display()))
+            .hint("choose another NAME or --output-dir, or remove that folder")
+            .into());
+    }
+    let (layout, note) = choose_layout(args.layout, args.no_input)?;
+    if let Some(note) = note {
+        println!("note: {note}");
+    }
+    let spec = ProjectSpec { name, layout, python, arch: args.arch, ci: args.ci, bare: args.bare };
+    let resolved = apply::resolve(&root, plan_project(&spec)?)?;
+
+    let summary = format!(
+        "project `{}` ({}, Python {}, {}, CI: {}{})",
+        spec.name,
+        spec.layout,
+        spec.python.as_str(),
+        spec.arch.as_str(),
+        spec.ci.as_str(),
+        if spec.bare { ", bare" } else { "" }
+    );
+    if args.dry_run {
+        print!("would create {summary} in `{}`:\n{}", root.display(), file_lines(&resolved, &root, true));
+        println!("dry run: nothing was written");
+        return Ok(());
+    }
+    apply::commit(&resolved)?;
+    print!("created {summary}:\n{}", file_lines(&resolved, &root, false));
+    print!("{}", next_steps(&spec, &root));
+    Ok(())
+}
+
+fn next_steps(spec: &ProjectSpec, root: &std::path::Path) -> String {
+    let first_kind = spec.layout.kinds()[0];
+    let mut out = format!("\nnext steps:\n  cd {}\n  python3 -m unittest\n", root.display());
+    match spec.layout.examples().first().filter(|_| !spec.bare) {
+        Some((kind, name)) => out.push_str(&format!("  ./build.sh --local {name} ./{kind}/{name}\n")),
+        None => out.push_str(&format!("  lambda-scaffold add-handler {first_kind} my_handler\n")),
+    }
+    if spec.ci == Ci::None {
+        out.push_str("  (no CI file was written: --ci none)\n");
+    }
+    out
+}

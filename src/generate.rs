@@ -1,0 +1,116 @@
+//! The generator core: turns validated choices into a [`Plan`].
+//!
+//! `new-project` and `add-handler` run the same renderer: a project is the
+//! `project/` and `ci/<ci>/` template sets plus one handler per example, and a
+//! handler is its kind's template set plus package markers and the manifest
+//! entry. Pure apart from reading the embedded templates.
+
+use std::path::Path;
+
+use anyhow::Result;
+use heck::ToUpperCamelCase;
+
+use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::names::{HandlerName, ProjectName};
+use crate::plan::{IfExists, Plan, PlannedFile};
+use crate::templates::{Vars, render_set};
+
+/// Everything `new-project` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct ProjectSpec {
+    pub name: ProjectName,
+    pub layout: Layout,
+    pub python: PythonVersion,
+    pub arch: Arch,
+    pub ci: Ci,
+    pub bare: bool,
+}
+
+/// The files of a new project, relative to its root folder.
+pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
+    let mut vars = Vars::default();
+    vars.set("project_name", spec.name.as_str())
+        .set("layout", spec.layout.as_str())
+        .set("python_version", spec.python.as_str())
+        .set("arch", spec.arch.as_str())
+        .set("pip_platform", spec.arch.pip_platform())
+        .set("ci", spec.ci.as_str())
+        .set_list("kinds", spec.layout.kinds().iter().map(|k| k.as_str().to_string()).collect());
+
+    let mut plan = Plan::default();
+    render_set("project", &vars, IfExists::Refuse, &mut plan)?;
+    if spec.ci != Ci::None {
+        render_set(&format!("ci/{}", spec.ci.as_str()), &vars, IfExists::Refuse, &mut plan)?;
+    }
+
+    let manifest_text = planned_text(&plan, MANIFEST_FILE)?;
+    let mut manifest = Manifest::parse(&manifest_text, Path::new(MANIFEST_FILE))?;
+    for kind in spec.layout.kinds() {
+        // Kind folders exist even in a bare project, ready for add-handler.
+        plan.add_marker(Path::new(kind.as_str()));
+        plan.add_marker(&Path::new("test").join(kind.as_str()));
+    }
+    if !spec.bare {
+        for (kind, name) in spec.layout.examples() {
+            let name = HandlerName::parse(name)?.name;
+            add_handler_files(&mut plan, *kind, &name, IfExists::Refuse)?;
+            manifest.add_handler(*kind, &name);
+        }
+    }
+    plan.add(manifest_file(&manifest, IfExists::Refuse));
+    plan.add_package_markers(Path::new("utils"));
+    Ok(plan)
+}
+
+/// The files that add one handler to an existing project. With `force`, the
+/// handler's own generated files are rewritten; markers and fixtures are kept.
+pub fn plan_handler(manifest: &Manifest, kind: Kind, name: &HandlerName, force: bool) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let if_exists = if force { IfExists::Replace } else { IfExists::Refuse };
+    add_handler_files(&mut plan, kind, name, if_exists)?;
+    if !manifest.has_handler(kind, name) {
+        let mut updated = manifest.clone();
+        updated.add_handler(kind, name);
+        plan.add(manifest_file(&updated, IfExists::Replace));
+    }
+    Ok(plan)
+}
+
+fn add_handler_files(plan: &mut Plan, kind: Kind, name: &HandlerName, if_exists: IfExists) -> Result<()> {
+    let mut vars = Vars::default();
+    vars.set("name", name.as_str())
+        .set("class_name", name.as_str().to_upper_camel_case())
+        .set("kind", kind.as_str())
+        .set("fixture", kind.fixture());
+    let mut handler = Plan::default();
+    render_set(&format!("kinds/{}", kind.as_str()), &vars, if_exists, &mut handler)?;
+    for mut file in handler.files {
+        // The kind's sample event is shared by all its handlers: never rewritten.
+        if file.path.starts_with("test/fixtures") {
+            file.if_exists = IfExists::Keep;
+        }
+        plan.add(file);
+    }
+    plan.add_package_markers(Path::new(kind.as_str()));
+    plan.add_package_markers(Path::new("test"));
+    Ok(())
+}
+
+fn manifest_file(manifest: &Manifest, if_exists: IfExists) -> PlannedFile {
+    PlannedFile {
+        path: MANIFEST_FILE.into(),
+        contents: manifest.to_text().into_bytes(),
+        executable: false,
+        if_exists,
+    }
+}
+
+fn planned_text(plan: &Plan, path: &str) -> Result<String> {
+    let file = plan
+        .files
+        .iter()
+        .find(|f| f.path == Path::new(path))
+        .ok_or_else(|| anyhow::anyhow!("template set `project` has no `{path}`"))?;
+    Ok(String::from_utf8(file.contents.clone())?)
+}

@@ -1,0 +1,131 @@
+//! A plan: the files a command wants to write, computed without touching the disk.
+//!
+//! Commands render a [`Plan`]; [`crate::apply`] checks it against the tree and
+//! writes it. Folders are implied by the files' paths, so a plan never lists them.
+
+use std::path::{Component, Path, PathBuf};
+
+/// What to do when a planned file already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfExists {
+    /// Leave the existing file as it is (package markers, shared fixtures).
+    Keep,
+    /// Overwrite it (the manifest, or a handler's files under `--force`).
+    Replace,
+    /// Refuse the whole plan.
+    Refuse,
+}
+
+/// One file of a plan, its path relative to the plan's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub path: PathBuf,
+    pub contents: Vec<u8>,
+    pub executable: bool,
+    pub if_exists: IfExists,
+}
+
+/// Everything one command will write, below one root folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub files: Vec<PlannedFile>,
+}
+
+impl Plan {
+    /// Adds a file, replacing an earlier entry for the same path so that the
+    /// last writer wins (a handler's module over an example's marker, say).
+    pub fn add(&mut self, file: PlannedFile) {
+        debug_assert!(is_plain_relative(&file.path), "plan path {:?}", file.path);
+        match self.files.iter_mut().find(|f| f.path == file.path) {
+            Some(existing) => *existing = file,
+            None => self.files.push(file),
+        }
+    }
+
+    /// Adds an empty `__init__.py` in `dir` unless the plan already has one.
+    pub fn add_marker(&mut self, dir: &Path) {
+        let path = dir.join("__init__.py");
+        if !self.files.iter().any(|f| f.path == path) {
+            self.files.push(PlannedFile {
+                path,
+                contents: Vec::new(),
+                executable: false,
+                if_exists: IfExists::Keep,
+            });
+        }
+    }
+
+    /// Gives every folder on the way from `tree_root` down to each planned
+    /// Python file an `__init__.py`, so the tree imports as packages.
+    pub fn add_package_markers(&mut self, tree_root: &Path) {
+        let dirs: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(tree_root) && f.path.extension().is_some_and(|e| e == "py"))
+            .filter_map(|f| f.path.parent().map(Path::to_path_buf))
+            .collect();
+        for dir in dirs {
+            for ancestor in dir.ancestors().take_while(|a| a.starts_with(tree_root)) {
+                self.add_marker(ancestor);
+            }
+        }
+    }
+}
+
+/// A path with only normal components: no root, no `..`, no `.`.
+pub fn is_plain_relative(path: &Path) -> bool {
+    path.components().next().is_some()
+        && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> PlannedFile {
+        PlannedFile {
+            path: PathBuf::from(path),
+            contents: b"x".to_vec(),
+            executable: false,
+            if_exists: IfExists::Refuse,
+        }
+    }
+
+    #[test]
+    fn markers_are_added_at_every_level_of_a_tree() {
+        let mut plan = Plan::default();
+        plan.add(file("test/producers/a/test_producers.py"));
+        plan.add(file("test/fixtures/kinesis_event.json"));
+        plan.add_package_markers(Path::new("test"));
+        let mut paths: Vec<_> = plan.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "test/__init__.py",
+                "test/fixtures/kinesis_event.json",
+                "test/producers/__init__.py",
+                "test/producers/a/__init__.py",
+                "test/producers/a/test_producers.py",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_later_file_replaces_an_earlier_one_with_the_same_path() {
+        let mut plan = Plan::default();
+        plan.add(file("a.py"));
+        plan.add(PlannedFile { contents: b"y".to_vec(), ..file("a.py") });
+        assert_eq!(plan.files.len(), 1);
+        assert_eq!(plan.files[0].contents, b"y");
+    }
+
+    #[test]
+    fn only_plain_relative_paths_are_accepted() {
+        assert!(is_plain_relative(Path::new("a/b.py")));
+        assert!(!is_plain_relative(Path::new("../a")));
+        assert!(!is_plain_relative(Path::new("/a")));
+        assert!(!is_plain_relative(Path::new("./a")));
+        assert!(!is_plain_relative(Path::new("")));
+    }
+}

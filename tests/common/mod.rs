@@ -1,0 +1,112 @@
+//! Shared helpers for the end-to-end tests: run the binary, snapshot trees,
+//! find the external tools the generated project is checked with.
+
+#![allow(dead_code)] // each test crate uses its own subset of these helpers
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+/// The `lambda-scaffold` binary, run in `cwd`, with no terminal and no colour.
+pub fn scaffold(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("lambda-scaffold").expect("binary is built");
+    cmd.current_dir(cwd).env("NO_COLOR", "1");
+    cmd
+}
+
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    scaffold(cwd).args(args).output().expect("binary runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs the command and asserts it succeeded, showing its output if not.
+pub fn ok(cwd: &Path, args: &[&str]) -> Output {
+    let out = run(cwd, args);
+    assert!(out.status.success(), "{args:?} failed:\n{}{}", stdout(&out), stderr(&out));
+    out
+}
+
+/// Every file, folder and symlink under `root` with its bytes and mode.
+pub type Tree = BTreeMap<PathBuf, (String, Vec<u8>, u32)>;
+
+pub fn snapshot(root: &Path) -> Tree {
+    use std::os::unix::fs::PermissionsExt;
+    let mut tree = Tree::new();
+    if !root.exists() {
+        return tree;
+    }
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        let meta = entry.path().symlink_metadata().expect("metadata");
+        let rel = entry.path().strip_prefix(root).expect("inside").to_path_buf();
+        let (kind, bytes) = if meta.file_type().is_symlink() {
+            ("link", fs::read_link(entry.path()).expect("link").into_os_string().into_encoded_bytes())
+        } else if meta.is_dir() {
+            ("dir", Vec::new())
+        } else {
+            ("file", fs::read(entry.path()).expect("read"))
+        };
+        tree.insert(rel, (kind.to_string(), bytes, meta.permissions().mode()));
+    }
+    tree
+}
+
+/// A new project made with `args` after `new-project NAME --no-input`, in a temp folder.
+pub fn project(name: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["new-project", name, "--no-input"];
+    args.extend_from_slice(extra);
+    ok(dir.path(), &args);
+    let root = dir.path().join(name);
+    (dir, root)
+}
+
+/// Whether the test suite runs in CI, where every tool must be present.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The path of an external tool, looked up in `LAMBDA_SCAFFOLD_TOOLS` (the
+/// venv's `bin/` that `.ci/run` makes) then `PATH`. Missing: `None` locally
+/// (the caller skips, saying so), a test failure in CI.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("LAMBDA_SCAFFOLD_TOOLS")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    dirs.extend(std::env::var_os("PATH").map(|v| std::env::split_paths(&v).collect::<Vec<_>>()).unwrap_or_default());
+    let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
+    if found.is_none() {
+        assert!(!in_ci(), "`{name}` is required in CI (CI=true) but was not found; .ci/run installs it");
+        eprintln!("skipping: `{name}` is not installed (CI=true makes this a failure)");
+    }
+    found
+}
+
+/// Runs `python3 -m unittest` in `root` and returns how many tests ran.
+pub fn python_unittest(root: &Path) -> usize {
+    let python = tool("python3").expect("python3 is needed to run the generated tests");
+    let out = Command::new(python)
+        .args(["-m", "unittest"])
+        .current_dir(root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("STREAM_NAME")
+        .output()
+        .expect("python3 runs");
+    let err = stderr(&out);
+    assert!(out.status.success(), "python -m unittest failed in {}:\n{err}", root.display());
+    let ran = err
+        .lines()
+        .find_map(|l| l.strip_prefix("Ran ").and_then(|r| r.split_whitespace().next()?.parse().ok()))
+        .expect("unittest prints `Ran N tests`");
+    ran
+}

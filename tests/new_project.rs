@@ -1,0 +1,229 @@
+//! `new-project`, end to end: the generated tree, its tests passing, and every refusal.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+fn files_of(root: &std::path::Path) -> Vec<String> {
+    snapshot(root)
+        .into_iter()
+        .filter(|(_, (kind, _, _))| kind == "file")
+        .map(|(p, _)| p.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn log_centric_project_has_the_contract_tree_and_its_tests_pass() {
+    let (_dir, root) = project("demo", &[]);
+    let files = files_of(&root);
+    for expected in [
+        ".gitignore",
+        ".gitlab-ci.yml",
+        "Dockerfile",
+        "README.md",
+        "__init__.py",
+        "build.sh",
+        "lambdas.toml",
+        "requirements.txt",
+        "producers/__init__.py",
+        "producers/log_event/__init__.py",
+        "producers/log_event/producers.py",
+        "consumers/__init__.py",
+        "consumers/log_sink/__init__.py",
+        "consumers/log_sink/consumers.py",
+        "utils/__init__.py",
+        "test/__init__.py",
+        "test/fixtures/kinesis_event.json",
+        "test/producers/__init__.py",
+        "test/producers/log_event/__init__.py",
+        "test/producers/log_event/test_producers.py",
+        "test/consumers/__init__.py",
+        "test/consumers/log_sink/__init__.py",
+        "test/consumers/log_sink/test_consumers.py",
+    ] {
+        assert!(files.contains(&expected.to_string()), "missing {expected} in {files:#?}");
+    }
+    assert!(!files.iter().any(|f| f.starts_with("handlers/") || f.starts_with(".github/")), "{files:#?}");
+    let mode = fs::metadata(root.join("build.sh")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "build.sh is executable");
+    assert!(fs::read_to_string(root.join(".gitignore")).unwrap().lines().any(|l| l == "target/"));
+    let producer = fs::read_to_string(root.join("producers/log_event/producers.py")).unwrap();
+    assert!(producer.contains("def log_event(event, context):"));
+    assert!(producer.contains("def serialize_log_event(event):"));
+    assert_eq!(python_unittest(&root), 6);
+}
+
+#[test]
+fn web_stack_project_has_handlers_and_its_tests_pass() {
+    let (_dir, root) = project("site", &["--layout", "web-stack", "--ci", "github"]);
+    let files = files_of(&root);
+    for expected in [
+        ".github/workflows/ci.yml",
+        "handlers/__init__.py",
+        "handlers/index/__init__.py",
+        "handlers/index/handlers.py",
+        "test/handlers/index/test_handlers.py",
+        "test/fixtures/api_gateway_event.json",
+    ] {
+        assert!(files.contains(&expected.to_string()), "missing {expected} in {files:#?}");
+    }
+    assert!(!files.iter().any(|f| f.starts_with("producers/") || f == ".gitlab-ci.yml"), "{files:#?}");
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    assert!(manifest.contains("layout = \"web-stack\""), "{manifest}");
+    assert!(manifest.contains("ci = \"github\""), "{manifest}");
+    assert_eq!(python_unittest(&root), 4);
+}
+
+#[test]
+fn bare_projects_have_no_handlers_and_their_tests_pass() {
+    for layout in ["log-centric", "web-stack"] {
+        let (_dir, root) = project("bare", &["--layout", layout, "--bare", "--ci", "none"]);
+        let files = files_of(&root);
+        assert!(!files.iter().any(|f| f.ends_with("producers.py") || f.ends_with("handlers.py")), "{files:#?}");
+        assert!(!files.iter().any(|f| f.contains("ci")), "--ci none writes no CI file: {files:#?}");
+        let first_kind = if layout == "web-stack" { "handlers" } else { "producers" };
+        assert!(files.contains(&format!("{first_kind}/__init__.py")), "{files:#?}");
+        assert!(files.contains(&format!("test/{first_kind}/__init__.py")), "{files:#?}");
+        assert!(!fs::read_to_string(root.join("lambdas.toml")).unwrap().contains("[[handlers]]"));
+        assert_eq!(python_unittest(&root), 0, "{layout}");
+    }
+}
+
+#[test]
+fn settings_are_recorded_in_the_manifest_and_build_files() {
+    let (_dir, root) = project("arm", &["--python", "3.11", "--arch", "arm64"]);
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    assert!(manifest.contains("python = \"3.11\"") && manifest.contains("arch = \"arm64\""), "{manifest}");
+    let build = fs::read_to_string(root.join("build.sh")).unwrap();
+    assert!(build.contains("3.11") && build.contains("manylinux2014_aarch64"), "{build}");
+}
+
+#[test]
+fn without_a_layout_and_a_terminal_the_default_is_used_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = scaffold(dir.path()).args(["new-project", "demo"]).stdin(std::process::Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("using the default layout `log-centric`"), "{}", stdout(&out));
+    assert!(dir.path().join("demo/producers/log_event/producers.py").is_file());
+}
+
+#[test]
+fn output_dir_places_the_project_and_is_created_when_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["new-project", "svc", "--no-input", "--output-dir", "nested/place"]);
+    assert!(dir.path().join("nested/place/svc/lambdas.toml").is_file());
+    assert!(stdout(&out).contains("nested/place/svc/lambdas.toml"), "{}", stdout(&out));
+}
+
+#[test]
+fn an_existing_empty_folder_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("demo")).unwrap();
+    ok(dir.path(), &["new-project", "demo", "--no-input"]);
+    assert!(dir.path().join("demo/lambdas.toml").is_file());
+}
+
+#[test]
+fn dry_run_lists_the_files_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = snapshot(dir.path());
+    let out = ok(dir.path(), &["new-project", "demo", "--no-input", "--dry-run"]);
+    assert_eq!(snapshot(dir.path()), before, "dry run wrote something");
+    let text = stdout(&out);
+    assert!(text.contains("would create  demo/producers/log_event/producers.py"), "{text}");
+    assert!(text.contains("would create  demo/build.sh"), "{text}");
+    assert!(text.contains("nothing was written"), "{text}");
+}
+
+#[test]
+fn no_staging_folder_is_left_behind() {
+    let (dir, _root) = project("demo", &[]);
+    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["demo"]);
+}
+
+/// Runs a refused `new-project`, asserting exit 1, the message and an unchanged tree.
+fn assert_refused(setup: impl FnOnce(&std::path::Path), args: &[&str], message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let before = snapshot(dir.path());
+    let out = run(dir.path(), args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{args:?}: {err}");
+    assert!(err.contains(message), "{args:?}: expected `{message}` in:\n{err}");
+    assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(snapshot(dir.path()), before, "{args:?} changed the tree");
+}
+
+#[test]
+fn refuses_a_non_empty_target_folder_and_leaves_it_untouched() {
+    assert_refused(
+        |d| {
+            fs::create_dir(d.join("demo")).unwrap();
+            fs::write(d.join("demo/notes.txt"), "mine").unwrap();
+        },
+        &["new-project", "demo", "--no-input"],
+        "folder `demo` already exists and is not empty",
+    );
+}
+
+#[test]
+fn refuses_a_plain_file_where_the_project_folder_must_go() {
+    assert_refused(
+        |d| fs::write(d.join("demo"), "a file").unwrap(),
+        &["new-project", "demo", "--no-input"],
+        "`demo` exists and is not a folder",
+    );
+    assert_refused(
+        |d| fs::write(d.join("out"), "a file").unwrap(),
+        &["new-project", "demo", "--no-input", "--output-dir", "out"],
+        "`out` is a file, not a folder",
+    );
+}
+
+#[test]
+fn refuses_project_names_that_are_not_one_safe_folder_name() {
+    let long = "p".repeat(65);
+    let cases: &[(&str, &str)] = &[
+        ("a/b", "is not one folder name"),
+        ("../escape", "is not one folder name"),
+        ("..", "is not one folder name"),
+        ("", "project name is empty"),
+        ("-rf", "starts with `-`"),
+        (".hidden", "starts with `.`"),
+        ("x;rm -rf", "contains `;`"),
+        ("$(id)", "contains `$`"),
+        ("a`b`", "contains `` ` ``"),
+        (&long, "more than 64"),
+    ];
+    for (name, message) in cases {
+        assert_refused(|_| {}, &["new-project", "--no-input", "--", name], message);
+    }
+}
+
+#[test]
+fn refuses_an_unsupported_python_version() {
+    assert_refused(|_| {}, &["new-project", "demo", "--python", "3.9"], "python version `3.9` is not supported");
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["new-project"][..],
+        &["new-project", "demo", "--layout", "serverful"],
+        &["new-project", "demo", "--arch", "mips"],
+        &["new-project", "demo", "--ci", "jenkins"],
+        &["frobnicate"],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&out).contains("panicked"));
+    }
+    assert_eq!(snapshot(dir.path()).len(), 1, "only the root itself");
+}
