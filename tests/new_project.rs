@@ -87,7 +87,7 @@ fn bare_projects_have_no_handlers_and_their_tests_pass() {
         let first_kind = if layout == "web-stack" { "handlers" } else { "producers" };
         assert!(files.contains(&format!("{first_kind}/__init__.py")), "{files:#?}");
         assert!(files.contains(&format!("test/{first_kind}/__init__.py")), "{files:#?}");
-        assert!(!fs::read_to_string(root.join("lambdas.toml")).unwrap().contains("[[handlers]]"));
+        assert!(!fs::read_to_string(root.join("lambdas.toml")).unwrap().contains("\n[[handlers]]"));
         assert_eq!(python_unittest(&root), 0, "{layout}");
     }
 }
