@@ -14,7 +14,10 @@ fn manifest(root: &Path) -> String {
 
 #[test]
 fn every_kind_of_both_layouts_gets_code_tests_markers_and_a_manifest_entry() {
-    let cases: &[(&str, &[&str])] = &[("log-centric", &["producers", "consumers"]), ("web-stack", &["handlers"])];
+    let cases: &[(&str, &[&str])] = &[
+        ("log-centric", &["producers", "consumers"]),
+        ("web-stack", &["handlers"]),
+    ];
     for (layout, kinds) in cases {
         let (_dir, root) = project("svc", &["--layout", layout, "--bare"]);
         let mut expected_tests = 0;
@@ -30,13 +33,28 @@ fn every_kind_of_both_layouts_gets_code_tests_markers_and_a_manifest_entry() {
             ] {
                 assert!(root.join(&path).is_file(), "{layout}: missing {path}");
             }
-            let module = fs::read_to_string(root.join(format!("{kind}/order_placed/{kind}.py"))).unwrap();
-            assert!(module.contains("def order_placed(event, context):"), "{module}");
-            let test = fs::read_to_string(root.join(format!("test/{kind}/order_placed/test_{kind}.py"))).unwrap();
-            assert!(test.contains(&format!("from {kind}.order_placed.{kind} import")), "{test}");
-            assert!(manifest(&root).contains(&format!("kind = \"{kind}\"\nname = \"order_placed\"")));
+            let module =
+                fs::read_to_string(root.join(format!("{kind}/order_placed/{kind}.py"))).unwrap();
+            assert!(
+                module.contains("def order_placed(event, context):"),
+                "{module}"
+            );
+            let test =
+                fs::read_to_string(root.join(format!("test/{kind}/order_placed/test_{kind}.py")))
+                    .unwrap();
+            assert!(
+                test.contains(&format!("from {kind}.order_placed.{kind} import")),
+                "{test}"
+            );
+            assert!(
+                manifest(&root).contains(&format!("kind = \"{kind}\"\nname = \"order_placed\""))
+            );
             expected_tests += if *kind == "handlers" { 4 } else { 3 };
-            assert_eq!(python_unittest(&root), expected_tests, "{layout} after adding {kind}");
+            assert_eq!(
+                python_unittest(&root),
+                expected_tests,
+                "{layout} after adding {kind}"
+            );
         }
     }
 }
@@ -47,30 +65,60 @@ fn fixtures_come_with_the_first_handler_of_their_kind() {
     assert!(!root.join("test/fixtures/kinesis_event.json").exists());
     ok(&root, &["add-handler", "consumer", "sink"]);
     assert!(root.join("test/fixtures/kinesis_event.json").is_file());
-    fs::write(root.join("test/fixtures/kinesis_event.json"), "{\"Records\": []}").unwrap();
+    fs::write(
+        root.join("test/fixtures/kinesis_event.json"),
+        "{\"Records\": []}",
+    )
+    .unwrap();
     ok(&root, &["add-handler", "consumer", "other_sink"]);
-    assert_eq!(fs::read_to_string(root.join("test/fixtures/kinesis_event.json")).unwrap(), "{\"Records\": []}");
+    assert_eq!(
+        fs::read_to_string(root.join("test/fixtures/kinesis_event.json")).unwrap(),
+        "{\"Records\": []}"
+    );
 }
 
 #[test]
 fn names_are_normalised_to_snake_case_and_the_output_says_so() {
     let (_dir, root) = project("svc", &[]);
     let out = ok(&root, &["add-handler", "producers", "ErrorEvent"]);
-    assert!(stdout(&out).contains("`ErrorEvent` becomes `error_event`"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("`ErrorEvent` becomes `error_event`"),
+        "{}",
+        stdout(&out)
+    );
     let out = ok(&root, &["add-handler", "producer", "payment-failed"]);
-    assert!(stdout(&out).contains("`payment-failed` becomes `payment_failed`"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("`payment-failed` becomes `payment_failed`"),
+        "{}",
+        stdout(&out)
+    );
     assert!(root.join("producers/error_event/producers.py").is_file());
     assert!(root.join("producers/payment_failed/producers.py").is_file());
-    assert!(stdout(&out).contains("producers.payment_failed"), "prints the AWS handler string");
+    assert!(
+        stdout(&out).contains("producers.payment_failed"),
+        "prints the AWS handler string"
+    );
     assert_eq!(python_unittest(&root), 12);
 }
 
 #[test]
 fn works_from_a_subfolder_and_with_project_flag() {
     let (dir, root) = project("svc", &[]);
-    ok(&root.join("test/producers"), &["add-handler", "producers", "from_deep"]);
+    ok(
+        &root.join("test/producers"),
+        &["add-handler", "producers", "from_deep"],
+    );
     assert!(root.join("producers/from_deep/producers.py").is_file());
-    ok(dir.path(), &["add-handler", "consumers", "from_outside", "--project", "svc"]);
+    ok(
+        dir.path(),
+        &[
+            "add-handler",
+            "consumers",
+            "from_outside",
+            "--project",
+            "svc",
+        ],
+    );
     assert!(root.join("consumers/from_outside/consumers.py").is_file());
     assert_eq!(python_unittest(&root), 12);
 }
@@ -78,12 +126,22 @@ fn works_from_a_subfolder_and_with_project_flag() {
 #[test]
 fn manifest_comments_and_formatting_are_kept() {
     let (_dir, root) = project("svc", &[]);
-    let head = format!("# team notes: keep me\n{}", manifest(&root).replace("ci = ", "ci   =   "));
-    fs::write(root.join("lambdas.toml"), format!("{head}\n# trailing note\n")).unwrap();
+    let head = format!(
+        "# team notes: keep me\n{}",
+        manifest(&root).replace("ci = ", "ci   =   ")
+    );
+    fs::write(
+        root.join("lambdas.toml"),
+        format!("{head}\n# trailing note\n"),
+    )
+    .unwrap();
     ok(&root, &["add-handler", "producers", "kept"]);
     let after = manifest(&root);
     assert!(after.starts_with(&head), "{after}");
-    assert!(after.ends_with("[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n\n# trailing note\n"), "{after}");
+    assert!(
+        after.ends_with("[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n\n# trailing note\n"),
+        "{after}"
+    );
 }
 
 #[test]
@@ -93,8 +151,14 @@ fn dry_run_lists_the_files_and_writes_nothing() {
     let out = ok(&root, &["add-handler", "consumers", "audit", "--dry-run"]);
     assert_eq!(snapshot(&root), before);
     let text = stdout(&out);
-    assert!(text.contains("would create  consumers/audit/consumers.py"), "{text}");
-    assert!(text.contains("would create  test/consumers/audit/test_consumers.py"), "{text}");
+    assert!(
+        text.contains("would create  consumers/audit/consumers.py"),
+        "{text}"
+    );
+    assert!(
+        text.contains("would create  test/consumers/audit/test_consumers.py"),
+        "{text}"
+    );
     assert!(text.contains("would replace lambdas.toml"), "{text}");
 }
 
@@ -105,16 +169,38 @@ fn force_rewrites_only_that_handlers_generated_files() {
     let original = fs::read(&module).unwrap();
     fs::write(&module, "broken = (").unwrap();
     fs::write(root.join("producers/log_event/helpers.py"), "X = 1\n").unwrap();
-    fs::write(root.join("test/fixtures/eventbridge_event.json"), "{\"id\": \"mine\", \"detail\": {}}").unwrap();
+    fs::write(
+        root.join("test/fixtures/eventbridge_event.json"),
+        "{\"id\": \"mine\", \"detail\": {}}",
+    )
+    .unwrap();
     let manifest_before = manifest(&root);
     let consumer_before = fs::read(root.join("consumers/log_sink/consumers.py")).unwrap();
     let out = ok(&root, &["add-handler", "producers", "log_event", "--force"]);
-    assert!(stdout(&out).contains("replaced      producers/log_event/producers.py"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("replaced      producers/log_event/producers.py"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(fs::read(&module).unwrap(), original);
-    assert_eq!(fs::read_to_string(root.join("producers/log_event/helpers.py")).unwrap(), "X = 1\n");
-    assert!(fs::read_to_string(root.join("test/fixtures/eventbridge_event.json")).unwrap().contains("mine"));
-    assert_eq!(manifest(&root), manifest_before, "no duplicate manifest entry");
-    assert_eq!(fs::read(root.join("consumers/log_sink/consumers.py")).unwrap(), consumer_before);
+    assert_eq!(
+        fs::read_to_string(root.join("producers/log_event/helpers.py")).unwrap(),
+        "X = 1\n"
+    );
+    assert!(
+        fs::read_to_string(root.join("test/fixtures/eventbridge_event.json"))
+            .unwrap()
+            .contains("mine")
+    );
+    assert_eq!(
+        manifest(&root),
+        manifest_before,
+        "no duplicate manifest entry"
+    );
+    assert_eq!(
+        fs::read(root.join("consumers/log_sink/consumers.py")).unwrap(),
+        consumer_before
+    );
 }
 
 /// Runs a refused `add-handler` in `cwd`, asserting exit 1, the message, a
@@ -125,7 +211,10 @@ fn assert_refused(cwd: &Path, watched: &Path, args: &[&str], message: &str) {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
     assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(err.contains(message), "{args:?}: expected `{message}` in:\n{err}");
+    assert!(
+        err.contains(message),
+        "{args:?}: expected `{message}` in:\n{err}"
+    );
     assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
     assert_eq!(snapshot(watched), before, "{args:?} changed the tree");
 }
@@ -153,48 +242,111 @@ fn refuses_names_that_are_not_python_identifiers_and_leaves_the_tree_untouched()
         ("naïve", "contains `ï`"),
     ];
     for (name, message) in cases {
-        assert_refused(&root, &root, &["add-handler", "producers", "--", name], message);
+        assert_refused(
+            &root,
+            &root,
+            &["add-handler", "producers", "--", name],
+            message,
+        );
     }
 }
 
 #[test]
 fn refuses_a_kind_that_is_not_in_the_layout() {
     let (_dir, root) = project("svc", &[]);
-    assert_refused(&root, &root, &["add-handler", "handlers", "index"], "kind `handlers` is not part of a log-centric project");
-    assert_refused(&root, &root, &["add-handler", "widgets", "x"], "unknown kind `widgets`");
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "handlers", "index"],
+        "kind `handlers` is not part of a log-centric project",
+    );
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "widgets", "x"],
+        "unknown kind `widgets`",
+    );
     let (_dir2, web) = project("web", &["--layout", "web-stack"]);
-    assert_refused(&web, &web, &["add-handler", "producer", "x"], "kind `producers` is not part of a web-stack project");
+    assert_refused(
+        &web,
+        &web,
+        &["add-handler", "producer", "x"],
+        "kind `producers` is not part of a web-stack project",
+    );
 }
 
 #[test]
 fn refuses_an_existing_handler_and_leaves_files_untouched() {
     let (_dir, root) = project("svc", &[]);
-    fs::write(root.join("producers/log_event/producers.py"), "# my edits\n").unwrap();
-    assert_refused(&root, &root, &["add-handler", "producers", "log_event"], "handler `producers/log_event` already exists");
-    assert_refused(&root, &root, &["add-handler", "producers", "LogEvent"], "handler `producers/log_event` already exists");
+    fs::write(
+        root.join("producers/log_event/producers.py"),
+        "# my edits\n",
+    )
+    .unwrap();
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "log_event"],
+        "handler `producers/log_event` already exists",
+    );
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "LogEvent"],
+        "handler `producers/log_event` already exists",
+    );
     // Files on disk without a manifest entry are not overwritten either.
     fs::create_dir_all(root.join("producers/by_hand")).unwrap();
-    fs::write(root.join("producers/by_hand/producers.py"), "def by_hand(e, c): pass\n").unwrap();
-    assert_refused(&root, &root, &["add-handler", "producers", "by_hand"], "handler `producers/by_hand` already exists");
+    fs::write(
+        root.join("producers/by_hand/producers.py"),
+        "def by_hand(e, c): pass\n",
+    )
+    .unwrap();
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "by_hand"],
+        "handler `producers/by_hand` already exists",
+    );
 }
 
 #[test]
 fn refuses_to_run_outside_any_project() {
     let dir = tempfile::tempdir().unwrap();
-    assert_refused(dir.path(), dir.path(), &["add-handler", "producers", "x"], "is not inside a lambda-scaffold project");
-    assert_refused(dir.path(), dir.path(), &["add-handler", "producers", "x", "--project", "nowhere"], "`nowhere` is not a lambda-scaffold project");
+    assert_refused(
+        dir.path(),
+        dir.path(),
+        &["add-handler", "producers", "x"],
+        "is not inside a lambda-scaffold project",
+    );
+    assert_refused(
+        dir.path(),
+        dir.path(),
+        &["add-handler", "producers", "x", "--project", "nowhere"],
+        "`nowhere` is not a lambda-scaffold project",
+    );
 }
 
 #[test]
 fn refuses_a_plain_file_where_a_folder_must_go() {
     let (_dir, root) = project("svc", &[]);
     fs::write(root.join("producers/new_one"), "not a folder").unwrap();
-    assert_refused(&root, &root, &["add-handler", "producers", "new_one"], "`producers/new_one` is a file where a folder must go");
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "new_one"],
+        "`producers/new_one` is a file where a folder must go",
+    );
     let (_dir2, bare) = project("bare", &["--bare", "--layout", "web-stack"]);
     fs::remove_file(bare.join("test/handlers/__init__.py")).unwrap();
     fs::remove_dir(bare.join("test/handlers")).unwrap();
     fs::write(bare.join("test/handlers"), "oops").unwrap();
-    assert_refused(&bare, &bare, &["add-handler", "handlers", "index"], "`test/handlers` is a file where a folder must go");
+    assert_refused(
+        &bare,
+        &bare,
+        &["add-handler", "handlers", "index"],
+        "`test/handlers` is a file where a folder must go",
+    );
 }
 
 #[test]
@@ -202,14 +354,23 @@ fn refuses_a_corrupt_manifest_naming_line_and_column() {
     let (_dir, root) = project("svc", &[]);
     let text = manifest(&root).replace("layout = \"log-centric\"", "layout = log-centric");
     fs::write(root.join("lambdas.toml"), text).unwrap();
-    assert_refused(&root, &root, &["add-handler", "producers", "x"], "is not valid TOML at line 5, column");
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "x"],
+        "is not valid TOML at line 5, column",
+    );
 }
 
 #[test]
 fn usage_errors_exit_with_code_2() {
     let (_dir, root) = project("svc", &[]);
     let before = snapshot(&root);
-    for args in [&["add-handler"][..], &["add-handler", "producers"], &["add-handler", "producers", "x", "--bogus"]] {
+    for args in [
+        &["add-handler"][..],
+        &["add-handler", "producers"],
+        &["add-handler", "producers", "x", "--bogus"],
+    ] {
         assert_eq!(run(&root, args).status.code(), Some(2), "{args:?}");
     }
     assert_eq!(snapshot(&root), before);

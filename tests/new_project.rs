@@ -44,12 +44,28 @@ fn log_centric_project_has_the_contract_tree_and_its_tests_pass() {
         "test/consumers/log_sink/__init__.py",
         "test/consumers/log_sink/test_consumers.py",
     ] {
-        assert!(files.contains(&expected.to_string()), "missing {expected} in {files:#?}");
+        assert!(
+            files.contains(&expected.to_string()),
+            "missing {expected} in {files:#?}"
+        );
     }
-    assert!(!files.iter().any(|f| f.starts_with("handlers/") || f.starts_with(".github/")), "{files:#?}");
-    let mode = fs::metadata(root.join("build.sh")).unwrap().permissions().mode();
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with("handlers/") || f.starts_with(".github/")),
+        "{files:#?}"
+    );
+    let mode = fs::metadata(root.join("build.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o111, 0o111, "build.sh is executable");
-    assert!(fs::read_to_string(root.join(".gitignore")).unwrap().lines().any(|l| l == "target/"));
+    assert!(
+        fs::read_to_string(root.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .any(|l| l == "target/")
+    );
     let producer = fs::read_to_string(root.join("producers/log_event/producers.py")).unwrap();
     assert!(producer.contains("def log_event(event, context):"));
     assert!(producer.contains("def serialize_log_event(event):"));
@@ -68,9 +84,17 @@ fn web_stack_project_has_handlers_and_its_tests_pass() {
         "test/handlers/index/test_handlers.py",
         "test/fixtures/api_gateway_event.json",
     ] {
-        assert!(files.contains(&expected.to_string()), "missing {expected} in {files:#?}");
+        assert!(
+            files.contains(&expected.to_string()),
+            "missing {expected} in {files:#?}"
+        );
     }
-    assert!(!files.iter().any(|f| f.starts_with("producers/") || f == ".gitlab-ci.yml"), "{files:#?}");
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with("producers/") || f == ".gitlab-ci.yml"),
+        "{files:#?}"
+    );
     let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
     assert!(manifest.contains("layout = \"web-stack\""), "{manifest}");
     assert!(manifest.contains("ci = \"github\""), "{manifest}");
@@ -82,12 +106,34 @@ fn bare_projects_have_no_handlers_and_their_tests_pass() {
     for layout in ["log-centric", "web-stack"] {
         let (_dir, root) = project("bare", &["--layout", layout, "--bare", "--ci", "none"]);
         let files = files_of(&root);
-        assert!(!files.iter().any(|f| f.ends_with("producers.py") || f.ends_with("handlers.py")), "{files:#?}");
-        assert!(!files.iter().any(|f| f.contains("ci")), "--ci none writes no CI file: {files:#?}");
-        let first_kind = if layout == "web-stack" { "handlers" } else { "producers" };
-        assert!(files.contains(&format!("{first_kind}/__init__.py")), "{files:#?}");
-        assert!(files.contains(&format!("test/{first_kind}/__init__.py")), "{files:#?}");
-        assert!(!fs::read_to_string(root.join("lambdas.toml")).unwrap().contains("\n[[handlers]]"));
+        assert!(
+            !files
+                .iter()
+                .any(|f| f.ends_with("producers.py") || f.ends_with("handlers.py")),
+            "{files:#?}"
+        );
+        assert!(
+            !files.iter().any(|f| f.contains("ci")),
+            "--ci none writes no CI file: {files:#?}"
+        );
+        let first_kind = if layout == "web-stack" {
+            "handlers"
+        } else {
+            "producers"
+        };
+        assert!(
+            files.contains(&format!("{first_kind}/__init__.py")),
+            "{files:#?}"
+        );
+        assert!(
+            files.contains(&format!("test/{first_kind}/__init__.py")),
+            "{files:#?}"
+        );
+        assert!(
+            !fs::read_to_string(root.join("lambdas.toml"))
+                .unwrap()
+                .contains("\n[[handlers]]")
+        );
         assert_eq!(python_unittest(&root), 0, "{layout}");
     }
 }
@@ -96,26 +142,57 @@ fn bare_projects_have_no_handlers_and_their_tests_pass() {
 fn settings_are_recorded_in_the_manifest_and_build_files() {
     let (_dir, root) = project("arm", &["--python", "3.11", "--arch", "arm64"]);
     let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
-    assert!(manifest.contains("python = \"3.11\"") && manifest.contains("arch = \"arm64\""), "{manifest}");
+    assert!(
+        manifest.contains("python = \"3.11\"") && manifest.contains("arch = \"arm64\""),
+        "{manifest}"
+    );
     let build = fs::read_to_string(root.join("build.sh")).unwrap();
-    assert!(build.contains("3.11") && build.contains("manylinux2014_aarch64"), "{build}");
+    assert!(
+        build.contains("3.11") && build.contains("manylinux2014_aarch64"),
+        "{build}"
+    );
 }
 
 #[test]
 fn without_a_layout_and_a_terminal_the_default_is_used_and_said() {
     let dir = tempfile::tempdir().unwrap();
-    let out = scaffold(dir.path()).args(["new-project", "demo"]).stdin(std::process::Stdio::null()).output().unwrap();
+    let out = scaffold(dir.path())
+        .args(["new-project", "demo"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("using the default layout `log-centric`"), "{}", stdout(&out));
-    assert!(dir.path().join("demo/producers/log_event/producers.py").is_file());
+    assert!(
+        stdout(&out).contains("using the default layout `log-centric`"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        dir.path()
+            .join("demo/producers/log_event/producers.py")
+            .is_file()
+    );
 }
 
 #[test]
 fn output_dir_places_the_project_and_is_created_when_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(dir.path(), &["new-project", "svc", "--no-input", "--output-dir", "nested/place"]);
+    let out = ok(
+        dir.path(),
+        &[
+            "new-project",
+            "svc",
+            "--no-input",
+            "--output-dir",
+            "nested/place",
+        ],
+    );
     assert!(dir.path().join("nested/place/svc/lambdas.toml").is_file());
-    assert!(stdout(&out).contains("nested/place/svc/lambdas.toml"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("nested/place/svc/lambdas.toml"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -130,10 +207,16 @@ fn an_existing_empty_folder_is_accepted() {
 fn dry_run_lists_the_files_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let before = snapshot(dir.path());
-    let out = ok(dir.path(), &["new-project", "demo", "--no-input", "--dry-run"]);
+    let out = ok(
+        dir.path(),
+        &["new-project", "demo", "--no-input", "--dry-run"],
+    );
     assert_eq!(snapshot(dir.path()), before, "dry run wrote something");
     let text = stdout(&out);
-    assert!(text.contains("would create  demo/producers/log_event/producers.py"), "{text}");
+    assert!(
+        text.contains("would create  demo/producers/log_event/producers.py"),
+        "{text}"
+    );
     assert!(text.contains("would create  demo/build.sh"), "{text}");
     assert!(text.contains("nothing was written"), "{text}");
 }
@@ -141,7 +224,10 @@ fn dry_run_lists_the_files_and_writes_nothing() {
 #[test]
 fn no_staging_folder_is_left_behind() {
     let (dir, _root) = project("demo", &[]);
-    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["demo"]);
 }
 
@@ -154,7 +240,10 @@ fn assert_refused(setup: impl FnOnce(&std::path::Path), args: &[&str], message: 
     assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
     let err = stderr(&out);
     assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(err.contains(message), "{args:?}: expected `{message}` in:\n{err}");
+    assert!(
+        err.contains(message),
+        "{args:?}: expected `{message}` in:\n{err}"
+    );
     assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(snapshot(dir.path()), before, "{args:?} changed the tree");
@@ -208,7 +297,11 @@ fn refuses_project_names_that_are_not_one_safe_folder_name() {
 
 #[test]
 fn refuses_an_unsupported_python_version() {
-    assert_refused(|_| {}, &["new-project", "demo", "--python", "3.9"], "python version `3.9` is not supported");
+    assert_refused(
+        |_| {},
+        &["new-project", "demo", "--python", "3.9"],
+        "python version `3.9` is not supported",
+    );
 }
 
 #[test]

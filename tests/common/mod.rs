@@ -32,7 +32,12 @@ pub fn stderr(out: &Output) -> String {
 /// Runs the command and asserts it succeeded, showing its output if not.
 pub fn ok(cwd: &Path, args: &[&str]) -> Output {
     let out = run(cwd, args);
-    assert!(out.status.success(), "{args:?} failed:\n{}{}", stdout(&out), stderr(&out));
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     out
 }
 
@@ -48,9 +53,19 @@ pub fn snapshot(root: &Path) -> Tree {
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.expect("walk");
         let meta = entry.path().symlink_metadata().expect("metadata");
-        let rel = entry.path().strip_prefix(root).expect("inside").to_path_buf();
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .expect("inside")
+            .to_path_buf();
         let (kind, bytes) = if meta.file_type().is_symlink() {
-            ("link", fs::read_link(entry.path()).expect("link").into_os_string().into_encoded_bytes())
+            (
+                "link",
+                fs::read_link(entry.path())
+                    .expect("link")
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            )
         } else if meta.is_dir() {
             ("dir", Vec::new())
         } else {
@@ -83,10 +98,17 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("LAMBDA_SCAFFOLD_TOOLS")
         .map(|v| std::env::split_paths(&v).collect())
         .unwrap_or_default();
-    dirs.extend(std::env::var_os("PATH").map(|v| std::env::split_paths(&v).collect::<Vec<_>>()).unwrap_or_default());
+    dirs.extend(
+        std::env::var_os("PATH")
+            .map(|v| std::env::split_paths(&v).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
     let found = dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file());
     if found.is_none() {
-        assert!(!in_ci(), "`{name}` is required in CI (CI=true) but was not found; .ci/run installs it");
+        assert!(
+            !in_ci(),
+            "`{name}` is required in CI (CI=true) but was not found; .ci/run installs it"
+        );
         eprintln!("skipping: `{name}` is not installed (CI=true makes this a failure)");
     }
     found
@@ -103,10 +125,17 @@ pub fn python_unittest(root: &Path) -> usize {
         .output()
         .expect("python3 runs");
     let err = stderr(&out);
-    assert!(out.status.success(), "python -m unittest failed in {}:\n{err}", root.display());
+    assert!(
+        out.status.success(),
+        "python -m unittest failed in {}:\n{err}",
+        root.display()
+    );
     let ran = err
         .lines()
-        .find_map(|l| l.strip_prefix("Ran ").and_then(|r| r.split_whitespace().next()?.parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix("Ran ")
+                .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        })
         .expect("unittest prints `Ran N tests`");
     ran
 }

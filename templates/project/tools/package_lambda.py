@@ -377,7 +377,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: package the Lambdas named on the command line."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    pairs = list(zip(args.lambdas[::2], args.lambdas[1::2]))
+    pairs = [tuple(args.lambdas[i : i + 2]) for i in range(0, len(args.lambdas), 2)]
     out = Path(args.out)
     if not out.is_absolute():
         out = ROOT / out

@@ -2,7 +2,8 @@
 
 import unittest
 
-from consumers.{{ name }}.consumers import decode_records, {{ name }}
+from consumers.{{ name }} import consumers
+from consumers.{{ name }}.consumers import decode_records
 from test.lambda_context import FakeLambdaContext, load_fixture
 
 
@@ -20,7 +21,8 @@ class {{ class_name }}HandlerTest(unittest.TestCase):
     def test_handler_reports_no_failed_records(self):
         event = load_fixture("{{ fixture }}")
         with self.assertLogs(level="INFO"):
-            result = {{ name }}(event, FakeLambdaContext("{{ name }}"))
+            # Called by its AWS handler string: consumers.{{ name }}
+            result = consumers.{{ name }}(event, FakeLambdaContext("{{ name }}"))
         self.assertEqual(result, {"batchItemFailures": []})
 
 

@@ -3,7 +3,8 @@
 import json
 import unittest
 
-from handlers.{{ name }}.handlers import json_response, render_{{ name }}, {{ name }}
+from handlers.{{ name }} import handlers
+from handlers.{{ name }}.handlers import json_response, render_{{ name }}
 from test.lambda_context import FakeLambdaContext, load_fixture
 
 
@@ -24,7 +25,9 @@ class Render{{ class_name }}Test(unittest.TestCase):
 
 class {{ class_name }}HandlerTest(unittest.TestCase):
     def test_handler_answers_200_with_a_json_body(self):
-        response = {{ name }}(load_fixture("{{ fixture }}"), FakeLambdaContext("{{ name }}"))
+        event = load_fixture("{{ fixture }}")
+        # Called by its AWS handler string: handlers.{{ name }}
+        response = handlers.{{ name }}(event, FakeLambdaContext("{{ name }}"))
         self.assertEqual(response["statusCode"], 200)
         self.assertEqual(json.loads(response["body"]), {"message": "hello, lambda"})
 

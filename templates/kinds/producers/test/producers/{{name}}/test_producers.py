@@ -5,7 +5,8 @@ import os
 import unittest
 from unittest import mock
 
-from producers.{{ name }}.producers import serialize_{{ name }}, {{ name }}
+from producers.{{ name }} import producers
+from producers.{{ name }}.producers import serialize_{{ name }}
 from test.lambda_context import FakeLambdaContext, load_fixture
 
 
@@ -20,14 +21,16 @@ class Serialize{{ class_name }}Test(unittest.TestCase):
         self.assertEqual(payload["detail"], self.event["detail"])
 
     def test_partition_key_is_the_event_id(self):
-        self.assertEqual(serialize_{{ name }}(self.event)["PartitionKey"], self.event["id"])
+        record = serialize_{{ name }}(self.event)
+        self.assertEqual(record["PartitionKey"], self.event["id"])
 
 
 class {{ class_name }}HandlerTest(unittest.TestCase):
     def test_without_a_stream_the_handler_returns_the_record(self):
         event = load_fixture("{{ fixture }}")
         with mock.patch.dict(os.environ, {}, clear=True):
-            result = {{ name }}(event, FakeLambdaContext("{{ name }}"))
+            # Called by its AWS handler string: producers.{{ name }}
+            result = producers.{{ name }}(event, FakeLambdaContext("{{ name }}"))
         self.assertEqual(result, serialize_{{ name }}(event))
 
 
