@@ -58,15 +58,18 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
         Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", root.display())),
         Ok(meta) if meta.is_dir() => is_empty_dir(root)?,
         Ok(_) => {
-            return Err(UserError::new(format!(
-                "`{}` exists and is not a folder",
-                root.display()
-            ))
-            .hint("choose another NAME or --output-dir")
-            .into());
+            return Err(
+                UserError::new(format!("`{}` exists and is not a folder", root.display()))
+                    .hint("choose another NAME or --output-dir")
+                    .into(),
+            );
         }
     };
-    let real_root = if fresh_root { None } else { Some(fs::canonicalize(root)?) };
+    let real_root = if fresh_root {
+        None
+    } else {
+        Some(fs::canonicalize(root)?)
+    };
 
     let mut new_dirs: Vec<PathBuf> = Vec::new();
     let mut files = Vec::with_capacity(plan.files.len());
@@ -74,11 +77,21 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
         let action = if fresh_root {
             Action::Create
         } else {
-            check_ancestors(root, real_root.as_deref().unwrap_or(root), &file.path, &mut new_dirs)?;
+            check_ancestors(
+                root,
+                real_root.as_deref().unwrap_or(root),
+                &file.path,
+                &mut new_dirs,
+            )?;
             file_action(root, &file)?
         };
         if fresh_root {
-            for dir in file.path.ancestors().skip(1).filter(|d| !d.as_os_str().is_empty()) {
+            for dir in file
+                .path
+                .ancestors()
+                .skip(1)
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 if !new_dirs.iter().any(|d| d == dir) {
                     new_dirs.push(dir.to_path_buf());
                 }
@@ -87,7 +100,12 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
         files.push((file, action));
     }
     new_dirs.sort_by_key(|d| d.components().count());
-    Ok(Resolved { root: root.to_path_buf(), fresh_root, new_dirs, files })
+    Ok(Resolved {
+        root: root.to_path_buf(),
+        fresh_root,
+        new_dirs,
+        files,
+    })
 }
 
 fn is_empty_dir(path: &Path) -> Result<bool> {
@@ -100,9 +118,11 @@ fn is_empty_dir(path: &Path) -> Result<bool> {
 fn ensure_folder_or_missing(path: &Path) -> Result<()> {
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(UserError::new(format!("`{}` is a file, not a folder", path.display()))
-            .hint("pass a folder to --output-dir")
-            .into()),
+        Ok(_) => Err(
+            UserError::new(format!("`{}` is a file, not a folder", path.display()))
+                .hint("pass a folder to --output-dir")
+                .into(),
+        ),
         // A missing parent is created along with the project.
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot read `{}`", path.display())),
@@ -111,8 +131,17 @@ fn ensure_folder_or_missing(path: &Path) -> Result<()> {
 
 /// Every folder between the root and the file must be a folder (or missing,
 /// then it is made) and must stay inside the root, even through symlinks.
-fn check_ancestors(root: &Path, real_root: &Path, rel: &Path, new_dirs: &mut Vec<PathBuf>) -> Result<()> {
-    let mut dirs: Vec<&Path> = rel.ancestors().skip(1).filter(|d| !d.as_os_str().is_empty()).collect();
+fn check_ancestors(
+    root: &Path,
+    real_root: &Path,
+    rel: &Path,
+    new_dirs: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let mut dirs: Vec<&Path> = rel
+        .ancestors()
+        .skip(1)
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
     dirs.reverse();
     for dir in dirs {
         if new_dirs.iter().any(|d| d == dir) {
@@ -124,7 +153,10 @@ fn check_ancestors(root: &Path, real_root: &Path, rel: &Path, new_dirs: &mut Vec
             Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", full.display())),
             Ok(meta) if meta.file_type().is_symlink() => {
                 let target = fs::canonicalize(&full).ok();
-                if !target.as_deref().is_some_and(|t| t.starts_with(real_root) && t.is_dir()) {
+                if !target
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(real_root) && t.is_dir())
+                {
                     return Err(UserError::new(format!(
                         "`{}` is a symbolic link that leads outside the project",
                         dir.display()
@@ -161,9 +193,12 @@ fn file_action(root: &Path, file: &PlannedFile) -> Result<Action> {
         Ok(_) => match file.if_exists {
             IfExists::Keep => Ok(Action::Keep),
             IfExists::Replace => Ok(Action::Replace),
-            IfExists::Refuse => Err(UserError::new(format!("`{}` already exists", file.path.display()))
-                .hint("pass --force to overwrite the generated files")
-                .into()),
+            IfExists::Refuse => Err(UserError::new(format!(
+                "`{}` already exists",
+                file.path.display()
+            ))
+            .hint("pass --force to overwrite the generated files")
+            .into()),
         },
     }
 }
@@ -190,7 +225,8 @@ fn commit_fresh_root(resolved: &Resolved) -> Result<()> {
     fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
     let staging = staging_dir(&parent);
     let result = (|| -> Result<()> {
-        fs::create_dir(&staging).with_context(|| format!("cannot create `{}`", staging.display()))?;
+        fs::create_dir(&staging)
+            .with_context(|| format!("cannot create `{}`", staging.display()))?;
         for dir in &resolved.new_dirs {
             fs::create_dir(staging.join(dir))
                 .with_context(|| format!("cannot create `{}`", root.join(dir).display()))?;
@@ -255,8 +291,12 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
         let target = root.join(&file.path);
         if action == Action::Replace {
             let backup = staging.join(format!("{i}.orig"));
-            fs::rename(&target, &backup).with_context(|| format!("cannot replace `{}`", target.display()))?;
-            done.push(Done::Replaced { path: target.clone(), backup });
+            fs::rename(&target, &backup)
+                .with_context(|| format!("cannot replace `{}`", target.display()))?;
+            done.push(Done::Replaced {
+                path: target.clone(),
+                backup,
+            });
         }
         fs::rename(staging.join(i.to_string()), &target)
             .with_context(|| format!("cannot write `{}`", target.display()))?;

@@ -36,12 +36,24 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
         .set("arch", spec.arch.as_str())
         .set("pip_platform", spec.arch.pip_platform())
         .set("ci", spec.ci.as_str())
-        .set_list("kinds", spec.layout.kinds().iter().map(|k| k.as_str().to_string()).collect());
+        .set_list(
+            "kinds",
+            spec.layout
+                .kinds()
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
+        );
 
     let mut plan = Plan::default();
     render_set("project", &vars, IfExists::Refuse, &mut plan)?;
     if spec.ci != Ci::None {
-        render_set(&format!("ci/{}", spec.ci.as_str()), &vars, IfExists::Refuse, &mut plan)?;
+        render_set(
+            &format!("ci/{}", spec.ci.as_str()),
+            &vars,
+            IfExists::Refuse,
+            &mut plan,
+        )?;
     }
 
     let manifest_text = planned_text(&plan, MANIFEST_FILE)?;
@@ -65,9 +77,18 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
 
 /// The files that add one handler to an existing project. With `force`, the
 /// handler's own generated files are rewritten; markers and fixtures are kept.
-pub fn plan_handler(manifest: &Manifest, kind: Kind, name: &HandlerName, force: bool) -> Result<Plan> {
+pub fn plan_handler(
+    manifest: &Manifest,
+    kind: Kind,
+    name: &HandlerName,
+    force: bool,
+) -> Result<Plan> {
     let mut plan = Plan::default();
-    let if_exists = if force { IfExists::Replace } else { IfExists::Refuse };
+    let if_exists = if force {
+        IfExists::Replace
+    } else {
+        IfExists::Refuse
+    };
     add_handler_files(&mut plan, kind, name, if_exists)?;
     if !manifest.has_handler(kind, name) {
         let mut updated = manifest.clone();
@@ -77,14 +98,24 @@ pub fn plan_handler(manifest: &Manifest, kind: Kind, name: &HandlerName, force: 
     Ok(plan)
 }
 
-fn add_handler_files(plan: &mut Plan, kind: Kind, name: &HandlerName, if_exists: IfExists) -> Result<()> {
+fn add_handler_files(
+    plan: &mut Plan,
+    kind: Kind,
+    name: &HandlerName,
+    if_exists: IfExists,
+) -> Result<()> {
     let mut vars = Vars::default();
     vars.set("name", name.as_str())
         .set("class_name", name.as_str().to_upper_camel_case())
         .set("kind", kind.as_str())
         .set("fixture", kind.fixture());
     let mut handler = Plan::default();
-    render_set(&format!("kinds/{}", kind.as_str()), &vars, if_exists, &mut handler)?;
+    render_set(
+        &format!("kinds/{}", kind.as_str()),
+        &vars,
+        if_exists,
+        &mut handler,
+    )?;
     for mut file in handler.files {
         // The kind's sample event is shared by all its handlers: never rewritten.
         if file.path.starts_with("test/fixtures") {

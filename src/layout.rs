@@ -29,7 +29,10 @@ impl Layout {
     }
 
     pub fn from_manifest(value: &str) -> Option<Self> {
-        Self::value_variants().iter().copied().find(|l| l.as_str() == value)
+        Self::value_variants()
+            .iter()
+            .copied()
+            .find(|l| l.as_str() == value)
     }
 
     pub fn kinds(self) -> &'static [Kind] {
@@ -42,7 +45,10 @@ impl Layout {
     /// The handlers `new-project` writes unless `--bare`.
     pub fn examples(self) -> &'static [(Kind, &'static str)] {
         match self {
-            Layout::LogCentric => &[(Kind::Producers, "log_event"), (Kind::Consumers, "log_sink")],
+            Layout::LogCentric => &[
+                (Kind::Producers, "log_event"),
+                (Kind::Consumers, "log_sink"),
+            ],
             Layout::WebStack => &[(Kind::Handlers, "index")],
         }
     }
@@ -86,7 +92,10 @@ impl Kind {
     /// Parses a kind as typed by the user (plural or singular) for `layout`.
     pub fn parse(raw: &str, layout: Layout) -> Result<Self, UserError> {
         let allowed = layout.kinds();
-        let names: Vec<String> = allowed.iter().map(|k| format!("`{}`", k.as_str())).collect();
+        let names: Vec<String> = allowed
+            .iter()
+            .map(|k| format!("`{}`", k.as_str()))
+            .collect();
         let found = Kind::ALL
             .into_iter()
             .find(|k| raw == k.as_str() || raw == k.as_str().trim_end_matches('s'));
@@ -97,8 +106,10 @@ impl Kind {
                 kind.as_str()
             ))
             .hint(format!("this project's kinds are {}", names.join(" and ")))),
-            None => Err(UserError::new(format!("unknown kind `{}`", raw.escape_debug()))
-                .hint(format!("this project's kinds are {}", names.join(" and ")))),
+            None => Err(
+                UserError::new(format!("unknown kind `{}`", raw.escape_debug()))
+                    .hint(format!("this project's kinds are {}", names.join(" and "))),
+            ),
         }
     }
 }
@@ -120,10 +131,14 @@ pub struct PythonVersion(&'static str);
 impl PythonVersion {
     pub fn parse(raw: &str) -> Result<Self, UserError> {
         let raw = raw.strip_prefix("python").unwrap_or(raw);
-        PYTHON_VERSIONS.iter().find(|v| **v == raw).map(|v| Self(v)).ok_or_else(|| {
-            UserError::new(format!("python version `{raw}` is not supported"))
-                .hint(format!("choose one of {}", PYTHON_VERSIONS.join(", ")))
-        })
+        PYTHON_VERSIONS
+            .iter()
+            .find(|v| **v == raw)
+            .map(|v| Self(v))
+            .ok_or_else(|| {
+                UserError::new(format!("python version `{raw}` is not supported"))
+                    .hint(format!("choose one of {}", PYTHON_VERSIONS.join(", ")))
+            })
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -188,24 +203,44 @@ mod tests {
 
     #[test]
     fn kinds_accept_singular_and_plural_within_their_layout() {
-        assert_eq!(Kind::parse("producer", Layout::LogCentric), Ok(Kind::Producers));
-        assert_eq!(Kind::parse("consumers", Layout::LogCentric), Ok(Kind::Consumers));
+        assert_eq!(
+            Kind::parse("producer", Layout::LogCentric),
+            Ok(Kind::Producers)
+        );
+        assert_eq!(
+            Kind::parse("consumers", Layout::LogCentric),
+            Ok(Kind::Consumers)
+        );
         assert_eq!(Kind::parse("handler", Layout::WebStack), Ok(Kind::Handlers));
     }
 
     #[test]
     fn kinds_outside_the_layout_are_refused_with_the_allowed_ones() {
         let err = Kind::parse("handlers", Layout::LogCentric).unwrap_err();
-        assert_eq!(err.message, "kind `handlers` is not part of a log-centric project");
-        assert_eq!(err.hint.as_deref(), Some("this project's kinds are `producers` and `consumers`"));
+        assert_eq!(
+            err.message,
+            "kind `handlers` is not part of a log-centric project"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("this project's kinds are `producers` and `consumers`")
+        );
         assert!(Kind::parse("producers", Layout::WebStack).is_err());
-        assert!(Kind::parse("widgets", Layout::WebStack).unwrap_err().message.contains("unknown kind"));
+        assert!(
+            Kind::parse("widgets", Layout::WebStack)
+                .unwrap_err()
+                .message
+                .contains("unknown kind")
+        );
     }
 
     #[test]
     fn python_versions_are_the_supported_runtimes() {
         assert_eq!(PythonVersion::parse("3.12").map(|v| v.as_str()), Ok("3.12"));
-        assert_eq!(PythonVersion::parse("python3.14").map(|v| v.as_str()), Ok("3.14"));
+        assert_eq!(
+            PythonVersion::parse("python3.14").map(|v| v.as_str()),
+            Ok("3.14")
+        );
         for bad in ["3.9", "3", "2.7", "3.15", ""] {
             assert!(PythonVersion::parse(bad).is_err(), "{bad}");
         }

@@ -34,7 +34,10 @@ impl Manifest {
     /// Parses the manifest's text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, UserError> {
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-            let (line, column) = e.span().map(|s| line_and_column(text, s.start)).unwrap_or((1, 1));
+            let (line, column) = e
+                .span()
+                .map(|s| line_and_column(text, s.start))
+                .unwrap_or((1, 1));
             UserError::new(format!(
                 "`{}` is not valid TOML at line {line}, column {column}: {}",
                 path.display(),
@@ -64,7 +67,9 @@ impl Manifest {
             .ok_or_else(|| invalid("has no valid `layout` (`log-centric` or `web-stack`)"))?;
         if let Some(item) = doc.get("handlers") {
             if !item.is_array_of_tables() {
-                return Err(invalid("has a `handlers` key that is not a list of [[handlers]] tables"));
+                return Err(invalid(
+                    "has a `handlers` key that is not a list of [[handlers]] tables",
+                ));
             }
         }
         Ok(Self { doc, layout })
@@ -82,14 +87,24 @@ impl Manifest {
         tables
             .iter()
             .map(|t| HandlerEntry {
-                kind: t.get("kind").and_then(Item::as_str).unwrap_or_default().to_string(),
-                name: t.get("name").and_then(Item::as_str).unwrap_or_default().to_string(),
+                kind: t
+                    .get("kind")
+                    .and_then(Item::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                name: t
+                    .get("name")
+                    .and_then(Item::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             })
             .collect()
     }
 
     pub fn has_handler(&self, kind: Kind, name: &HandlerName) -> bool {
-        self.handlers().iter().any(|h| h.kind == kind.as_str() && h.name == name.as_str())
+        self.handlers()
+            .iter()
+            .any(|h| h.kind == kind.as_str() && h.name == name.as_str())
     }
 
     /// Appends a `[[handlers]]` entry unless the handler is already listed.
@@ -142,20 +157,32 @@ mod tests {
         let reparsed = Manifest::parse(&text, Path::new("lambdas.toml")).unwrap();
         assert_eq!(
             reparsed.handlers(),
-            [HandlerEntry { kind: "producers".into(), name: "error_event".into() }]
+            [HandlerEntry {
+                kind: "producers".into(),
+                name: "error_event".into()
+            }]
         );
     }
 
     #[test]
     fn invalid_toml_is_reported_with_line_and_column() {
-        let err = Manifest::parse("schema_version = 1\nlayout = \n", Path::new("lambdas.toml")).unwrap_err();
+        let err = Manifest::parse("schema_version = 1\nlayout = \n", Path::new("lambdas.toml"))
+            .unwrap_err();
         assert!(err.message.contains("line 2, column"), "{}", err.message);
     }
 
     #[test]
     fn a_newer_schema_is_refused() {
-        let err = Manifest::parse("schema_version = 2\nlayout = \"web-stack\"\n", Path::new("x")).unwrap_err();
-        assert!(err.message.contains("newer than this lambda-scaffold"), "{}", err.message);
+        let err = Manifest::parse(
+            "schema_version = 2\nlayout = \"web-stack\"\n",
+            Path::new("x"),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("newer than this lambda-scaffold"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -15,10 +15,10 @@ pub const MAX_NAME_LEN: usize = 64;
 
 /// Python's hard keywords and soft keywords (`match`, `case`, `type`, `_`).
 const PYTHON_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "match", "case", "type", "_",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "match", "case", "type", "_",
 ];
 
 /// A handler's name: the Python function, its folder and its Lambda's name.
@@ -41,8 +41,9 @@ impl HandlerName {
     /// silently dropped by the case conversion.
     pub fn parse(raw: &str) -> Result<ParsedHandlerName, UserError> {
         if raw.is_empty() {
-            return Err(UserError::new("handler name is empty")
-                .hint("give a name such as `error_event`"));
+            return Err(
+                UserError::new("handler name is empty").hint("give a name such as `error_event`")
+            );
         }
         if let Some(bad) = raw
             .chars()
@@ -58,7 +59,10 @@ impl HandlerName {
         let snake = normalise(raw);
         validate_identifier(raw, &snake)?;
         let renamed_from = (snake != raw).then(|| raw.to_string());
-        Ok(ParsedHandlerName { name: HandlerName(snake), renamed_from })
+        Ok(ParsedHandlerName {
+            name: HandlerName(snake),
+            renamed_from,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -85,15 +89,23 @@ fn normalise(raw: &str) -> String {
 }
 
 fn validate_identifier(raw: &str, snake: &str) -> Result<(), UserError> {
-    let shown = if raw == snake { format!("`{raw}`") } else { format!("`{raw}` (`{snake}`)") };
+    let shown = if raw == snake {
+        format!("`{raw}`")
+    } else {
+        format!("`{raw}` (`{snake}`)")
+    };
     let first = snake.chars().next();
     if first.is_none() {
-        return Err(UserError::new(format!("handler name {shown} has no letters"))
-            .hint("give a name such as `error_event`"));
+        return Err(
+            UserError::new(format!("handler name {shown} has no letters"))
+                .hint("give a name such as `error_event`"),
+        );
     }
     if first.is_some_and(|c| c.is_ascii_digit()) {
-        return Err(UserError::new(format!("handler name {shown} starts with a digit"))
-            .hint("Python identifiers start with a letter or `_`"));
+        return Err(
+            UserError::new(format!("handler name {shown} starts with a digit"))
+                .hint("Python identifiers start with a letter or `_`"),
+        );
     }
     if snake.len() > MAX_NAME_LEN {
         return Err(UserError::new(format!(
@@ -103,8 +115,10 @@ fn validate_identifier(raw: &str, snake: &str) -> Result<(), UserError> {
         .hint("Lambda function names are at most 64 characters"));
     }
     if PYTHON_KEYWORDS.contains(&snake) {
-        return Err(UserError::new(format!("handler name {shown} is a Python keyword"))
-            .hint("choose another name, for example `on_{snake}`"));
+        return Err(
+            UserError::new(format!("handler name {shown} is a Python keyword"))
+                .hint("choose another name, for example `on_{snake}`"),
+        );
     }
     Ok(())
 }
@@ -227,7 +241,9 @@ mod tests {
             assert!(ProjectName::parse(ok).is_ok(), "{ok}");
         }
         let long = "p".repeat(65);
-        for bad in ["", ".", "..", "a/b", "../x", "-rf", ".hidden", "a b", "x;y", "$(id)", &long] {
+        for bad in [
+            "", ".", "..", "a/b", "../x", "-rf", ".hidden", "a b", "x;y", "$(id)", &long,
+        ] {
             assert!(ProjectName::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -61,7 +61,9 @@ impl Plan {
         let dirs: Vec<PathBuf> = self
             .files
             .iter()
-            .filter(|f| f.path.starts_with(tree_root) && f.path.extension().is_some_and(|e| e == "py"))
+            .filter(|f| {
+                f.path.starts_with(tree_root) && f.path.extension().is_some_and(|e| e == "py")
+            })
             .filter_map(|f| f.path.parent().map(Path::to_path_buf))
             .collect();
         for dir in dirs {
@@ -97,7 +99,11 @@ mod tests {
         plan.add(file("test/producers/a/test_producers.py"));
         plan.add(file("test/fixtures/kinesis_event.json"));
         plan.add_package_markers(Path::new("test"));
-        let mut paths: Vec<_> = plan.files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect();
+        let mut paths: Vec<_> = plan
+            .files
+            .iter()
+            .map(|f| f.path.to_string_lossy().into_owned())
+            .collect();
         paths.sort();
         assert_eq!(
             paths,
@@ -115,7 +121,10 @@ mod tests {
     fn a_later_file_replaces_an_earlier_one_with_the_same_path() {
         let mut plan = Plan::default();
         plan.add(file("a.py"));
-        plan.add(PlannedFile { contents: b"y".to_vec(), ..file("a.py") });
+        plan.add(PlannedFile {
+            contents: b"y".to_vec(),
+            ..file("a.py")
+        });
         assert_eq!(plan.files.len(), 1);
         assert_eq!(plan.files[0].contents, b"y");
     }

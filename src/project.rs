@@ -40,12 +40,16 @@ impl Project {
             })?,
         };
         let path = root.join(MANIFEST_FILE);
-        let text = fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
         let manifest = Manifest::parse(&text, &path)?;
         Ok(Self { root, manifest })
     }
 }
 
 fn find_root(start: &Path) -> Option<PathBuf> {
-    start.ancestors().find(|dir| dir.join(MANIFEST_FILE).is_file()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|dir| dir.join(MANIFEST_FILE).is_file())
+        .map(Path::to_path_buf)
 }

@@ -13,7 +13,8 @@ pub fn choose_layout(given: Option<Layout>, no_input: bool) -> Result<(Layout, O
     if let Some(layout) = given {
         return Ok((layout, None));
     }
-    let interactive = !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let interactive =
+        !no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
         let note = format!(
             "using the default layout `{}` (pass --layout log-centric|web-stack to choose)",
@@ -25,7 +26,9 @@ pub fn choose_layout(given: Option<Layout>, no_input: bool) -> Result<(Layout, O
     let items: Vec<String> = layouts
         .iter()
         .map(|l| {
-            let help = l.to_possible_value().and_then(|v| v.get_help().map(ToString::to_string));
+            let help = l
+                .to_possible_value()
+                .and_then(|v| v.get_help().map(ToString::to_string));
             format!("{l}: {}", help.unwrap_or_default())
         })
         .collect();

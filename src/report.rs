@@ -17,7 +17,10 @@ pub fn file_lines(resolved: &Resolved, shown_root: &Path, dry_run: bool) -> Stri
             (_, false) => "created",
             (_, true) => "would create",
         };
-        out.push_str(&format!("  {verb:<13} {}\n", shown_root.join(path).display()));
+        out.push_str(&format!(
+            "  {verb:<13} {}\n",
+            shown_root.join(path).display()
+        ));
     }
     out
 }

@@ -53,14 +53,18 @@ impl Vars {
     fn render_path(&self, path: &Path) -> Result<PathBuf> {
         let mut out = PathBuf::new();
         for segment in path.iter() {
-            let segment = segment.to_str().ok_or_else(|| anyhow!("template path {path:?} is not UTF-8"))?;
-            match segment.strip_prefix("{{").and_then(|s| s.strip_suffix("}}")) {
+            let segment = segment
+                .to_str()
+                .ok_or_else(|| anyhow!("template path {path:?} is not UTF-8"))?;
+            match segment
+                .strip_prefix("{{")
+                .and_then(|s| s.strip_suffix("}}"))
+            {
                 Some(key) => {
                     let key = key.trim();
-                    let value = self
-                        .strings
-                        .get(key)
-                        .ok_or_else(|| anyhow!("template path {path:?} uses unknown variable `{key}`"))?;
+                    let value = self.strings.get(key).ok_or_else(|| {
+                        anyhow!("template path {path:?} uses unknown variable `{key}`")
+                    })?;
                     out.push(value);
                 }
                 None => out.push(segment),
@@ -85,7 +89,12 @@ pub fn render_set(set: &str, vars: &Vars, if_exists: IfExists, plan: &mut Plan) 
         let path = vars.render_path(relative)?;
         let contents = render_file(&tera, file, &context)?;
         let executable = EXECUTABLE.iter().any(|e| Path::new(e) == file.path());
-        plan.add(PlannedFile { path, contents, executable, if_exists });
+        plan.add(PlannedFile {
+            path,
+            contents,
+            executable,
+            if_exists,
+        });
     }
     Ok(())
 }

@@ -22,35 +22,46 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         println!("note: handler name `{raw}` becomes `{name}` (snake_case)");
     }
     if !args.force && project.manifest.has_handler(kind, name) {
-        return Err(UserError::new(format!("handler `{kind}/{name}` already exists in lambdas.toml"))
-            .hint("choose another name, or pass --force to rewrite its generated files")
-            .into());
-    }
-    let plan = plan_handler(&project.manifest, kind, name, args.force)?;
-    let resolved = apply::resolve(&project.root, plan).map_err(|e| match e.downcast::<UserError>() {
-        Ok(user) if user.message.ends_with("already exists") => UserError::new(format!(
-            "handler `{kind}/{name}` already exists ({})",
-            user.message.trim_end_matches(" already exists")
+        return Err(UserError::new(format!(
+            "handler `{kind}/{name}` already exists in lambdas.toml"
         ))
         .hint("choose another name, or pass --force to rewrite its generated files")
-        .into(),
-        Ok(user) => user.into(),
-        Err(other) => other,
-    })?;
+        .into());
+    }
+    let plan = plan_handler(&project.manifest, kind, name, args.force)?;
+    let resolved =
+        apply::resolve(&project.root, plan).map_err(|e| match e.downcast::<UserError>() {
+            Ok(user) if user.message.ends_with("already exists") => UserError::new(format!(
+                "handler `{kind}/{name}` already exists ({})",
+                user.message.trim_end_matches(" already exists")
+            ))
+            .hint("choose another name, or pass --force to rewrite its generated files")
+            .into(),
+            Ok(user) => user.into(),
+            Err(other) => other,
+        })?;
 
     let shown = relative_root(&project.root, &cwd);
     let handler_string = format!("{kind}.{name}");
     if args.dry_run {
-        print!("would add {kind} handler `{name}` ({handler_string}):\n{}", file_lines(&resolved, &shown, true));
+        print!(
+            "would add {kind} handler `{name}` ({handler_string}):\n{}",
+            file_lines(&resolved, &shown, true)
+        );
         println!("dry run: nothing was written");
         return Ok(());
     }
     apply::commit(&resolved)?;
-    let verb = if project.manifest.has_handler(kind, name) { "rewrote" } else { "added" };
-    print!("{verb} {kind} handler `{name}` (AWS handler string `{handler_string}`):\n{}", file_lines(&resolved, &shown, false));
-    println!(
-        "\nnext steps:\n  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}"
+    let verb = if project.manifest.has_handler(kind, name) {
+        "rewrote"
+    } else {
+        "added"
+    };
+    print!(
+        "{verb} {kind} handler `{name}` (AWS handler string `{handler_string}`):\n{}",
+        file_lines(&resolved, &shown, false)
     );
+    println!("\nnext steps:\n  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}");
     Ok(())
 }
 

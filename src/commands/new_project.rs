@@ -16,17 +16,34 @@ use crate::report::file_lines;
 pub fn run(args: NewProjectArgs) -> Result<()> {
     let name = ProjectName::parse(&args.name)?;
     let python = PythonVersion::parse(&args.python)?;
-    let root = args.output_dir.as_ref().map_or_else(|| PathBuf::from(name.as_str()), |dir| dir.join(name.as_str()));
-    if root.is_dir() && root.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
-        return Err(UserError::new(format!("folder `{}` already exists and is not empty", root.display()))
-            .hint("choose another NAME or --output-dir, or remove that folder")
-            .into());
+    let root = args.output_dir.as_ref().map_or_else(
+        || PathBuf::from(name.as_str()),
+        |dir| dir.join(name.as_str()),
+    );
+    if root.is_dir()
+        && root
+            .read_dir()
+            .is_ok_and(|mut entries| entries.next().is_some())
+    {
+        return Err(UserError::new(format!(
+            "folder `{}` already exists and is not empty",
+            root.display()
+        ))
+        .hint("choose another NAME or --output-dir, or remove that folder")
+        .into());
     }
     let (layout, note) = choose_layout(args.layout, args.no_input)?;
     if let Some(note) = note {
         println!("note: {note}");
     }
-    let spec = ProjectSpec { name, layout, python, arch: args.arch, ci: args.ci, bare: args.bare };
+    let spec = ProjectSpec {
+        name,
+        layout,
+        python,
+        arch: args.arch,
+        ci: args.ci,
+        bare: args.bare,
+    };
     let resolved = apply::resolve(&root, plan_project(&spec)?)?;
 
     let summary = format!(
@@ -39,22 +56,36 @@ pub fn run(args: NewProjectArgs) -> Result<()> {
         if spec.bare { ", bare" } else { "" }
     );
     if args.dry_run {
-        print!("would create {summary} in `{}`:\n{}", root.display(), file_lines(&resolved, &root, true));
+        print!(
+            "would create {summary} in `{}`:\n{}",
+            root.display(),
+            file_lines(&resolved, &root, true)
+        );
         println!("dry run: nothing was written");
         return Ok(());
     }
     apply::commit(&resolved)?;
-    print!("created {summary}:\n{}", file_lines(&resolved, &root, false));
+    print!(
+        "created {summary}:\n{}",
+        file_lines(&resolved, &root, false)
+    );
     print!("{}", next_steps(&spec, &root));
     Ok(())
 }
 
 fn next_steps(spec: &ProjectSpec, root: &std::path::Path) -> String {
     let first_kind = spec.layout.kinds()[0];
-    let mut out = format!("\nnext steps:\n  cd {}\n  python3 -m unittest\n", root.display());
+    let mut out = format!(
+        "\nnext steps:\n  cd {}\n  python3 -m unittest\n",
+        root.display()
+    );
     match spec.layout.examples().first().filter(|_| !spec.bare) {
-        Some((kind, name)) => out.push_str(&format!("  ./build.sh --local {name} ./{kind}/{name}\n")),
-        None => out.push_str(&format!("  lambda-scaffold add-handler {first_kind} my_handler\n")),
+        Some((kind, name)) => {
+            out.push_str(&format!("  ./build.sh --local {name} ./{kind}/{name}\n"))
+        }
+        None => out.push_str(&format!(
+            "  lambda-scaffold add-handler {first_kind} my_handler\n"
+        )),
     }
     if spec.ci == Ci::None {
         out.push_str("  (no CI file was written: --ci none)\n");
