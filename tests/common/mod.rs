@@ -130,12 +130,10 @@ pub fn python_unittest(root: &Path) -> usize {
         "python -m unittest failed in {}:\n{err}",
         root.display()
     );
-    let ran = err
-        .lines()
+    err.lines()
         .find_map(|l| {
             l.strip_prefix("Ran ")
                 .and_then(|r| r.split_whitespace().next()?.parse().ok())
         })
-        .expect("unittest prints `Ran N tests`");
-    ran
+        .expect("unittest prints `Ran N tests`")
 }
