@@ -1,11 +1,14 @@
 //! The only module that writes to the disk: it checks a [`Plan`] against the
-//! tree, then writes all of it or none of it.
+//! tree, then carries out all of it or none of it.
 //!
 //! [`resolve`] only reads: it decides, per file, whether it is created, replaced
-//! or kept, and refuses the whole plan on the first conflict. [`commit`] writes a
-//! resolved plan. A new project is staged in a hidden sibling folder and renamed
-//! into place in one step; changes to an existing project are staged in a hidden
-//! folder inside it, then renamed file by file, and undone if any step fails.
+//! or kept, finds which removals and exec bits apply, and refuses the whole plan
+//! on the first conflict. [`commit`] carries out a resolved plan. A new project
+//! is staged in a hidden sibling folder and renamed into place in one step;
+//! changes to an existing project are staged in a hidden folder inside it, then
+//! renamed file by file, and undone if any step fails. A removal renames its
+//! file or folder into that staging folder (undone by renaming it back), so
+//! nothing is deleted until every step has succeeded.
 
 use std::fs;
 use std::io::{self, Write};
@@ -27,7 +30,8 @@ pub enum Action {
     Keep,
 }
 
-/// A plan checked against the tree: every file's action and the folders to make.
+/// A plan checked against the tree: every file's action, the folders to make,
+/// the paths to remove and the files to make executable.
 #[derive(Debug)]
 pub struct Resolved {
     pub root: PathBuf,
@@ -36,6 +40,9 @@ pub struct Resolved {
     pub fresh_root: bool,
     pub new_dirs: Vec<PathBuf>,
     pub files: Vec<(PlannedFile, Action)>,
+    /// The planned removals that exist, so will be removed.
+    pub removed: Vec<PathBuf>,
+    pub executables: Vec<PathBuf>,
 }
 
 impl Resolved {
@@ -100,12 +107,64 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
         files.push((file, action));
     }
     new_dirs.sort_by_key(|d| d.components().count());
+    let inside = real_root.as_deref().unwrap_or(root);
+    let mut removed = Vec::new();
+    for path in plan.removals {
+        if existing_inside(root, inside, &path)?.is_some() {
+            removed.push(path);
+        }
+    }
+    let mut executables = Vec::new();
+    for path in plan.executables {
+        match existing_inside(root, inside, &path)? {
+            Some(meta) if meta.is_file() => executables.push(path),
+            _ => {
+                return Err(
+                    UserError::new(format!("`{}` is not a regular file", path.display()))
+                        .hint("replace it with a file, then run the command again")
+                        .into(),
+                );
+            }
+        }
+    }
     Ok(Resolved {
         root: root.to_path_buf(),
         fresh_root,
         new_dirs,
         files,
+        removed,
+        executables,
     })
+}
+
+/// The metadata of `rel` (not following a final symlink) when it exists, after
+/// checking that its folder lies inside the root, even through symlinks.
+fn existing_inside(root: &Path, real_root: &Path, rel: &Path) -> Result<Option<fs::Metadata>> {
+    let full = root.join(rel);
+    let meta = match fs::symlink_metadata(&full) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", full.display())),
+        Ok(meta) => meta,
+    };
+    let folder = full.parent().unwrap_or(root);
+    let real_folder =
+        fs::canonicalize(folder).with_context(|| format!("cannot read `{}`", folder.display()))?;
+    if !real_folder.starts_with(real_root) {
+        return Err(UserError::new(format!(
+            "`{}` lies behind a symbolic link that leads outside the project",
+            rel.display()
+        ))
+        .hint("replace the link with a folder, or remove it")
+        .into());
+    }
+    Ok(Some(meta))
 }
 
 fn is_empty_dir(path: &Path) -> Result<bool> {
@@ -203,7 +262,7 @@ fn file_action(root: &Path, file: &PlannedFile) -> Result<Action> {
     }
 }
 
-/// Writes a resolved plan: all of it, or (on any error) none of it.
+/// Carries out a resolved plan: all of it, or (on any error) none of it.
 pub fn commit(resolved: &Resolved) -> Result<()> {
     if resolved.fresh_root {
         commit_fresh_root(resolved)
@@ -252,6 +311,8 @@ enum Done {
     Dir(PathBuf),
     Created(PathBuf),
     Replaced { path: PathBuf, backup: PathBuf },
+    Removed { path: PathBuf, backup: PathBuf },
+    Mode { path: PathBuf, old: fs::Permissions },
 }
 
 fn commit_into_existing(resolved: &Resolved) -> Result<()> {
@@ -287,6 +348,13 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
         fs::create_dir(&full).with_context(|| format!("cannot create `{}`", full.display()))?;
         done.push(Done::Dir(full));
     }
+    for (i, path) in resolved.removed.iter().enumerate() {
+        let full = root.join(path);
+        let backup = staging.join(format!("removed-{i}"));
+        fs::rename(&full, &backup)
+            .with_context(|| format!("cannot remove `{}`", full.display()))?;
+        done.push(Done::Removed { path: full, backup });
+    }
     for (i, file, action) in written {
         let target = root.join(&file.path);
         if action == Action::Replace {
@@ -304,6 +372,15 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
             done.push(Done::Created(target));
         }
     }
+    for path in &resolved.executables {
+        let full = root.join(path);
+        let old = fs::metadata(&full)
+            .with_context(|| format!("cannot read `{}`", full.display()))?
+            .permissions();
+        add_exec_bits(&full, &old)
+            .with_context(|| format!("cannot make `{}` executable", full.display()))?;
+        done.push(Done::Mode { path: full, old });
+    }
     Ok(())
 }
 
@@ -312,7 +389,10 @@ fn undo(done: Vec<Done>) {
         let _ = match step {
             Done::Dir(dir) => fs::remove_dir(dir),
             Done::Created(path) => fs::remove_file(path),
-            Done::Replaced { path, backup } => fs::rename(backup, path),
+            Done::Replaced { path, backup } | Done::Removed { path, backup } => {
+                fs::rename(backup, path)
+            }
+            Done::Mode { path, old } => fs::set_permissions(path, old),
         };
     }
 }
@@ -335,4 +415,113 @@ fn set_mode(path: &Path, executable: bool) -> io::Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_path: &Path, _executable: bool) -> io::Result<()> {
     Ok(())
+}
+
+/// `chmod +x`: whoever may read the file may now run it.
+#[cfg(unix)]
+fn add_exec_bits(path: &Path, old: &fs::Permissions) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = old.mode();
+    fs::set_permissions(
+        path,
+        fs::Permissions::from_mode(mode | ((mode & 0o444) >> 2)),
+    )
+}
+
+#[cfg(not(unix))]
+fn add_exec_bits(_path: &Path, _old: &fs::Permissions) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(path: &str, contents: &str) -> PlannedFile {
+        PlannedFile {
+            path: path.into(),
+            contents: contents.as_bytes().to_vec(),
+            executable: false,
+            if_exists: IfExists::Refuse,
+        }
+    }
+
+    fn entries(root: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn removals_happen_with_the_writes_and_missing_ones_are_nothing_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("gone/inner")).unwrap();
+        fs::write(root.join("gone/inner/a.py"), "a").unwrap();
+        let mut plan = Plan::default();
+        plan.remove("gone".into());
+        plan.remove("never_there".into());
+        plan.add(planned("kept.txt", "k"));
+        let resolved = resolve(root, plan).unwrap();
+        assert_eq!(resolved.removed, [PathBuf::from("gone")]);
+        commit(&resolved).unwrap();
+        assert_eq!(entries(root), ["kept.txt"]);
+    }
+
+    #[test]
+    fn a_failed_commit_puts_removed_folders_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("gone/inner")).unwrap();
+        fs::write(root.join("gone/inner/a.py"), "a").unwrap();
+        fs::create_dir(root.join("sub")).unwrap();
+        let mut plan = Plan::default();
+        plan.remove("gone".into());
+        plan.add(planned("sub/b.txt", "b"));
+        let resolved = resolve(root, plan).unwrap();
+        // The tree changes after the check: a folder now stands where the file
+        // goes, so placing it fails after the removal was done.
+        fs::create_dir(root.join("sub/b.txt")).unwrap();
+        assert!(commit(&resolved).is_err());
+        assert_eq!(
+            fs::read_to_string(root.join("gone/inner/a.py")).unwrap(),
+            "a"
+        );
+        assert_eq!(entries(root), ["gone", "sub"], "no staging folder left");
+    }
+
+    #[test]
+    fn removals_behind_a_link_leading_outside_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir(outside.path().join("victim")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("producers")).unwrap();
+        let mut plan = Plan::default();
+        plan.remove("producers/victim".into());
+        let err = resolve(dir.path(), plan).unwrap_err();
+        assert!(
+            err.to_string().contains("leads outside the project"),
+            "{err}"
+        );
+        assert!(outside.path().join("victim").is_dir());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exec_bits_follow_the_read_bits() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("build.sh");
+        fs::write(&script, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o640)).unwrap();
+        let mut plan = Plan::default();
+        plan.make_executable("build.sh".into());
+        commit(&resolve(dir.path(), plan).unwrap()).unwrap();
+        let mode = fs::metadata(&script).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o750);
+        assert_eq!(fs::read_to_string(&script).unwrap(), "#!/bin/sh\n");
+    }
 }

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
 
+use crate::invoke::{DEFAULT_TIMEOUT, MAX_TIMEOUT};
 use crate::layout::{Arch, Ci, Layout};
 
 /// Start and grow serverless Python backends on AWS Lambda.
@@ -20,6 +22,34 @@ pub enum Command {
     NewProject(NewProjectArgs),
     /// Add a handler (code, test, fixture, manifest entry) to the project
     AddHandler(AddHandlerArgs),
+    /// List the project's Lambdas: handler strings, folders, zips and build commands
+    List(ListArgs),
+    /// Check the tree against lambdas.toml and the conventions; --fix repairs
+    Check(CheckArgs),
+    /// Remove a handler that add-handler made: its two folders and its manifest entry
+    RemoveHandler(RemoveHandlerArgs),
+    /// Run a handler locally with python3, imported as Lambda imports it from its zip
+    Invoke(InvokeArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+/// A handler as the user names it.
+#[derive(Debug, Args)]
+pub struct HandlerArgs {
+    /// Kind of handler: producers or consumers (log-centric), handlers (web-stack); singular accepted
+    pub kind: String,
+
+    /// Handler function name; turned into snake_case (`ErrorEvent` -> `error_event`)
+    pub name: String,
+}
+
+/// Where the project is.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Project folder [default: the nearest folder upwards holding lambdas.toml]
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -63,15 +93,11 @@ pub struct NewProjectArgs {
 
 #[derive(Debug, Args)]
 pub struct AddHandlerArgs {
-    /// Kind of handler: producers or consumers (log-centric), handlers (web-stack); singular accepted
-    pub kind: String,
+    #[command(flatten)]
+    pub handler: HandlerArgs,
 
-    /// Handler function name; turned into snake_case (`ErrorEvent` -> `error_event`)
-    pub name: String,
-
-    /// Project folder [default: the nearest folder upwards holding lambdas.toml]
-    #[arg(long, value_name = "DIR")]
-    pub project: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 
     /// Rewrite this handler's generated files if they exist
     #[arg(long)]
@@ -80,4 +106,91 @@ pub struct AddHandlerArgs {
     /// Print what would be written, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+
+    /// Print JSON instead of a table.
+    ///
+    /// Schema (version 1; paths relative to the project root, `/`-separated):
+    /// {"schema_version": 1, "project": NAME, "root": DIR, "layout": LAYOUT,
+    /// "python": "X.Y", "arch": ARCH, "lambdas": [{"kind", "name", "handler",
+    /// "source", "test", "zip", "build"}, ...]}
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+
+    /// Repair what is safe: create missing __init__.py files and an empty
+    /// requirements.txt, make build.sh executable, add handler folders that
+    /// follow the convention (KIND/NAME/KIND.py) to lambdas.toml
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: print what would be repaired, and write nothing
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+
+    /// Print JSON instead of text.
+    ///
+    /// Schema (version 1; paths relative to the project root, `/`-separated):
+    /// {"schema_version": 1, "root": DIR, "ok": BOOL, "dry_run": BOOL,
+    /// "problems": [PROBLEM, ...], "fixed": [PROBLEM, ...]}, where PROBLEM is
+    /// {"code", "path", "message", "fixable"}; "problems" are those left after
+    /// --fix, "fixed" those it repaired (or with --dry-run would repair).
+    /// Codes: missing-init, missing-function, missing-test, missing-folder,
+    /// missing-module, unlisted-handler, bad-entry, not-executable,
+    /// missing-requirements.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveHandlerArgs {
+    #[command(flatten)]
+    pub handler: HandlerArgs,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+
+    /// Remove the handler's folders whole, with files you edited or added
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print what would be removed, and remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    #[command(flatten)]
+    pub handler: HandlerArgs,
+
+    /// JSON event to pass, `-` for standard input [default: the kind's sample
+    /// event in test/fixtures/]
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
+
+    /// Seconds the handler may run, as the Lambda's timeout
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT))]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
 }

@@ -3,17 +3,19 @@
 //! `new-project` and `add-handler` run the same renderer: a project is the
 //! `project/` and `ci/<ci>/` template sets plus one handler per example, and a
 //! handler is its kind's template set plus package markers and the manifest
-//! entry. Pure apart from reading the embedded templates.
+//! entry, which records a hash of each file generated in the handler's folders.
+//! Pure apart from reading the embedded templates.
 
 use std::path::Path;
 
 use anyhow::Result;
 use heck::ToUpperCamelCase;
 
+use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::{FileHashes, MANIFEST_FILE, Manifest, file_hash};
 use crate::names::{HandlerName, ProjectName};
-use crate::plan::{IfExists, Plan, PlannedFile};
+use crate::plan::{IfExists, Plan, slash};
 use crate::templates::{Vars, render_set};
 
 /// Everything `new-project` needs, already validated.
@@ -66,17 +68,18 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     if !spec.bare {
         for (kind, name) in spec.layout.examples() {
             let name = HandlerName::parse(name)?.name;
-            add_handler_files(&mut plan, *kind, &name, IfExists::Refuse)?;
-            manifest.add_handler(*kind, &name);
+            let hashes = add_handler_files(&mut plan, *kind, &name, IfExists::Refuse)?;
+            manifest.record_handler(*kind, &name, &hashes);
         }
     }
-    plan.add(manifest_file(&manifest, IfExists::Refuse));
+    plan.add(manifest.planned_file(IfExists::Refuse));
     plan.add_package_markers(Path::new("utils"));
     Ok(plan)
 }
 
 /// The files that add one handler to an existing project. With `force`, the
 /// handler's own generated files are rewritten; markers and fixtures are kept.
+/// The manifest is rewritten only when its entry changes.
 pub fn plan_handler(
     manifest: &Manifest,
     kind: Kind,
@@ -89,21 +92,23 @@ pub fn plan_handler(
     } else {
         IfExists::Refuse
     };
-    add_handler_files(&mut plan, kind, name, if_exists)?;
-    if !manifest.has_handler(kind, name) {
-        let mut updated = manifest.clone();
-        updated.add_handler(kind, name);
-        plan.add(manifest_file(&updated, IfExists::Replace));
+    let hashes = add_handler_files(&mut plan, kind, name, if_exists)?;
+    let mut updated = manifest.clone();
+    updated.record_handler(kind, name, &hashes);
+    if updated.to_text() != manifest.to_text() {
+        plan.add(updated.planned_file(IfExists::Replace));
     }
     Ok(plan)
 }
 
+/// Adds one handler's files to `plan`; returns the hashes of those in its own
+/// folders, for its manifest entry.
 fn add_handler_files(
     plan: &mut Plan,
     kind: Kind,
     name: &HandlerName,
     if_exists: IfExists,
-) -> Result<()> {
+) -> Result<FileHashes> {
     let mut vars = Vars::default();
     vars.set("name", name.as_str())
         .set("class_name", name.as_str().to_upper_camel_case())
@@ -125,16 +130,13 @@ fn add_handler_files(
     }
     plan.add_package_markers(Path::new(kind.as_str()));
     plan.add_package_markers(Path::new("test"));
-    Ok(())
-}
-
-fn manifest_file(manifest: &Manifest, if_exists: IfExists) -> PlannedFile {
-    PlannedFile {
-        path: MANIFEST_FILE.into(),
-        contents: manifest.to_text().into_bytes(),
-        executable: false,
-        if_exists,
-    }
+    let lambda = Lambda::new(kind, name.clone());
+    Ok(plan
+        .files
+        .iter()
+        .filter(|f| lambda.owns(&f.path))
+        .map(|f| (slash(&f.path), file_hash(&f.contents)))
+        .collect())
 }
 
 fn planned_text(plan: &Plan, path: &str) -> Result<String> {

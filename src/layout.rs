@@ -80,6 +80,11 @@ impl Kind {
         }
     }
 
+    /// The kind spelled exactly as the manifest and the folders spell it.
+    pub fn from_manifest(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+
     /// The sample event the kind's tests and `invoke` use, in `test/fixtures/`.
     pub fn fixture(self) -> &'static str {
         match self {

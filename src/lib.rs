@@ -2,19 +2,26 @@
 //!
 //! The binary is a thin shell over this library: commands validate their
 //! arguments into types ([`names`], [`layout`]), render a [`plan::Plan`]
-//! ([`generate`], [`templates`], [`manifest`]) and hand it to [`apply`], the only
-//! module that writes to the disk.
+//! ([`generate`], [`templates`], [`manifest`], [`removal`], [`check`]) and hand
+//! it to [`apply`], the only module that writes to the disk. [`lambdas`] derives
+//! every path and string of one Lambda; [`survey`] reads what `check` and
+//! `remove-handler` judge; [`invoke`] runs a handler with python3.
 
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod generate;
+pub mod invoke;
+pub mod lambdas;
 pub mod layout;
 pub mod manifest;
 pub mod names;
 pub mod plan;
 pub mod project;
 pub mod prompt;
+pub mod removal;
 pub mod report;
+pub mod survey;
 pub mod templates;

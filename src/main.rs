@@ -13,6 +13,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::NewProject(args) => commands::new_project::run(args),
         Command::AddHandler(args) => commands::add_handler::run(args),
+        Command::List(args) => commands::list::run(args),
+        Command::Check(args) => commands::check::run(args),
+        Command::RemoveHandler(args) => commands::remove_handler::run(args),
+        Command::Invoke(args) => commands::invoke::run(args),
+        Command::Completions(args) => commands::completions::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

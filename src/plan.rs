@@ -1,7 +1,9 @@
-//! A plan: the files a command wants to write, computed without touching the disk.
+//! A plan: the changes a command wants to make, computed without touching the disk.
 //!
 //! Commands render a [`Plan`]; [`crate::apply`] checks it against the tree and
-//! writes it. Folders are implied by the files' paths, so a plan never lists them.
+//! carries it out. A plan writes files, removes files or folders whole, and sets
+//! exec bits. Folders to create are implied by the files' paths, so a plan never
+//! lists them.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -25,10 +27,14 @@ pub struct PlannedFile {
     pub if_exists: IfExists,
 }
 
-/// Everything one command will write, below one root folder.
+/// Everything one command will change, below one root folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
+    /// Files or folders removed whole (a missing one is nothing to do).
+    pub removals: Vec<PathBuf>,
+    /// Existing files given the exec bit, as `chmod +x` does.
+    pub executables: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -39,6 +45,22 @@ impl Plan {
         match self.files.iter_mut().find(|f| f.path == file.path) {
             Some(existing) => *existing = file,
             None => self.files.push(file),
+        }
+    }
+
+    /// Removes the file or folder at `path`, with everything in it.
+    pub fn remove(&mut self, path: PathBuf) {
+        debug_assert!(is_plain_relative(&path), "plan path {path:?}");
+        if !self.removals.contains(&path) {
+            self.removals.push(path);
+        }
+    }
+
+    /// Sets the exec bit of the existing file at `path`.
+    pub fn make_executable(&mut self, path: PathBuf) {
+        debug_assert!(is_plain_relative(&path), "plan path {path:?}");
+        if !self.executables.contains(&path) {
+            self.executables.push(path);
         }
     }
 
@@ -78,6 +100,14 @@ impl Plan {
 pub fn is_plain_relative(path: &Path) -> bool {
     path.components().next().is_some()
         && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// A plan path spelled with `/`, as the manifest and the JSON output spell paths.
+pub fn slash(path: &Path) -> String {
+    path.iter()
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

@@ -1,26 +1,78 @@
-//! What commands print about a plan: the files written, or with `--dry-run`
-//! the files that would be.
+//! What commands print: the files a plan changes (or with `--dry-run` would
+//! change), and aligned tables. Pure text.
 
 use std::path::Path;
 
 use crate::apply::{Action, Resolved};
 
-/// One line per written file, `create`/`replace` then the path shown from `shown_root`.
+/// One line per removed, then per written file: the verb, then the path shown
+/// from `shown_root`.
 pub fn file_lines(resolved: &Resolved, shown_root: &Path, dry_run: bool) -> String {
     let mut written: Vec<(&Path, Action)> = resolved.written().collect();
     written.sort_by(|a, b| a.0.cmp(b.0));
-    let mut out = String::new();
-    for (path, action) in written {
+    let removed = resolved.removed.iter().map(|path| {
+        (
+            if dry_run { "would remove" } else { "removed" },
+            path.as_path(),
+        )
+    });
+    let written = written.into_iter().map(|(path, action)| {
         let verb = match (action, dry_run) {
             (Action::Replace, false) => "replaced",
             (Action::Replace, true) => "would replace",
             (_, false) => "created",
             (_, true) => "would create",
         };
-        out.push_str(&format!(
-            "  {verb:<13} {}\n",
-            shown_root.join(path).display()
-        ));
+        (verb, path)
+    });
+    removed
+        .chain(written)
+        .map(|(verb, path)| format!("  {verb:<13} {}\n", shown_root.join(path).display()))
+        .collect()
+}
+
+/// Rows under a header, each column as wide as its widest cell, two spaces
+/// apart; the last column is not padded.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
     }
-    out
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    std::iter::once(&header)
+        .chain(rows)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            format!("{}\n", cells.join("  ").trim_end())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_are_aligned_and_lines_have_no_trailing_space() {
+        let rows = vec![
+            vec!["producers".to_string(), "a".to_string(), "x".to_string()],
+            vec![
+                "handlers".to_string(),
+                "long_name".to_string(),
+                "y".to_string(),
+            ],
+        ];
+        assert_eq!(
+            table(&["KIND", "NAME", "HANDLER"], &rows),
+            "KIND       NAME       HANDLER\n\
+             producers  a          x\n\
+             handlers   long_name  y\n"
+        );
+    }
 }

@@ -138,8 +138,23 @@ fn manifest_comments_and_formatting_are_kept() {
     ok(&root, &["add-handler", "producers", "kept"]);
     let after = manifest(&root);
     assert!(after.starts_with(&head), "{after}");
+    // The entry records the hash of each file generated in the handler's folders.
+    let files: String = [
+        "producers/kept/__init__.py",
+        "producers/kept/producers.py",
+        "test/producers/kept/__init__.py",
+        "test/producers/kept/test_producers.py",
+    ]
+    .iter()
+    .map(|path| {
+        let hash = lambda_scaffold::manifest::file_hash(&fs::read(root.join(path)).unwrap());
+        format!("files.\"{path}\" = \"{hash}\"\n")
+    })
+    .collect();
     assert!(
-        after.ends_with("[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n\n# trailing note\n"),
+        after.ends_with(&format!(
+            "[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n{files}\n# trailing note\n"
+        )),
         "{after}"
     );
 }

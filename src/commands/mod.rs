@@ -1,5 +1,65 @@
 //! One module per subcommand: each turns its clap arguments into validated
-//! types, asks the core for a plan, and applies or prints it.
+//! types, asks the core for a plan or a report, and applies or prints it. The
+//! helpers here are the steps several commands share.
 
 pub mod add_handler;
+pub mod check;
+pub mod completions;
+pub mod invoke;
+pub mod list;
 pub mod new_project;
+pub mod remove_handler;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::cli::{HandlerArgs, ProjectArgs};
+use crate::lambdas::Lambda;
+use crate::layout::Kind;
+use crate::names::HandlerName;
+use crate::project::Project;
+
+/// A project found from where the user is.
+pub struct Located {
+    pub project: Project,
+    /// The project root as the user would type it from the current folder,
+    /// to show paths the user can copy.
+    pub shown_root: PathBuf,
+}
+
+/// Finds the project: `--project DIR`, or the nearest folder upwards.
+pub fn locate(args: &ProjectArgs) -> Result<Located> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let project = Project::locate(args.project.as_deref(), &cwd)?;
+    let shown_root = relative_root(&project.root, &cwd);
+    Ok(Located {
+        project,
+        shown_root,
+    })
+}
+
+/// The handler the user named, validated against the project's layout, and a
+/// note to show when its name was turned into snake_case.
+pub fn handler(args: &HandlerArgs, project: &Project) -> Result<(Lambda, Option<String>)> {
+    let kind = Kind::parse(&args.kind, project.manifest.layout)?;
+    let parsed = HandlerName::parse(&args.name)?;
+    let note = parsed.renamed_from.map(|raw| {
+        format!(
+            "note: handler name `{raw}` becomes `{}` (snake_case)",
+            parsed.name
+        )
+    });
+    Ok((Lambda::new(kind, parsed.name), note))
+}
+
+/// The project root as the user would type it from `cwd`: `..` steps from
+/// inside the project, the path as given from outside it.
+fn relative_root(root: &Path, cwd: &Path) -> PathBuf {
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+    match cwd.strip_prefix(&real_root) {
+        Ok(inner) => inner.components().map(|_| "..").collect(),
+        Err(_) => root.to_path_buf(),
+    }
+}

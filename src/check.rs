@@ -1,0 +1,532 @@
+//! The judge of `check`: turns the facts observed in a project ([`Facts`], read
+//! by [`crate::survey`]) into problems, each named by a path, and plans the
+//! repairs that are safe. Pure: nothing here reads or writes the disk.
+//!
+//! What counts as a problem:
+//! - a package folder without `__init__.py`, in the code trees (each kind's
+//!   folder and `utils/`) and the test tree (`test/`, whose `fixtures/` holds
+//!   data, not code); a folder is a package folder when it holds `.py` files or
+//!   package folders;
+//! - a handler module `KIND/NAME/KIND.py` without `def NAME(`;
+//! - a handler without a test (`test/KIND/NAME/test*.py`);
+//! - a manifest entry without its folder or module, or one that names no
+//!   Lambda of the project;
+//! - a folder that follows the convention (`KIND/NAME/KIND.py`) but is missing
+//!   from the manifest;
+//! - `build.sh` without its exec bit, a missing `requirements.txt`.
+//!
+//! Safe to repair: the markers (created empty), the exec bit, the adoption of
+//! conventional folders into the manifest (no file hashes are recorded for them,
+//! so `remove-handler` treats their files as the user's), an empty
+//! `requirements.txt`. The rest needs a person.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::lambdas::{BadEntry, Lambda};
+use crate::layout::Layout;
+use crate::manifest::{FileHashes, HandlerEntry, MANIFEST_FILE, Manifest};
+use crate::names::HandlerName;
+use crate::plan::{IfExists, Plan, PlannedFile, slash};
+
+pub const BUILD_SCRIPT: &str = "build.sh";
+pub const REQUIREMENTS: &str = "requirements.txt";
+const MARKER: &str = "__init__.py";
+/// What `requirements.txt` holds when `check --fix` creates it.
+const EMPTY_REQUIREMENTS: &str =
+    "# Runtime dependencies shared by every Lambda of this project, one per line.\n";
+
+/// What `check` needs to know about a project, as observed on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub layout: Layout,
+    pub entries: Vec<HandlerEntry>,
+    /// Every folder of the code and test trees, relative to the project root,
+    /// with the names of the files directly in it.
+    pub dirs: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// The text of every module found at `KIND/NAME/KIND.py`.
+    pub modules: BTreeMap<PathBuf, String>,
+    /// `build.sh`: `None` when missing, otherwise whether it is executable.
+    pub build_script: Option<bool>,
+    pub requirements: bool,
+}
+
+/// The folders of the code and test trees of a project of `layout`.
+pub fn tree_roots(layout: Layout) -> Vec<PathBuf> {
+    layout
+        .kinds()
+        .iter()
+        .map(|k| PathBuf::from(k.as_str()))
+        .chain(["utils", "test"].map(PathBuf::from))
+        .collect()
+}
+
+/// The folder of the test tree that holds sample events, not code.
+pub fn is_data_folder(rel: &Path) -> bool {
+    rel == Path::new("test/fixtures")
+}
+
+/// One thing wrong with the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A package folder (given) without `__init__.py`.
+    MissingMarker(PathBuf),
+    MissingFunction(Lambda),
+    MissingTest(Lambda),
+    MissingFolder(Lambda),
+    MissingModule(Lambda),
+    Unlisted(Lambda),
+    BadEntry(BadEntry),
+    NotExecutable,
+    MissingRequirements,
+}
+
+/// One problem as `check --json` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProblemReport {
+    pub code: &'static str,
+    pub path: String,
+    pub message: String,
+    pub fixable: bool,
+}
+
+impl Problem {
+    /// A stable identifier of the kind of problem, for scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::MissingMarker(_) => "missing-init",
+            Problem::MissingFunction(_) => "missing-function",
+            Problem::MissingTest(_) => "missing-test",
+            Problem::MissingFolder(_) => "missing-folder",
+            Problem::MissingModule(_) => "missing-module",
+            Problem::Unlisted(_) => "unlisted-handler",
+            Problem::BadEntry(_) => "bad-entry",
+            Problem::NotExecutable => "not-executable",
+            Problem::MissingRequirements => "missing-requirements",
+        }
+    }
+
+    /// The path the problem is about, relative to the project root.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            Problem::MissingMarker(dir) => dir.join(MARKER),
+            Problem::MissingFunction(lambda) | Problem::MissingModule(lambda) => lambda.module(),
+            Problem::MissingTest(lambda) => lambda.test(),
+            Problem::MissingFolder(lambda) | Problem::Unlisted(lambda) => lambda.source(),
+            Problem::BadEntry(_) => MANIFEST_FILE.into(),
+            Problem::NotExecutable => BUILD_SCRIPT.into(),
+            Problem::MissingRequirements => REQUIREMENTS.into(),
+        }
+    }
+
+    /// What is wrong, in words, to follow the path.
+    pub fn message(&self) -> String {
+        match self {
+            Problem::MissingMarker(_) => {
+                "missing: its folder holds Python code, so it must be a package".to_string()
+            }
+            Problem::MissingFunction(l) => format!(
+                "has no `def {}(`, so the handler `{}` cannot be found",
+                l.name,
+                l.handler()
+            ),
+            Problem::MissingTest(l) => format!(
+                "no tests for the handler `{}`: add a `test_{}.py` here",
+                l.handler(),
+                l.kind
+            ),
+            Problem::MissingFolder(l) => format!(
+                "the handler `{}` is in {MANIFEST_FILE}, but its folder is missing \
+                 (restore it, or drop the entry with `lambda-scaffold remove-handler {} {}`)",
+                l.handler(),
+                l.kind,
+                l.name
+            ),
+            Problem::MissingModule(l) => format!(
+                "the handler `{}` is in {MANIFEST_FILE}, but its module is missing",
+                l.handler()
+            ),
+            Problem::Unlisted(l) => format!(
+                "the handler `{}` is not listed in {MANIFEST_FILE}",
+                l.handler()
+            ),
+            Problem::BadEntry(bad) => bad.to_string(),
+            Problem::NotExecutable => "not executable".to_string(),
+            Problem::MissingRequirements => {
+                "missing: build.sh installs the shared dependencies from it (it may be empty)"
+                    .to_string()
+            }
+        }
+    }
+
+    /// What `check --fix` does about it, or `None` when it needs a person.
+    pub fn fix(&self) -> Option<&'static str> {
+        match self {
+            Problem::MissingMarker(_) => Some("created the package marker"),
+            Problem::Unlisted(_) => Some("added the handler to lambdas.toml"),
+            Problem::NotExecutable => Some("made it executable"),
+            Problem::MissingRequirements => Some("created it, with no dependencies"),
+            _ => None,
+        }
+    }
+
+    pub fn report(&self) -> ProblemReport {
+        ProblemReport {
+            code: self.code(),
+            path: slash(&self.path()),
+            message: self.message(),
+            fixable: self.fix().is_some(),
+        }
+    }
+}
+
+/// Every problem of the project, sorted by path.
+pub fn problems(facts: &Facts) -> Vec<Problem> {
+    let mut found = Vec::new();
+    let mut listed = BTreeSet::new();
+    for entry in &facts.entries {
+        match Lambda::from_entry(entry, facts.layout) {
+            Ok(lambda) => {
+                listed.insert(lambda);
+            }
+            Err(bad) => found.push(Problem::BadEntry(bad)),
+        }
+    }
+    let conventional = conventional_handlers(facts);
+    for lambda in &listed {
+        match facts.dirs.get(&lambda.source()) {
+            None => found.push(Problem::MissingFolder(lambda.clone())),
+            Some(_) if !facts.modules.contains_key(&lambda.module()) => {
+                found.push(Problem::MissingModule(lambda.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for lambda in conventional.difference(&listed) {
+        found.push(Problem::Unlisted(lambda.clone()));
+    }
+    for lambda in &conventional {
+        if !facts
+            .modules
+            .get(&lambda.module())
+            .is_some_and(|text| defines_function(text, &lambda.name))
+        {
+            found.push(Problem::MissingFunction(lambda.clone()));
+        }
+        let has_test = facts.dirs.get(&lambda.test()).is_some_and(|files| {
+            files
+                .iter()
+                .any(|f| f.starts_with("test") && f.ends_with(".py"))
+        });
+        if !has_test {
+            found.push(Problem::MissingTest(lambda.clone()));
+        }
+    }
+    for dir in package_dirs(&facts.dirs) {
+        if !facts.dirs[dir].contains(MARKER) {
+            found.push(Problem::MissingMarker(dir.clone()));
+        }
+    }
+    if facts.build_script == Some(false) {
+        found.push(Problem::NotExecutable);
+    }
+    if !facts.requirements {
+        found.push(Problem::MissingRequirements);
+    }
+    found.sort_by_key(|p| (p.path(), p.code()));
+    found
+}
+
+/// The repairs of the fixable `problems`, as one plan.
+pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
+    let mut plan = Plan::default();
+    let mut updated = manifest.clone();
+    for problem in problems {
+        match problem {
+            Problem::MissingMarker(dir) => plan.add_marker(dir),
+            Problem::Unlisted(lambda) => {
+                updated.record_handler(lambda.kind, &lambda.name, &FileHashes::new());
+            }
+            Problem::NotExecutable => plan.make_executable(BUILD_SCRIPT.into()),
+            Problem::MissingRequirements => plan.add(PlannedFile {
+                path: REQUIREMENTS.into(),
+                contents: EMPTY_REQUIREMENTS.as_bytes().to_vec(),
+                executable: false,
+                if_exists: IfExists::Keep,
+            }),
+            _ => {}
+        }
+    }
+    if updated.to_text() != manifest.to_text() {
+        plan.add(updated.planned_file(IfExists::Replace));
+    }
+    plan
+}
+
+/// The handler folders that follow the convention: `KIND/NAME/KIND.py`, with
+/// `NAME` a handler name as `add-handler` would write it.
+fn conventional_handlers(facts: &Facts) -> BTreeSet<Lambda> {
+    let mut found = BTreeSet::new();
+    for kind in facts.layout.kinds() {
+        for (dir, files) in &facts.dirs {
+            let (Some(parent), Some(folder)) = (dir.parent(), dir.file_name()) else {
+                continue;
+            };
+            if parent != Path::new(kind.as_str()) || !files.contains(&format!("{kind}.py")) {
+                continue;
+            }
+            match HandlerName::parse(&folder.to_string_lossy()) {
+                Ok(parsed) if parsed.renamed_from.is_none() => {
+                    found.insert(Lambda::new(*kind, parsed.name));
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+/// The folders that hold `.py` files or package folders, deepest first.
+fn package_dirs(dirs: &BTreeMap<PathBuf, BTreeSet<String>>) -> Vec<&PathBuf> {
+    let mut ordered: Vec<&PathBuf> = dirs.keys().collect();
+    ordered.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    let mut packages = Vec::new();
+    let mut with_package_child: BTreeSet<&Path> = BTreeSet::new();
+    for dir in ordered {
+        let has_code = dirs[dir].iter().any(|f| f.ends_with(".py"));
+        if has_code || with_package_child.contains(dir.as_path()) {
+            packages.push(dir);
+            if let Some(parent) = dir.parent() {
+                with_package_child.insert(parent);
+            }
+        }
+    }
+    packages
+}
+
+/// Whether a module defines the function at its top level (`def NAME(`).
+fn defines_function(text: &str, name: &HandlerName) -> bool {
+    text.lines().any(|line| {
+        line.strip_prefix("def")
+            .filter(|rest| rest.starts_with([' ', '\t']))
+            .and_then(|rest| rest.trim_start().strip_prefix(name.as_str()))
+            .is_some_and(|rest| rest.trim_start().starts_with('('))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Kind;
+
+    fn name(raw: &str) -> HandlerName {
+        HandlerName::parse(raw).unwrap().name
+    }
+
+    fn lambda(kind: Kind, raw: &str) -> Lambda {
+        Lambda::new(kind, name(raw))
+    }
+
+    /// A healthy log-centric project with one producer, `log_event`.
+    fn healthy() -> Facts {
+        let dirs: &[(&str, &[&str])] = &[
+            ("producers", &["__init__.py"]),
+            ("producers/log_event", &["__init__.py", "producers.py"]),
+            ("consumers", &["__init__.py"]),
+            ("utils", &["__init__.py"]),
+            ("test", &["__init__.py", "lambda_context.py"]),
+            ("test/producers", &["__init__.py"]),
+            (
+                "test/producers/log_event",
+                &["__init__.py", "test_producers.py"],
+            ),
+        ];
+        Facts {
+            layout: Layout::LogCentric,
+            entries: vec![HandlerEntry {
+                kind: "producers".into(),
+                name: "log_event".into(),
+                files: FileHashes::new(),
+            }],
+            dirs: dirs
+                .iter()
+                .map(|(dir, files)| (dir.into(), files.iter().map(|f| f.to_string()).collect()))
+                .collect(),
+            modules: BTreeMap::from([(
+                "producers/log_event/producers.py".into(),
+                "import json\n\n\ndef log_event(event, context):\n    return {}\n".into(),
+            )]),
+            build_script: Some(true),
+            requirements: true,
+        }
+    }
+
+    fn files<'a>(facts: &'a mut Facts, dir: &str) -> &'a mut BTreeSet<String> {
+        facts.dirs.entry(dir.into()).or_default()
+    }
+
+    #[test]
+    fn a_healthy_project_has_no_problems() {
+        assert_eq!(problems(&healthy()), []);
+    }
+
+    #[test]
+    fn a_missing_marker_is_named_at_every_level_of_code_and_test_trees() {
+        let mut facts = healthy();
+        files(&mut facts, "test/producers").remove("__init__.py");
+        files(&mut facts, "producers/log_event").remove("__init__.py");
+        let found = problems(&facts);
+        assert_eq!(
+            found,
+            [
+                Problem::MissingMarker("producers/log_event".into()),
+                Problem::MissingMarker("test/producers".into()),
+            ]
+        );
+        assert_eq!(
+            found[0].path(),
+            Path::new("producers/log_event/__init__.py")
+        );
+    }
+
+    #[test]
+    fn only_folders_with_code_or_packages_below_need_a_marker() {
+        let mut facts = healthy();
+        files(&mut facts, "consumers").remove("__init__.py");
+        files(&mut facts, "producers/log_event/data").insert("sample.json".into());
+        files(&mut facts, "utils/deep");
+        files(&mut facts, "utils/deep/er").insert("helpers.py".into());
+        assert_eq!(
+            problems(&facts),
+            [
+                Problem::MissingMarker("utils/deep".into()),
+                Problem::MissingMarker("utils/deep/er".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_module_without_its_function_and_a_handler_without_tests_are_named() {
+        let mut facts = healthy();
+        facts.modules.insert(
+            "producers/log_event/producers.py".into(),
+            "def log_events(event, context):\n    pass\n\nclass X:\n    def log_event(self):\n        pass\n"
+                .into(),
+        );
+        files(&mut facts, "test/producers/log_event").remove("test_producers.py");
+        assert_eq!(
+            problems(&facts),
+            [
+                Problem::MissingFunction(lambda(Kind::Producers, "log_event")),
+                Problem::MissingTest(lambda(Kind::Producers, "log_event")),
+            ]
+        );
+    }
+
+    #[test]
+    fn manifest_and_folders_must_agree() {
+        let mut facts = healthy();
+        facts.entries.push(HandlerEntry {
+            kind: "consumers".into(),
+            name: "gone".into(),
+            files: FileHashes::new(),
+        });
+        facts.entries.push(HandlerEntry {
+            kind: "handlers".into(),
+            name: "index".into(),
+            files: FileHashes::new(),
+        });
+        files(&mut facts, "consumers/by_hand")
+            .extend(["__init__.py".into(), "consumers.py".into()]);
+        facts.modules.insert(
+            "consumers/by_hand/consumers.py".into(),
+            "def by_hand(event, context):\n    return None\n".into(),
+        );
+        files(&mut facts, "test/consumers/by_hand")
+            .extend(["__init__.py".into(), "test_x.py".into()]);
+        files(&mut facts, "test/consumers").insert("__init__.py".into());
+        // Not the convention: the module is not named after the kind, or the
+        // folder is not a handler name.
+        files(&mut facts, "consumers/notes").insert("readme.md".into());
+        files(&mut facts, "consumers/Bad-Name").insert("consumers.py".into());
+        let found = problems(&facts);
+        assert_eq!(
+            found.iter().map(Problem::code).collect::<Vec<_>>(),
+            [
+                "missing-init",
+                "unlisted-handler",
+                "missing-folder",
+                "bad-entry"
+            ],
+            "{found:#?}"
+        );
+        assert_eq!(found[0].path(), Path::new("consumers/Bad-Name/__init__.py"));
+    }
+
+    #[test]
+    fn build_script_and_requirements_are_checked() {
+        let mut facts = healthy();
+        facts.build_script = Some(false);
+        facts.requirements = false;
+        assert_eq!(
+            problems(&facts),
+            [Problem::NotExecutable, Problem::MissingRequirements]
+        );
+        facts.build_script = None;
+        assert_eq!(problems(&facts), [Problem::MissingRequirements]);
+    }
+
+    #[test]
+    fn fixes_create_markers_set_the_exec_bit_and_adopt_handlers() {
+        let manifest = Manifest::parse(
+            "schema_version = 1\nlayout = \"log-centric\"\n",
+            Path::new(MANIFEST_FILE),
+        )
+        .unwrap();
+        let adopted = lambda(Kind::Consumers, "by_hand");
+        let plan = plan_fixes(
+            &[
+                Problem::MissingMarker("test/producers".into()),
+                Problem::Unlisted(adopted.clone()),
+                Problem::NotExecutable,
+                Problem::MissingTest(adopted.clone()),
+            ],
+            &manifest,
+        );
+        let paths: Vec<_> = plan.files.iter().map(|f| slash(&f.path)).collect();
+        assert_eq!(paths, ["test/producers/__init__.py", MANIFEST_FILE]);
+        assert_eq!(plan.executables, [PathBuf::from(BUILD_SCRIPT)]);
+        let text = String::from_utf8(plan.files[1].contents.clone()).unwrap();
+        assert!(
+            text.ends_with("[[handlers]]\nkind = \"consumers\"\nname = \"by_hand\"\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn functions_are_found_only_at_the_top_level() {
+        let n = name("index");
+        assert!(defines_function("def index(event, context):", &n));
+        assert!(defines_function("def  index (event, context):", &n));
+        assert!(!defines_function("    def index(self):", &n));
+        assert!(!defines_function("def index2(event, context):", &n));
+        assert!(!defines_function("define index(", &n));
+        assert!(!defines_function("index = other", &n));
+    }
+
+    #[test]
+    fn every_problem_has_a_stable_code_and_a_slash_path_in_its_report() {
+        let report = Problem::MissingMarker("test/producers".into()).report();
+        assert_eq!(
+            report,
+            ProblemReport {
+                code: "missing-init",
+                path: "test/producers/__init__.py".into(),
+                message: "missing: its folder holds Python code, so it must be a package".into(),
+                fixable: true,
+            }
+        );
+    }
+}

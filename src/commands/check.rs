@@ -1,0 +1,129 @@
+//! `check [--fix]`: survey the tree, judge it, repair what is safe, report.
+//!
+//! With `--json`, prints a document of a stable schema (version 1; paths
+//! relative to the project root, `/`-separated):
+//!
+//! ```json
+//! {"schema_version": 1, "root": "/abs/svc", "ok": false, "dry_run": false,
+//!  "problems": [{"code": "missing-test", "path": "test/producers/x",
+//!                "message": "no tests for the handler `producers.x` (no test*.py file)",
+//!                "fixable": false}],
+//!  "fixed": [{"code": "missing-init", "path": "test/producers/__init__.py", "message": "…",
+//!             "fixable": true}]}
+//! ```
+//!
+//! `problems` are the problems the tree has when the command ends (after
+//! `--fix`, those left); `fixed` are those `--fix` repaired, or with
+//! `--dry-run` would repair. The exit code is 1 when `problems` is not empty.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::apply;
+use crate::check::{Problem, ProblemReport, plan_fixes, problems};
+use crate::cli::CheckArgs;
+use crate::commands::locate;
+use crate::error::UserError;
+use crate::project::Project;
+use crate::survey::survey;
+
+/// Bumped only when a field changes meaning or disappears; fields may be added.
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct CheckReport {
+    schema_version: u32,
+    root: String,
+    ok: bool,
+    dry_run: bool,
+    problems: Vec<ProblemReport>,
+    fixed: Vec<ProblemReport>,
+}
+
+pub fn run(args: CheckArgs) -> Result<()> {
+    let located = locate(&args.project)?;
+    let project = &located.project;
+    let found = problems(&survey(&project.root, &project.manifest)?);
+    let fixable: Vec<Problem> = found
+        .iter()
+        .filter(|p| p.fix().is_some())
+        .cloned()
+        .collect();
+    let (fixed, left) = if args.fix && !fixable.is_empty() {
+        let resolved = apply::resolve(&project.root, plan_fixes(&fixable, &project.manifest))?;
+        if args.dry_run {
+            (fixable, found)
+        } else {
+            apply::commit(&resolved)?;
+            // Surveyed again: an adopted handler is now judged as a listed one.
+            let fixed_project = Project::locate(Some(&project.root), &project.root)?;
+            let left = problems(&survey(&fixed_project.root, &fixed_project.manifest)?);
+            (fixable, left)
+        }
+    } else {
+        (Vec::new(), found)
+    };
+
+    if args.json {
+        let report = CheckReport {
+            schema_version: SCHEMA_VERSION,
+            root: project.root.canonicalize()?.to_string_lossy().into_owned(),
+            ok: left.is_empty(),
+            dry_run: args.dry_run,
+            problems: left.iter().map(Problem::report).collect(),
+            fixed: fixed.iter().map(Problem::report).collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let report = text_report(&fixed, &left, args.dry_run, &located.shown_root);
+        print!("{report}");
+        if left.is_empty() {
+            println!("no problems{}", if fixed.is_empty() { "" } else { " left" });
+        }
+    }
+    verdict(&left, &args)
+}
+
+/// One line per repair, then one per problem, each naming its path.
+fn text_report(fixed: &[Problem], left: &[Problem], dry_run: bool, shown: &Path) -> String {
+    let verb = if dry_run { "would fix" } else { "fixed" };
+    let fixes = fixed.iter().map(|p| {
+        let fix = p.fix().unwrap_or_default();
+        format!("{verb} {}: {fix}\n", shown.join(p.path()).display())
+    });
+    let problems = left
+        .iter()
+        .filter(|p| !(dry_run && p.fix().is_some()))
+        .map(|p| format!("{}: {}\n", shown.join(p.path()).display(), p.message()));
+    fixes.chain(problems).collect()
+}
+
+/// Nothing when all is well, otherwise a [`UserError`] counting what is wrong.
+fn verdict(left: &[Problem], args: &CheckArgs) -> Result<()> {
+    if left.is_empty() {
+        return Ok(());
+    }
+    let n = left.len();
+    let problems = format!("{n} problem{}", if n == 1 { "" } else { "s" });
+    let fixable = left.iter().filter(|p| p.fix().is_some()).count();
+    let them = if n == 1 { "it" } else { "them" };
+    let by_hand = format!("fix {them} by hand (see above), then run `lambda-scaffold check` again");
+    let error = if args.fix && !args.dry_run {
+        UserError::new(format!("{problems} left")).hint(by_hand.clone())
+    } else if fixable == 0 {
+        UserError::new(format!("{problems} found")).hint(by_hand)
+    } else if args.dry_run {
+        UserError::new(format!("{problems} found")).hint(format!(
+            "`lambda-scaffold check --fix` would repair {fixable} of them"
+        ))
+    } else if fixable == n {
+        UserError::new(format!("{problems} found")).hint("run `lambda-scaffold check --fix`")
+    } else {
+        UserError::new(format!("{problems} found")).hint(format!(
+            "run `lambda-scaffold check --fix` to repair {fixable} of them"
+        ))
+    };
+    Err(error.into())
+}

@@ -1,0 +1,79 @@
+//! `remove-handler KIND NAME`: the inverse of `add-handler`. Removes the
+//! handler's two folders and its manifest entry, all or nothing, after making
+//! sure that every file in them is one `add-handler` generated and nobody
+//! changed since (unless `--force`).
+
+use anyhow::Result;
+
+use crate::apply;
+use crate::cli::RemoveHandlerArgs;
+use crate::commands::{handler, locate};
+use crate::error::UserError;
+use crate::removal::{plan_removal, user_files};
+use crate::report::file_lines;
+use crate::survey::handler_files;
+
+/// How many of the user's files a refusal names before it counts the rest.
+const NAMED_FILES: usize = 5;
+
+pub fn run(args: RemoveHandlerArgs) -> Result<()> {
+    let located = locate(&args.project)?;
+    let project = &located.project;
+    let (lambda, note) = handler(&args.handler, project)?;
+    if let Some(note) = note {
+        println!("{note}");
+    }
+    let Some(entry) = project.manifest.handler(lambda.kind, &lambda.name) else {
+        let source = lambda.source();
+        let hint = if project.root.join(&source).exists() {
+            format!(
+                "`{}` was not made by lambda-scaffold: remove it by hand, or adopt it with `lambda-scaffold check --fix` first",
+                source.display()
+            )
+        } else {
+            "run `lambda-scaffold list` to see the project's handlers".to_string()
+        };
+        return Err(
+            UserError::new(format!("handler `{lambda}` is not in lambdas.toml"))
+                .hint(hint)
+                .into(),
+        );
+    };
+    if !args.force {
+        let theirs = user_files(&entry.files, &handler_files(&project.root, &lambda)?);
+        if !theirs.is_empty() {
+            let mut named: Vec<String> = theirs
+                .iter()
+                .take(NAMED_FILES)
+                .map(ToString::to_string)
+                .collect();
+            if theirs.len() > NAMED_FILES {
+                named.push(format!("and {} more", theirs.len() - NAMED_FILES));
+            }
+            return Err(UserError::new(format!(
+                "handler `{lambda}` has files you edited or added: {}",
+                named.join(", ")
+            ))
+            .hint("nothing was removed; move those files away, or pass --force to remove both folders whole")
+            .into());
+        }
+    }
+    let resolved = apply::resolve(&project.root, plan_removal(&project.manifest, &lambda))?;
+    let (kind, name, shown) = (lambda.kind, &lambda.name, &located.shown_root);
+    if args.dry_run {
+        print!(
+            "would remove {kind} handler `{name}` ({}):\n{}",
+            lambda.handler(),
+            file_lines(&resolved, shown, true)
+        );
+        println!("dry run: nothing was removed");
+        return Ok(());
+    }
+    apply::commit(&resolved)?;
+    print!(
+        "removed {kind} handler `{name}` ({}):\n{}",
+        lambda.handler(),
+        file_lines(&resolved, shown, false)
+    );
+    Ok(())
+}

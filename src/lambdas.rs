@@ -1,0 +1,231 @@
+//! One Lambda of a project and everything derived from its kind and name: the
+//! AWS handler string, its code and test folders, its zip, its build command
+//! and its sample event. `list`, `check`, `invoke`, `remove-handler` and the
+//! generator all spell these paths through here. Pure.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::UserError;
+use crate::layout::{Kind, Layout};
+use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
+use crate::names::HandlerName;
+use crate::plan::slash;
+
+/// A handler: `KIND/NAME/KIND.py` defining `NAME(event, context)`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Lambda {
+    pub kind: Kind,
+    pub name: HandlerName,
+}
+
+/// What `list` shows of a Lambda; with `--json`, one element of `lambdas`.
+/// Paths are relative to the project root, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LambdaInfo {
+    pub kind: String,
+    pub name: String,
+    pub handler: String,
+    pub source: String,
+    pub test: String,
+    pub zip: String,
+    pub build: String,
+}
+
+impl Lambda {
+    pub fn new(kind: Kind, name: HandlerName) -> Self {
+        Self { kind, name }
+    }
+
+    /// The Lambda a manifest entry names, checked against the project's layout.
+    pub fn from_entry(entry: &HandlerEntry, layout: Layout) -> Result<Self, BadEntry> {
+        let refuse = |reason: String| BadEntry {
+            handler: format!("{}/{}", entry.kind, entry.name),
+            reason,
+        };
+        let kind = match Kind::from_manifest(&entry.kind) {
+            Some(kind) if layout.kinds().contains(&kind) => kind,
+            Some(kind) => {
+                return Err(refuse(format!(
+                    "has kind `{kind}`, which is not part of a {layout} project"
+                )));
+            }
+            None => return Err(refuse(format!("has unknown kind `{}`", entry.kind))),
+        };
+        match HandlerName::parse(&entry.name) {
+            Ok(parsed) if parsed.renamed_from.is_none() => Ok(Self::new(kind, parsed.name)),
+            _ => Err(refuse(
+                "has a name that is not a snake_case Python identifier".to_string(),
+            )),
+        }
+    }
+
+    /// The AWS handler string: `producers.log_event`.
+    pub fn handler(&self) -> String {
+        format!("{}.{}", self.kind, self.name)
+    }
+
+    /// The handler folder, the task root of its zip: `producers/log_event`.
+    pub fn source(&self) -> PathBuf {
+        Path::new(self.kind.as_str()).join(self.name.as_str())
+    }
+
+    /// The handler module: `producers/log_event/producers.py`.
+    pub fn module(&self) -> PathBuf {
+        self.source().join(format!("{}.py", self.kind))
+    }
+
+    /// The folder of its tests: `test/producers/log_event`.
+    pub fn test(&self) -> PathBuf {
+        Path::new("test").join(self.source())
+    }
+
+    /// What `./build.sh` writes: `target/log_event.zip`.
+    pub fn zip(&self) -> PathBuf {
+        Path::new("target").join(format!("{}.zip", self.name))
+    }
+
+    /// The command that builds its zip: `./build.sh log_event ./producers/log_event`.
+    pub fn build_command(&self) -> String {
+        format!("./build.sh {} ./{}", self.name, slash(&self.source()))
+    }
+
+    /// The kind's sample event, the default event of `invoke`.
+    pub fn fixture(&self) -> PathBuf {
+        Path::new("test/fixtures").join(self.kind.fixture())
+    }
+
+    /// Whether `path` lies in the handler's own folders (code or tests), the
+    /// ones `add-handler` makes and `remove-handler` removes.
+    pub fn owns(&self, path: &Path) -> bool {
+        path.starts_with(self.source()) || path.starts_with(self.test())
+    }
+
+    pub fn info(&self) -> LambdaInfo {
+        LambdaInfo {
+            kind: self.kind.as_str().to_string(),
+            name: self.name.to_string(),
+            handler: self.handler(),
+            source: slash(&self.source()),
+            test: slash(&self.test()),
+            zip: slash(&self.zip()),
+            build: self.build_command(),
+        }
+    }
+}
+
+/// `producers/log_event`, as messages name a handler.
+impl fmt::Display for Lambda {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// A `[[handlers]]` entry that names no Lambda of the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadEntry {
+    /// `kind/name` as the entry spells them.
+    pub handler: String,
+    pub reason: String,
+}
+
+impl fmt::Display for BadEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "handler `{}` {}", self.handler, self.reason)
+    }
+}
+
+impl From<BadEntry> for UserError {
+    fn from(bad: BadEntry) -> Self {
+        UserError::new(format!(
+            "handler `{}` in `{MANIFEST_FILE}` {}",
+            bad.handler, bad.reason
+        ))
+        .hint("fix that [[handlers]] entry; `lambda-scaffold check` lists every problem")
+    }
+}
+
+/// Every Lambda of the manifest, in its order; refuses the first invalid entry.
+pub fn from_manifest(manifest: &Manifest) -> Result<Vec<Lambda>, UserError> {
+    manifest
+        .handlers()
+        .iter()
+        .map(|entry| Lambda::from_entry(entry, manifest.layout).map_err(UserError::from))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::FileHashes;
+
+    fn entry(kind: &str, name: &str) -> HandlerEntry {
+        HandlerEntry {
+            kind: kind.into(),
+            name: name.into(),
+            files: FileHashes::new(),
+        }
+    }
+
+    #[test]
+    fn every_path_and_string_is_derived_from_kind_and_name() {
+        let lambda =
+            Lambda::from_entry(&entry("producers", "log_event"), Layout::LogCentric).unwrap();
+        assert_eq!(
+            lambda.info(),
+            LambdaInfo {
+                kind: "producers".into(),
+                name: "log_event".into(),
+                handler: "producers.log_event".into(),
+                source: "producers/log_event".into(),
+                test: "test/producers/log_event".into(),
+                zip: "target/log_event.zip".into(),
+                build: "./build.sh log_event ./producers/log_event".into(),
+            }
+        );
+        assert_eq!(
+            lambda.module(),
+            Path::new("producers/log_event/producers.py")
+        );
+        assert_eq!(
+            lambda.fixture(),
+            Path::new("test/fixtures/eventbridge_event.json")
+        );
+        assert_eq!(lambda.to_string(), "producers/log_event");
+    }
+
+    #[test]
+    fn a_lambda_owns_its_two_folders_and_nothing_beside_them() {
+        let lambda = Lambda::from_entry(&entry("handlers", "index"), Layout::WebStack).unwrap();
+        assert!(lambda.owns(Path::new("handlers/index/handlers.py")));
+        assert!(lambda.owns(Path::new("test/handlers/index/__init__.py")));
+        assert!(!lambda.owns(Path::new("handlers/index2/handlers.py")));
+        assert!(!lambda.owns(Path::new("handlers/__init__.py")));
+        assert!(!lambda.owns(Path::new("test/fixtures/api_gateway_event.json")));
+    }
+
+    #[test]
+    fn entries_outside_the_layout_or_with_bad_names_are_refused() {
+        let cases = [
+            (
+                entry("handlers", "index"),
+                "handler `handlers/index` has kind `handlers`, which is not part of a log-centric project",
+            ),
+            (
+                entry("widgets", "x"),
+                "handler `widgets/x` has unknown kind `widgets`",
+            ),
+            (
+                entry("producers", "ErrorEvent"),
+                "handler `producers/ErrorEvent` has a name that is not a snake_case Python identifier",
+            ),
+        ];
+        for (entry, want) in cases {
+            let err = Lambda::from_entry(&entry, Layout::LogCentric).unwrap_err();
+            assert_eq!(err.to_string(), want);
+        }
+        assert!(Lambda::from_entry(&entry("producers", ""), Layout::LogCentric).is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! What `remove-handler` may delete: the files `add-handler` generated in a
+//! handler's two folders and left as they were. Compares what is on disk with
+//! the hashes recorded in the manifest, and plans the removal. Pure.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::lambdas::Lambda;
+use crate::manifest::{FileHashes, Manifest};
+use crate::plan::{IfExists, Plan};
+
+/// A file of the user's in a handler's folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserFile {
+    /// Generated, then changed: its hash differs from the recorded one.
+    Edited(String),
+    /// Not generated: no hash is recorded for it.
+    Added(String),
+}
+
+impl fmt::Display for UserFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserFile::Edited(path) => write!(f, "`{path}` (edited)"),
+            UserFile::Added(path) => write!(f, "`{path}` (added)"),
+        }
+    }
+}
+
+/// The files of `found` (path to hash, `None` when not a regular file) that
+/// the user edited or added, in path order.
+pub fn user_files(
+    recorded: &FileHashes,
+    found: &BTreeMap<String, Option<String>>,
+) -> Vec<UserFile> {
+    found
+        .iter()
+        .filter_map(|(path, hash)| match recorded.get(path) {
+            Some(generated) if hash.as_ref() == Some(generated) => None,
+            Some(_) => Some(UserFile::Edited(path.clone())),
+            None => Some(UserFile::Added(path.clone())),
+        })
+        .collect()
+}
+
+/// Removes the handler's two folders whole and its manifest entry; never the
+/// kind's own `__init__.py` nor the shared fixtures, which lie outside them.
+pub fn plan_removal(manifest: &Manifest, lambda: &Lambda) -> Plan {
+    let mut plan = Plan::default();
+    plan.remove(lambda.source());
+    plan.remove(lambda.test());
+    let mut updated = manifest.clone();
+    if updated.remove_handler(lambda.kind, &lambda.name) {
+        plan.add(updated.planned_file(IfExists::Replace));
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::layout::Kind;
+    use crate::manifest::file_hash;
+    use crate::names::HandlerName;
+
+    #[test]
+    fn generated_files_left_alone_are_not_the_users() {
+        let recorded: FileHashes = [
+            ("p/a/__init__.py", file_hash(b"")),
+            ("p/a/p.py", file_hash(b"code")),
+            ("p/a/gone.py", file_hash(b"x")),
+        ]
+        .into_iter()
+        .map(|(p, h)| (p.to_string(), h))
+        .collect();
+        let found: BTreeMap<String, Option<String>> = [
+            ("p/a/__init__.py", Some(file_hash(b""))),
+            ("p/a/p.py", Some(file_hash(b"my code"))),
+            ("p/a/notes.md", Some(file_hash(b"mine"))),
+            ("p/a/link", None),
+        ]
+        .into_iter()
+        .map(|(p, h)| (p.to_string(), h))
+        .collect();
+        assert_eq!(
+            user_files(&recorded, &found),
+            [
+                UserFile::Added("p/a/link".into()),
+                UserFile::Added("p/a/notes.md".into()),
+                UserFile::Edited("p/a/p.py".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn removal_takes_both_folders_and_the_manifest_entry() {
+        let mut manifest = Manifest::parse(
+            "schema_version = 1\nlayout = \"log-centric\"\n",
+            Path::new("lambdas.toml"),
+        )
+        .unwrap();
+        let lambda = Lambda::new(Kind::Producers, HandlerName::parse("a").unwrap().name);
+        manifest.record_handler(lambda.kind, &lambda.name, &FileHashes::new());
+        let plan = plan_removal(&manifest, &lambda);
+        assert_eq!(
+            plan.removals,
+            [
+                PathBuf::from("producers/a"),
+                PathBuf::from("test/producers/a")
+            ]
+        );
+        let text = String::from_utf8(plan.files[0].contents.clone()).unwrap();
+        assert_eq!(text, "schema_version = 1\nlayout = \"log-centric\"\n");
+    }
+}

@@ -1,0 +1,128 @@
+//! What the tool observes on disk, read only and handed to the pure cores.
+//!
+//! For `check` ([`survey`]): the folders and files of the code and test trees,
+//! the text of the handler modules, `build.sh` and `requirements.txt`. Never
+//! walked: hidden folders (`.venv`, `.git`, the staging folders of an
+//! interrupted run), `__pycache__`, `target`, `venv` and `test/fixtures`.
+//!
+//! For `remove-handler` ([`handler_files`]): every file in a handler's two
+//! folders with its content hash.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use walkdir::{DirEntry, WalkDir};
+
+use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, is_data_folder, tree_roots};
+use crate::lambdas::Lambda;
+use crate::manifest::{Manifest, file_hash};
+use crate::plan::slash;
+
+const SKIPPED: &[&str] = &["__pycache__", "target", "venv"];
+
+/// Reads the facts `check` judges from the project at `root`.
+pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
+    let layout = manifest.layout;
+    let mut dirs: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    for tree in tree_roots(layout) {
+        if !root.join(&tree).is_dir() {
+            continue;
+        }
+        let walk = WalkDir::new(root.join(&tree))
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !skipped(root, e));
+        for entry in walk {
+            let entry = entry.with_context(|| format!("cannot read `{}`", tree.display()))?;
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            if entry.file_type().is_dir() {
+                dirs.entry(rel.to_path_buf()).or_default();
+            } else if let Some(parent) = rel.parent() {
+                dirs.entry(parent.to_path_buf())
+                    .or_default()
+                    .insert(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut modules = BTreeMap::new();
+    for kind in layout.kinds() {
+        for (dir, files) in &dirs {
+            let module = format!("{kind}.py");
+            if dir.parent() == Some(Path::new(kind.as_str())) && files.contains(&module) {
+                let path = dir.join(module);
+                let bytes = fs::read(root.join(&path))
+                    .with_context(|| format!("cannot read `{}`", path.display()))?;
+                modules.insert(path, String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+    }
+    Ok(Facts {
+        layout,
+        entries: manifest.handlers(),
+        dirs,
+        modules,
+        build_script: build_script(&root.join(BUILD_SCRIPT)),
+        requirements: root.join(REQUIREMENTS).is_file(),
+    })
+}
+
+/// Every file under the handler's code and test folders, by its `/`-separated
+/// path from the root, with its content hash (`None` for a symlink or other
+/// non-regular file). `__pycache__` folders are caches, not files of anyone's.
+pub fn handler_files(root: &Path, lambda: &Lambda) -> Result<BTreeMap<String, Option<String>>> {
+    let mut found = BTreeMap::new();
+    for folder in [lambda.source(), lambda.test()] {
+        if fs::symlink_metadata(root.join(&folder)).is_err() {
+            continue;
+        }
+        let walk = WalkDir::new(root.join(&folder))
+            .follow_links(false)
+            .follow_root_links(false)
+            .into_iter()
+            .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == "__pycache__"));
+        for entry in walk {
+            let entry = entry.with_context(|| format!("cannot read `{}`", folder.display()))?;
+            if entry.file_type().is_dir() {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let hash = if entry.file_type().is_file() {
+                let bytes = fs::read(entry.path())
+                    .with_context(|| format!("cannot read `{}`", rel.display()))?;
+                Some(file_hash(&bytes))
+            } else {
+                None
+            };
+            found.insert(slash(rel), hash);
+        }
+    }
+    Ok(found)
+}
+
+fn skipped(root: &Path, entry: &DirEntry) -> bool {
+    if !entry.file_type().is_dir() || entry.depth() == 0 {
+        return false;
+    }
+    let name = entry.file_name().to_string_lossy();
+    name.starts_with('.')
+        || SKIPPED.contains(&name.as_ref())
+        || entry.path().strip_prefix(root).is_ok_and(is_data_folder)
+}
+
+/// `None` when there is no `build.sh` file, otherwise whether its owner may run it.
+#[cfg(unix)]
+fn build_script(path: &Path) -> Option<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path)
+        .ok()
+        .filter(fs::Metadata::is_file)
+        .map(|meta| meta.permissions().mode() & 0o100 != 0)
+}
+
+#[cfg(not(unix))]
+fn build_script(path: &Path) -> Option<bool> {
+    path.is_file().then_some(true)
+}

@@ -1,0 +1,321 @@
+//! `check` and `check --fix`, end to end: fresh projects pass, each problem is
+//! named by its path, the safe repairs make the project work again, and the
+//! rest is left to the user with the tree untouched.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+/// Runs `check ARGS` expecting problems: exit 1, the count on stderr with a hint.
+fn check_fails(root: &Path, args: &[&str], summary: &str) -> String {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    let out = run(root, &all);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{all:?}: {err}");
+    assert!(
+        err.starts_with(&format!("error: {summary}\nhint: ")),
+        "{all:?}: expected `{summary}` in:\n{err}"
+    );
+    stdout(&out)
+}
+
+fn check_json(root: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["check", "--json"];
+    all.extend_from_slice(args);
+    serde_json::from_slice(&run(root, &all).stdout).expect("check --json prints JSON")
+}
+
+fn codes_and_paths(report: &Value, key: &str) -> Vec<(String, String)> {
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn passes_right_after_new_project_of_both_layouts() {
+    for extra in [
+        &["--layout", "log-centric"][..],
+        &["--layout", "web-stack"],
+        &["--layout", "log-centric", "--bare"],
+        &["--layout", "web-stack", "--bare", "--ci", "none"],
+    ] {
+        let (_dir, root) = project("svc", extra);
+        let out = ok(&root, &["check"]);
+        assert_eq!(stdout(&out), "no problems\n", "{extra:?}");
+        let report = check_json(&root, &[]);
+        assert_eq!(report["ok"], true, "{extra:?}");
+        assert_eq!(report["problems"], serde_json::json!([]));
+    }
+}
+
+#[test]
+fn a_deleted_test_marker_is_named_and_fix_makes_unittest_pass_again() {
+    let (_dir, root) = project("svc", &[]);
+    assert_eq!(python_unittest(&root), 6);
+    fs::remove_file(root.join("test/producers/log_event/__init__.py")).unwrap();
+    assert_eq!(
+        python_unittest(&root),
+        3,
+        "the producer's tests are skipped"
+    );
+
+    let before = snapshot(&root);
+    let text = check_fails(&root, &[], "1 problem found");
+    assert!(
+        text.starts_with("test/producers/log_event/__init__.py: missing"),
+        "{text}"
+    );
+    assert_eq!(snapshot(&root), before, "check alone writes nothing");
+
+    let out = ok(&root, &["check", "--fix"]);
+    assert_eq!(
+        stdout(&out),
+        "fixed test/producers/log_event/__init__.py: created the package marker\nno problems left\n"
+    );
+    assert_eq!(python_unittest(&root), 6);
+    ok(&root, &["check"]);
+}
+
+#[test]
+fn markers_are_required_in_code_trees_and_utils_but_not_in_fixtures() {
+    let (_dir, root) = project("svc", &["--layout", "web-stack"]);
+    fs::remove_file(root.join("handlers/__init__.py")).unwrap();
+    write(&root, "utils/aws/clients.py", "X = 1\n");
+    write(&root, "test/fixtures/sample_events.py", "EVENT = {}\n");
+    write(&root, "handlers/index/static/page.html", "<p>hi</p>\n");
+    let report = check_json(&root, &[]);
+    assert_eq!(
+        codes_and_paths(&report, "problems"),
+        [
+            ("missing-init".into(), "handlers/__init__.py".into()),
+            ("missing-init".into(), "utils/aws/__init__.py".into()),
+        ]
+    );
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problems"][0]["fixable"], true);
+}
+
+#[test]
+fn staging_hidden_cache_and_build_folders_are_not_checked() {
+    let (_dir, root) = project("svc", &[]);
+    write(
+        &root,
+        ".lambda-scaffold-staging-1/producers/x/producers.py",
+        "",
+    );
+    write(&root, "producers/.lambda-scaffold-staging-2/a.py", "");
+    write(
+        &root,
+        "producers/log_event/__pycache__/producers.cpython-313.pyc",
+        "",
+    );
+    write(&root, "utils/.venv/lib/site.py", "");
+    write(&root, "utils/target/x/y.py", "");
+    write(&root, "test/.hidden/z.py", "");
+    ok(&root, &["check"]);
+}
+
+#[test]
+fn fix_adopts_a_hand_made_handler_folder_into_the_manifest() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    write(
+        &root,
+        "producers/by_hand/producers.py",
+        "def by_hand(event, context):\n    return {\"seen\": event[\"id\"]}\n",
+    );
+    write(
+        &root,
+        "test/producers/by_hand/test_producers.py",
+        "import unittest\n\nfrom producers.by_hand.producers import by_hand\n\n\n\
+         class ByHandTest(unittest.TestCase):\n    def test_it(self):\n        \
+         self.assertEqual(by_hand({\"id\": 1}, None), {\"seen\": 1})\n",
+    );
+    let report = check_json(&root, &[]);
+    assert_eq!(
+        codes_and_paths(&report, "problems"),
+        [
+            ("unlisted-handler".into(), "producers/by_hand".into()),
+            (
+                "missing-init".into(),
+                "producers/by_hand/__init__.py".into()
+            ),
+            (
+                "missing-init".into(),
+                "test/producers/by_hand/__init__.py".into()
+            ),
+        ]
+    );
+    check_fails(&root, &[], "3 problems found");
+
+    let out = ok(&root, &["check", "--fix"]);
+    assert!(
+        stdout(&out).contains("fixed producers/by_hand: added the handler to lambdas.toml"),
+        "{}",
+        stdout(&out)
+    );
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    assert!(
+        manifest.ends_with("[[handlers]]\nkind = \"producers\"\nname = \"by_hand\"\n"),
+        "adopted without file hashes:\n{manifest}"
+    );
+    ok(&root, &["check"]);
+    assert_eq!(python_unittest(&root), 1);
+    let listed = stdout(&ok(&root, &["list"]));
+    assert!(listed.contains("producers.by_hand"), "{listed}");
+}
+
+#[test]
+fn problems_that_need_a_person_are_named_and_fix_leaves_the_tree_alone() {
+    let (_dir, root) = project("svc", &[]);
+    write(
+        &root,
+        "producers/log_event/producers.py",
+        "def log_events(event, context):\n    return None\n",
+    );
+    fs::remove_file(root.join("test/consumers/log_sink/test_consumers.py")).unwrap();
+    ok(&root, &["add-handler", "producers", "gone"]);
+    fs::remove_dir_all(root.join("producers/gone")).unwrap();
+    let stale = root.join("consumers/stale");
+    fs::create_dir_all(&stale).unwrap();
+    let text = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    fs::write(
+        root.join("lambdas.toml"),
+        format!("{text}\n[[handlers]]\nkind = \"consumers\"\nname = \"stale\"\n\n[[handlers]]\nkind = \"widgets\"\nname = \"w\"\n"),
+    )
+    .unwrap();
+
+    let text = check_fails(&root, &[], "5 problems found");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "consumers/stale/consumers.py: the handler `consumers.stale` is in lambdas.toml, but its module is missing",
+            "lambdas.toml: handler `widgets/w` has unknown kind `widgets`",
+            "producers/gone: the handler `producers.gone` is in lambdas.toml, but its folder is missing \
+             (restore it, or drop the entry with `lambda-scaffold remove-handler producers gone`)",
+            "producers/log_event/producers.py: has no `def log_event(`, so the handler `producers.log_event` cannot be found",
+            "test/consumers/log_sink: no tests for the handler `consumers.log_sink`: add a `test_consumers.py` here",
+        ]
+    );
+    let before = snapshot(&root);
+    check_fails(&root, &["--fix"], "5 problems left");
+    assert_eq!(snapshot(&root), before, "nothing here is safe to repair");
+    let report = check_json(&root, &["--fix"]);
+    assert_eq!(report["fixed"], serde_json::json!([]));
+    assert!(
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["fixable"] == false)
+    );
+}
+
+#[test]
+fn fix_makes_build_sh_executable_and_creates_requirements() {
+    let (_dir, root) = project("svc", &[]);
+    let build = root.join("build.sh");
+    fs::set_permissions(&build, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::remove_file(root.join("requirements.txt")).unwrap();
+    let text = check_fails(&root, &[], "2 problems found");
+    assert_eq!(
+        text,
+        "build.sh: not executable\nrequirements.txt: missing: build.sh installs the shared \
+         dependencies from it (it may be empty)\n"
+    );
+    let report = check_json(&root, &["--fix"]);
+    assert_eq!(report["ok"], true);
+    assert_eq!(
+        codes_and_paths(&report, "fixed"),
+        [
+            ("not-executable".into(), "build.sh".into()),
+            ("missing-requirements".into(), "requirements.txt".into()),
+        ]
+    );
+    let mode = fs::metadata(&build).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(root.join("requirements.txt").is_file());
+    ok(&root, &["check"]);
+}
+
+#[test]
+fn dry_run_says_what_fix_would_repair_and_writes_nothing() {
+    let (_dir, root) = project("svc", &[]);
+    fs::remove_file(root.join("consumers/__init__.py")).unwrap();
+    fs::remove_file(root.join("test/producers/log_event/test_producers.py")).unwrap();
+    let before = snapshot(&root);
+    let out = run(&root, &["check", "--fix", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: 2 problems found\nhint: `lambda-scaffold check --fix` would repair 1 of them\n"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("would fix consumers/__init__.py: created the package marker\n"),
+        "{text}"
+    );
+    assert_eq!(snapshot(&root), before);
+    let report = check_json(&root, &["--fix", "--dry-run"]);
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(codes_and_paths(&report, "fixed").len(), 1);
+    assert_eq!(codes_and_paths(&report, "problems").len(), 2);
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn paths_are_shown_from_the_current_folder_and_the_project_flag_works() {
+    let (dir, root) = project("svc", &[]);
+    fs::remove_file(root.join("test/__init__.py")).unwrap();
+    let text = check_fails(&root.join("producers/log_event"), &[], "1 problem found");
+    assert!(
+        text.starts_with("../../test/__init__.py: missing"),
+        "{text}"
+    );
+    let text = check_fails(dir.path(), &["--project", "svc"], "1 problem found");
+    assert!(text.starts_with("svc/test/__init__.py: missing"), "{text}");
+    ok(dir.path(), &["check", "--fix", "--project", "svc"]);
+    assert!(root.join("test/__init__.py").is_file());
+    let names: Vec<_> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with(".lambda-scaffold-staging")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_code_2() {
+    let (_dir, root) = project("svc", &[]);
+    for args in [
+        &["check", "--dry-run"][..],
+        &["check", "extra"],
+        &["check", "--bogus"],
+    ] {
+        assert_eq!(run(&root, args).status.code(), Some(2), "{args:?}");
+    }
+}

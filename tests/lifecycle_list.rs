@@ -1,0 +1,158 @@
+//! `list` and `completions`, end to end: the table and the JSON schema of both
+//! layouts, from anywhere in the project, and the completion scripts.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+fn list_json(cwd: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["list", "--json"];
+    args.extend_from_slice(extra);
+    let out = ok(cwd, &args);
+    serde_json::from_slice(&out.stdout).expect("list --json prints JSON")
+}
+
+fn handler_strings(listing: &Value) -> Vec<String> {
+    listing["lambdas"]
+        .as_array()
+        .expect("lambdas is a list")
+        .iter()
+        .map(|l| {
+            l["handler"]
+                .as_str()
+                .expect("handler is a string")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn json_follows_the_documented_schema_for_both_layouts() {
+    let (_dir, root) = project("svc", &["--arch", "arm64"]);
+    let listing = list_json(&root, &[]);
+    assert_eq!(listing["schema_version"], 1);
+    assert_eq!(listing["project"], "svc");
+    assert_eq!(listing["layout"], "log-centric");
+    assert_eq!(listing["python"], "3.13");
+    assert_eq!(listing["arch"], "arm64");
+    assert_eq!(
+        Path::new(listing["root"].as_str().unwrap()),
+        root.canonicalize().unwrap()
+    );
+    assert_eq!(
+        listing["lambdas"][0],
+        serde_json::json!({
+            "kind": "producers",
+            "name": "log_event",
+            "handler": "producers.log_event",
+            "source": "producers/log_event",
+            "test": "test/producers/log_event",
+            "zip": "target/log_event.zip",
+            "build": "./build.sh log_event ./producers/log_event",
+        })
+    );
+    assert_eq!(
+        handler_strings(&listing),
+        ["producers.log_event", "consumers.log_sink"]
+    );
+
+    let (_dir, web) = project("site", &["--layout", "web-stack"]);
+    ok(&web, &["add-handler", "handler", "OrderStatus"]);
+    let listing = list_json(&web, &[]);
+    assert_eq!(listing["layout"], "web-stack");
+    assert_eq!(
+        handler_strings(&listing),
+        ["handlers.index", "handlers.order_status"]
+    );
+}
+
+#[test]
+fn the_table_has_one_aligned_row_per_lambda() {
+    let (_dir, root) = project("svc", &[]);
+    let text = stdout(&ok(&root, &["list"]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for column in ["KIND", "NAME", "HANDLER", "SOURCE", "TEST", "ZIP", "BUILD"] {
+        assert!(lines[0].contains(column), "{text}");
+    }
+    let start = lines[0].find("HANDLER").unwrap();
+    assert_eq!(&lines[1][start..start + 19], "producers.log_event");
+    assert_eq!(&lines[2][start..start + 18], "consumers.log_sink");
+    let build = lines[0].find("BUILD").unwrap();
+    assert_eq!(
+        &lines[1][build..],
+        "./build.sh log_event ./producers/log_event"
+    );
+    assert!(
+        lines.iter().all(|l| !l.ends_with(' ')),
+        "no trailing spaces:\n{text}"
+    );
+}
+
+#[test]
+fn works_from_a_subfolder_and_with_the_project_flag() {
+    let (dir, root) = project("svc", &[]);
+    let deep = list_json(&root.join("test/consumers/log_sink"), &[]);
+    let outside = list_json(dir.path(), &["--project", "svc"]);
+    assert_eq!(deep, outside);
+    assert_eq!(handler_strings(&deep).len(), 2);
+}
+
+#[test]
+fn a_bare_project_lists_no_lambdas_and_says_how_to_add_one() {
+    let (_dir, root) = project("bare", &["--bare"]);
+    assert!(stdout(&ok(&root, &["list"])).contains("lambda-scaffold add-handler producers NAME"));
+    assert_eq!(list_json(&root, &[])["lambdas"], serde_json::json!([]));
+}
+
+#[test]
+fn refuses_a_manifest_entry_that_names_no_lambda_of_the_project() {
+    let (_dir, root) = project("svc", &[]);
+    let manifest = root.join("lambdas.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        format!("{text}\n[[handlers]]\nkind = \"handlers\"\nname = \"index\"\n"),
+    )
+    .unwrap();
+    let out = run(&root, &["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "error: handler `handlers/index` in `lambdas.toml` has kind `handlers`, \
+             which is not part of a log-centric project\n"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("\nhint: "), "{err}");
+}
+
+#[test]
+fn refuses_to_run_outside_any_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not inside a lambda-scaffold project"));
+}
+
+#[test]
+fn completions_are_printed_for_every_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = stdout(&ok(dir.path(), &["completions", "bash"]));
+    for command in ["add-handler", "remove-handler", "invoke", "check", "list"] {
+        assert!(bash.contains(command), "bash completion lacks {command}");
+    }
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let script = stdout(&ok(dir.path(), &["completions", shell]));
+        assert!(script.contains("add-handler"), "{shell}");
+    }
+    assert_eq!(
+        run(dir.path(), &["completions", "tcsh"]).status.code(),
+        Some(2)
+    );
+}
