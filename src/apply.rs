@@ -9,6 +9,13 @@
 //! renamed file by file, and undone if any step fails. A removal renames its
 //! file or folder into that staging folder (undone by renaming it back), so
 //! nothing is deleted until every step has succeeded.
+//!
+//! Interruptions: every staging folder is locked (flock) by the process that
+//! owns it, and holds a journal of the visible steps once every file is staged.
+//! A later run that finds a staging folder nobody holds ([`recover`]) finishes
+//! the journalled steps, or, with no journal, just deletes it: a run killed at
+//! any moment leaves, after the next run, the whole change or none of it. This
+//! holds for a killed process, not for a power cut (nothing is fsynced).
 
 use std::fs;
 use std::io::{self, Write};
@@ -271,8 +278,133 @@ pub fn commit(resolved: &Resolved) -> Result<()> {
     }
 }
 
-fn staging_dir(parent: &Path) -> PathBuf {
-    parent.join(format!("{STAGING_PREFIX}{}", std::process::id()))
+/// Name of the journal inside a staging folder: written once every file is
+/// staged, before the first visible step.
+const JOURNAL: &str = "journal";
+
+/// Test hook: microseconds to pause before each visible step of a commit, so
+/// that the interruption tests can kill a run in the middle of one.
+const STEP_DELAY_ENV: &str = "LAMBDA_SCAFFOLD_TEST_STEP_DELAY_US";
+
+/// A staging folder, locked for as long as this value lives.
+struct Staging {
+    path: PathBuf,
+    _lock: fs::File,
+}
+
+impl Staging {
+    fn create(parent: &Path) -> Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = parent.join(format!("{STAGING_PREFIX}{}-{nanos}", std::process::id()));
+        fs::create_dir(&path).with_context(|| format!("cannot write in `{}`", parent.display()))?;
+        let lock = lock_folder(&path)?;
+        Ok(Self { path, _lock: lock })
+    }
+}
+
+/// Opens `dir` and takes an exclusive lock on it, waiting for other holders.
+pub fn lock_folder(dir: &Path) -> Result<fs::File> {
+    let folder = fs::File::open(dir).with_context(|| format!("cannot open `{}`", dir.display()))?;
+    folder
+        .lock()
+        .with_context(|| format!("cannot lock `{}`", dir.display()))?;
+    Ok(folder)
+}
+
+/// Finishes or discards the changes that a killed run left staged in `dir`;
+/// returns how many it found. Staging folders still held by a live run are
+/// left alone.
+pub fn recover(dir: &Path) -> Result<usize> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut recovered = 0;
+    for entry in entries.flatten() {
+        let is_staging = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX);
+        if !is_staging || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let staging = entry.path();
+        let Ok(folder) = fs::File::open(&staging) else {
+            continue;
+        };
+        if folder.try_lock().is_err() {
+            continue; // a live run owns it
+        }
+        let journal = staging.join(JOURNAL);
+        if journal.is_file() {
+            replay(dir, &staging, &fs::read_to_string(&journal)?).with_context(|| {
+                format!("cannot finish the change staged in `{}`", staging.display())
+            })?;
+        }
+        fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove `{}`", staging.display()))?;
+        recovered += 1;
+    }
+    Ok(recovered)
+}
+
+/// The journal of a commit: one visible step a line, in the order they run.
+fn journal(resolved: &Resolved, written: &[(usize, &PlannedFile, Action)]) -> String {
+    let mut out = String::new();
+    for dir in &resolved.new_dirs {
+        out.push_str(&format!("dir\t{}\n", dir.display()));
+    }
+    for path in &resolved.removed {
+        out.push_str(&format!("remove\t{}\n", path.display()));
+    }
+    for (i, file, _) in written {
+        out.push_str(&format!("file\t{i}\t{}\n", file.path.display()));
+    }
+    for path in &resolved.executables {
+        out.push_str(&format!("exec\t{}\n", path.display()));
+    }
+    out
+}
+
+/// Carries out a journal again; every step is a no-op when already done.
+fn replay(root: &Path, staging: &Path, journal: &str) -> Result<()> {
+    for line in journal.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        match fields.as_slice() {
+            ["dir", path] => fs::create_dir_all(root.join(path))?,
+            ["remove", path] => {
+                let full = root.join(path);
+                match fs::symlink_metadata(&full) {
+                    Ok(meta) if meta.is_dir() => fs::remove_dir_all(&full)?,
+                    Ok(_) => fs::remove_file(&full)?,
+                    Err(_) => {}
+                }
+            }
+            ["file", index, path] => {
+                let staged = staging.join(index);
+                if staged.exists() {
+                    fs::rename(staged, root.join(path))?;
+                }
+            }
+            ["exec", path] => {
+                let full = root.join(path);
+                let old = fs::metadata(&full)?.permissions();
+                add_exec_bits(&full, &old)?;
+            }
+            _ => anyhow::bail!("unreadable journal line {line:?}"),
+        }
+    }
+    Ok(())
+}
+
+fn pause_for_tests() {
+    if let Some(us) = std::env::var(STEP_DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }
 
 fn commit_fresh_root(resolved: &Resolved) -> Result<()> {
@@ -282,26 +414,25 @@ fn commit_fresh_root(resolved: &Resolved) -> Result<()> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
-    let staging = staging_dir(&parent);
+    recover(&parent)?;
+    let staging = Staging::create(&parent)?;
     let result = (|| -> Result<()> {
-        fs::create_dir(&staging)
-            .with_context(|| format!("cannot create `{}`", staging.display()))?;
         for dir in &resolved.new_dirs {
-            fs::create_dir(staging.join(dir))
+            fs::create_dir(staging.path.join(dir))
                 .with_context(|| format!("cannot create `{}`", root.join(dir).display()))?;
         }
         for (file, _) in &resolved.files {
-            write_file(&staging.join(&file.path), file)
+            write_file(&staging.path.join(&file.path), file)
                 .with_context(|| format!("cannot write `{}`", root.join(&file.path).display()))?;
         }
-        if root.is_dir() {
-            // An empty folder is accepted as the target; rename needs it gone.
-            fs::remove_dir(root).with_context(|| format!("cannot replace `{}`", root.display()))?;
-        }
-        fs::rename(&staging, root).with_context(|| format!("cannot create `{}`", root.display()))
+        pause_for_tests();
+        // One rename makes the whole tree appear; it also replaces an empty
+        // folder that stands at the root.
+        fs::rename(&staging.path, root)
+            .with_context(|| format!("cannot create `{}`", root.display()))
     })();
     if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
+        let _ = fs::remove_dir_all(&staging.path);
     }
     result
 }
@@ -317,14 +448,13 @@ enum Done {
 
 fn commit_into_existing(resolved: &Resolved) -> Result<()> {
     let root = &resolved.root;
-    let staging = staging_dir(root);
-    fs::create_dir(&staging).with_context(|| format!("cannot write in `{}`", root.display()))?;
+    let staging = Staging::create(root)?;
     let mut done: Vec<Done> = Vec::new();
-    let result = stage_and_place(resolved, &staging, &mut done);
+    let result = stage_and_place(resolved, &staging.path, &mut done);
     if result.is_err() {
         undo(done);
     }
-    let _ = fs::remove_dir_all(&staging);
+    let _ = fs::remove_dir_all(&staging.path);
     result
 }
 
@@ -343,12 +473,19 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
         write_file(&staging.join(i.to_string()), file)
             .with_context(|| format!("cannot write `{}`", root.join(&file.path).display()))?;
     }
+    // From the journal on, a killed run is finished by the next one.
+    let journal_text = journal(resolved, &written);
+    fs::write(staging.join("journal.tmp"), journal_text)
+        .and_then(|()| fs::rename(staging.join("journal.tmp"), staging.join(JOURNAL)))
+        .with_context(|| format!("cannot write in `{}`", root.display()))?;
     for dir in &resolved.new_dirs {
+        pause_for_tests();
         let full = root.join(dir);
         fs::create_dir(&full).with_context(|| format!("cannot create `{}`", full.display()))?;
         done.push(Done::Dir(full));
     }
     for (i, path) in resolved.removed.iter().enumerate() {
+        pause_for_tests();
         let full = root.join(path);
         let backup = staging.join(format!("removed-{i}"));
         fs::rename(&full, &backup)
@@ -356,6 +493,7 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
         done.push(Done::Removed { path: full, backup });
     }
     for (i, file, action) in written {
+        pause_for_tests();
         let target = root.join(&file.path);
         if action == Action::Replace {
             let backup = staging.join(format!("{i}.orig"));
@@ -373,6 +511,7 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
         }
     }
     for path in &resolved.executables {
+        pause_for_tests();
         let full = root.join(path);
         let old = fs::metadata(&full)
             .with_context(|| format!("cannot read `{}`", full.display()))?
@@ -400,7 +539,6 @@ fn undo(done: Vec<Done>) {
 fn write_file(path: &Path, file: &PlannedFile) -> Result<()> {
     let mut out = fs::File::create(path)?;
     out.write_all(&file.contents)?;
-    out.sync_all()?;
     set_mode(path, file.executable)?;
     Ok(())
 }

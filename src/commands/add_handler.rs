@@ -5,13 +5,13 @@ use anyhow::Result;
 
 use crate::apply;
 use crate::cli::AddHandlerArgs;
-use crate::commands::{handler, locate};
+use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generate::plan_handler;
 use crate::report::file_lines;
 
 pub fn run(args: AddHandlerArgs) -> Result<()> {
-    let located = locate(&args.project)?;
+    let located = locate_for_change(&args.project)?;
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {

@@ -30,8 +30,21 @@ pub struct Located {
 
 /// Finds the project: `--project DIR`, or the nearest folder upwards.
 pub fn locate(args: &ProjectArgs) -> Result<Located> {
+    locate_with(args, Project::locate)
+}
+
+/// Finds the project for a command that writes: locked, interrupted changes
+/// finished (see [`Project::locate_for_change`]).
+pub fn locate_for_change(args: &ProjectArgs) -> Result<Located> {
+    locate_with(args, Project::locate_for_change)
+}
+
+fn locate_with(
+    args: &ProjectArgs,
+    open: fn(Option<&Path>, &Path) -> Result<Project>,
+) -> Result<Located> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let project = Project::locate(args.project.as_deref(), &cwd)?;
+    let project = open(args.project.as_deref(), &cwd)?;
     let shown_root = relative_root(&project.root, &cwd);
     Ok(Located {
         project,

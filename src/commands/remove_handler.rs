@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::apply;
 use crate::cli::RemoveHandlerArgs;
-use crate::commands::{handler, locate};
+use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::removal::{plan_removal, user_files};
 use crate::report::file_lines;
@@ -17,7 +17,7 @@ use crate::survey::handler_files;
 const NAMED_FILES: usize = 5;
 
 pub fn run(args: RemoveHandlerArgs) -> Result<()> {
-    let located = locate(&args.project)?;
+    let located = locate_for_change(&args.project)?;
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {
