@@ -95,12 +95,13 @@ impl Manifest {
             .and_then(Item::as_str)
             .and_then(Layout::from_manifest)
             .ok_or_else(|| invalid("has no valid `layout` (`log-centric` or `web-stack`)"))?;
-        if let Some(item) = doc.get("handlers") {
-            if !item.is_array_of_tables() {
-                return Err(invalid(
-                    "has a `handlers` key that is not a list of [[handlers]] tables",
-                ));
-            }
+        if doc
+            .get("handlers")
+            .is_some_and(|item| !item.is_array_of_tables())
+        {
+            return Err(invalid(
+                "has a `handlers` key that is not a list of [[handlers]] tables",
+            ));
         }
         Ok(Self { doc, layout })
     }
