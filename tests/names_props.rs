@@ -132,3 +132,25 @@ fn a_sample_of_accepted_names_generates_modules_python_compiles_and_runs() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(python_unittest(Path::new(&root)), 24 * 3);
 }
+
+proptest! {
+    /// No input makes a parser panic: every string is accepted or refused with a message.
+    #[test]
+    fn no_string_makes_a_parser_panic(raw in any::<String>()) {
+        use lambda_scaffold::layout::{Kind, Layout, PythonVersion};
+        for layout in [Layout::LogCentric, Layout::WebStack] {
+            if let Err(e) = Kind::parse(&raw, layout) {
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+        if let Err(e) = PythonVersion::parse(&raw) {
+            prop_assert!(e.message.contains('`'));
+        }
+        for result in [HandlerName::parse(&raw).err(), ProjectName::parse(&raw).err()] {
+            if let Some(e) = result {
+                prop_assert!(e.message.contains('`') || e.message.ends_with("is empty"), "{}", e.message);
+                prop_assert!(e.hint.is_some());
+            }
+        }
+    }
+}
