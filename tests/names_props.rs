@@ -146,11 +146,9 @@ proptest! {
         if let Err(e) = PythonVersion::parse(&raw) {
             prop_assert!(e.message.contains('`'));
         }
-        for result in [HandlerName::parse(&raw).err(), ProjectName::parse(&raw).err()] {
-            if let Some(e) = result {
-                prop_assert!(e.message.contains('`') || e.message.ends_with("is empty"), "{}", e.message);
-                prop_assert!(e.hint.is_some());
-            }
+        for e in [HandlerName::parse(&raw).err(), ProjectName::parse(&raw).err()].into_iter().flatten() {
+            prop_assert!(e.message.contains('`') || e.message.ends_with("is empty"), "{}", e.message);
+            prop_assert!(e.hint.is_some());
         }
     }
 }
