@@ -243,11 +243,13 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
 pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
     let mut plan = Plan::default();
     let mut updated = manifest.clone();
+    let mut manifest_changed = false;
     for problem in problems {
         match problem {
             Problem::MissingMarker(dir) => plan.add_marker(dir),
             Problem::Unlisted(lambda) => {
-                updated.record_handler(lambda.kind, &lambda.name, &FileHashes::new());
+                manifest_changed |=
+                    updated.record_handler(lambda.kind, &lambda.name, &FileHashes::new());
             }
             Problem::NotExecutable => plan.make_executable(BUILD_SCRIPT.into()),
             Problem::MissingRequirements => plan.add(PlannedFile {
@@ -259,7 +261,7 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
             _ => {}
         }
     }
-    if updated.to_text() != manifest.to_text() {
+    if manifest_changed {
         plan.add(updated.planned_file(IfExists::Replace));
     }
     plan

@@ -94,8 +94,7 @@ pub fn plan_handler(
     };
     let hashes = add_handler_files(&mut plan, kind, name, if_exists)?;
     let mut updated = manifest.clone();
-    updated.record_handler(kind, name, &hashes);
-    if updated.to_text() != manifest.to_text() {
+    if updated.record_handler(kind, name, &hashes) {
         plan.add(updated.planned_file(IfExists::Replace));
     }
     Ok(plan)

@@ -33,10 +33,20 @@ pub const MANIFEST_FILE: &str = "lambdas.toml";
 /// The manifest schema this version of the tool reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// A parsed manifest, kept as an editable document.
+/// A parsed manifest: its text exactly as written, its settings and entries.
+///
+/// Reading a project with thousands of handlers must stay fast (see
+/// BENCHMARKS.md), so the settings before the first table are parsed with
+/// toml_edit while the `[[handlers]]` entries, when they are written in the
+/// plain form this tool writes (string values, comments, blank lines), are read
+/// by a line scanner. Anything else in them, and any error, goes through the
+/// full TOML parser, so what is accepted and the errors reported are the same.
+/// Adding an entry appends its text; other edits go through toml_edit.
 #[derive(Debug, Clone)]
 pub struct Manifest {
-    doc: DocumentMut,
+    text: String,
+    settings: BTreeMap<String, String>,
+    entries: Vec<HandlerEntry>,
     pub layout: Layout,
 }
 
@@ -45,7 +55,7 @@ pub struct Manifest {
 pub type FileHashes = BTreeMap<String, String>;
 
 /// One `[[handlers]]` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HandlerEntry {
     pub kind: String,
     pub name: String,
@@ -63,18 +73,18 @@ pub fn file_hash(contents: &[u8]) -> String {
 impl Manifest {
     /// Parses the manifest's text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Self, UserError> {
-        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_and_column(text, s.start))
-                .unwrap_or((1, 1));
-            UserError::new(format!(
-                "`{}` is not valid TOML at line {line}, column {column}: {}",
-                path.display(),
-                e.message().trim_end_matches('\n')
-            ))
-            .hint("fix the file by hand; nothing was changed")
-        })?;
+        let (doc, entries) = match scan(text) {
+            Some(scanned) => scanned,
+            None => {
+                let doc = parse_document(text, path)?;
+                let entries = doc
+                    .get("handlers")
+                    .and_then(Item::as_array_of_tables)
+                    .map(|tables| tables.iter().map(entry).collect())
+                    .unwrap_or_default();
+                (doc, entries)
+            }
+        };
         let invalid = |what: &str| {
             UserError::new(format!("`{}` {what}", path.display()))
                 .hint("compare it with a freshly generated project's lambdas.toml")
@@ -103,63 +113,69 @@ impl Manifest {
                 "has a `handlers` key that is not a list of [[handlers]] tables",
             ));
         }
-        Ok(Self { doc, layout })
+        let settings = doc
+            .iter()
+            .filter_map(|(key, item)| Some((key.to_string(), item.as_str()?.to_string())))
+            .collect();
+        Ok(Self {
+            text: text.to_string(),
+            settings,
+            entries,
+            layout,
+        })
     }
 
     /// A string setting such as `python` or `arch`.
     pub fn setting(&self, key: &str) -> Option<&str> {
-        self.doc.get(key).and_then(Item::as_str)
+        self.settings.get(key).map(String::as_str)
     }
 
-    pub fn handlers(&self) -> Vec<HandlerEntry> {
-        self.doc
-            .get("handlers")
-            .and_then(Item::as_array_of_tables)
-            .map(|tables| tables.iter().map(entry).collect())
-            .unwrap_or_default()
+    pub fn handlers(&self) -> &[HandlerEntry] {
+        &self.entries
     }
 
-    pub fn handler(&self, kind: Kind, name: &HandlerName) -> Option<HandlerEntry> {
-        self.handlers()
-            .into_iter()
-            .find(|h| h.kind == kind.as_str() && h.name == name.as_str())
+    pub fn handler(&self, kind: Kind, name: &HandlerName) -> Option<&HandlerEntry> {
+        self.position(kind, name).map(|i| &self.entries[i])
     }
 
     pub fn has_handler(&self, kind: Kind, name: &HandlerName) -> bool {
-        self.handler(kind, name).is_some()
+        self.position(kind, name).is_some()
     }
 
     /// Lists a handler with the hashes of its generated files: appends a
     /// `[[handlers]]` entry, or updates the `files` of the existing one. An
     /// entry that already says the same is left exactly as it is written.
-    pub fn record_handler(&mut self, kind: Kind, name: &HandlerName, files: &FileHashes) {
-        let existing = self.handler(kind, name);
-        if existing.is_some_and(|h| files.is_empty() || h.files == *files) {
-            return;
-        }
-        let position = self.position(kind, name);
-        let handlers = self
-            .doc
-            .entry("handlers")
-            .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()));
-        // `parse` refuses a `handlers` key of any other type.
-        let Some(tables) = handlers.as_array_of_tables_mut() else {
-            return;
-        };
-        let index = position.unwrap_or_else(|| {
-            let mut table = Table::new();
-            table.insert("kind", value(kind.as_str()));
-            table.insert("name", value(name.as_str()));
-            tables.push(table);
-            tables.len() - 1
-        });
-        if let (Some(table), false) = (tables.get_mut(index), files.is_empty()) {
-            let mut dotted = Table::new();
-            dotted.set_dotted(true);
-            for (path, hash) in files {
-                dotted.insert(path, value(hash.as_str()));
+    /// Returns whether the manifest changed.
+    pub fn record_handler(&mut self, kind: Kind, name: &HandlerName, files: &FileHashes) -> bool {
+        match self.position(kind, name) {
+            Some(i) if files.is_empty() || self.entries[i].files == *files => false,
+            Some(i) => {
+                self.edit(|tables| {
+                    if let Some(table) = tables.get_mut(i) {
+                        set_files(table, files);
+                    }
+                });
+                true
             }
-            table.insert("files", Item::Table(dotted));
+            None => {
+                // Appending text is what toml_edit would write, without parsing
+                // and re-printing every other entry.
+                let mut tables = ArrayOfTables::new();
+                tables.push(new_entry(kind, name, files));
+                let mut doc = DocumentMut::new();
+                doc.insert("handlers", Item::ArrayOfTables(tables));
+                if !self.text.is_empty() && !self.text.ends_with('\n') {
+                    self.text.push('\n');
+                }
+                self.text.push('\n');
+                self.text.push_str(&doc.to_string());
+                self.entries.push(HandlerEntry {
+                    kind: kind.as_str().to_string(),
+                    name: name.as_str().to_string(),
+                    files: files.clone(),
+                });
+                true
+            }
         }
     }
 
@@ -168,35 +184,159 @@ impl Manifest {
         let Some(index) = self.position(kind, name) else {
             return false;
         };
-        if let Some(tables) = self
-            .doc
-            .get_mut("handlers")
-            .and_then(Item::as_array_of_tables_mut)
-        {
+        self.edit(|tables| {
             tables.remove(index);
-        }
+        });
         true
     }
 
     fn position(&self, kind: Kind, name: &HandlerName) -> Option<usize> {
-        self.handlers()
+        self.entries
             .iter()
             .position(|h| h.kind == kind.as_str() && h.name == name.as_str())
     }
 
-    pub fn to_text(&self) -> String {
-        self.doc.to_string()
+    /// Edits the `[[handlers]]` list through toml_edit, keeping everything else
+    /// as written, then reads the entries again.
+    fn edit(&mut self, change: impl FnOnce(&mut ArrayOfTables)) {
+        // The text parsed when the manifest was read, and only this type has
+        // changed it since, through toml_edit or appends of toml_edit's output.
+        let Ok(mut doc) = self.text.parse::<DocumentMut>() else {
+            return;
+        };
+        if let Some(tables) = doc
+            .get_mut("handlers")
+            .and_then(Item::as_array_of_tables_mut)
+        {
+            change(tables);
+            self.entries = tables.iter().map(entry).collect();
+        }
+        self.text = doc.to_string();
+    }
+
+    pub fn to_text(&self) -> &str {
+        &self.text
     }
 
     /// The manifest as a file of a plan.
     pub fn planned_file(&self, if_exists: IfExists) -> PlannedFile {
         PlannedFile {
             path: MANIFEST_FILE.into(),
-            contents: self.to_text().into_bytes(),
+            contents: self.text.clone().into_bytes(),
             executable: false,
             if_exists,
         }
     }
+}
+
+fn parse_document(text: &str, path: &Path) -> Result<DocumentMut, UserError> {
+    text.parse().map_err(|e: toml_edit::TomlError| {
+        let (line, column) = e
+            .span()
+            .map(|s| line_and_column(text, s.start))
+            .unwrap_or((1, 1));
+        UserError::new(format!(
+            "`{}` is not valid TOML at line {line}, column {column}: {}",
+            path.display(),
+            e.message().trim_end_matches('\n')
+        ))
+        .hint("fix the file by hand; nothing was changed")
+    })
+}
+
+/// The fast reading: the settings (the text before the first table) with
+/// toml_edit, the entries with [`scan_entries`]. `None` when either part is
+/// not in the plain form, and the whole text must go through toml_edit.
+fn scan(text: &str) -> Option<(DocumentMut, Vec<HandlerEntry>)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with('[') {
+            break;
+        }
+        offset += line.len();
+    }
+    let (head, body) = text.split_at(offset);
+    let doc: DocumentMut = head.parse().ok()?;
+    if doc.contains_key("handlers") {
+        return None;
+    }
+    Some((doc, scan_entries(body)?))
+}
+
+/// Reads `[[handlers]]` tables whose lines are `kind = "…"`, `name = "…"` and
+/// `files."PATH" = "…"` with plain strings (no escapes), comments and blank
+/// lines. `None` at anything else, a repeated key included.
+fn scan_entries(body: &str) -> Option<Vec<HandlerEntry>> {
+    let mut entries: Vec<HandlerEntry> = Vec::new();
+    let mut seen_kind = false;
+    let mut seen_name = false;
+    for line in body.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("[[handlers]]") {
+            if !is_blank_or_comment(rest) {
+                return None;
+            }
+            entries.push(HandlerEntry::default());
+            (seen_kind, seen_name) = (false, false);
+            continue;
+        }
+        let entry = entries.last_mut()?;
+        let (key, rest) = line.split_once('=')?;
+        let value = plain_string(rest.trim_start())?;
+        match key.trim_end() {
+            "kind" if !seen_kind => (entry.kind, seen_kind) = (value, true),
+            "name" if !seen_name => (entry.name, seen_name) = (value, true),
+            key => {
+                let path = plain_string(key.strip_prefix("files.")?)?;
+                if entry.files.insert(path, value).is_some() {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(entries)
+}
+
+/// The contents of a basic string without escapes or a literal string, when
+/// `text` is one followed only by blanks or a comment.
+fn plain_string(text: &str) -> Option<String> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let inner = &text[1..];
+    let end = inner.find(quote)?;
+    let (contents, rest) = (&inner[..end], &inner[end + 1..]);
+    let plain = contents
+        .chars()
+        .all(|c| c != '\\' && (c == '\t' || !c.is_control()));
+    (plain && is_blank_or_comment(rest)).then(|| contents.to_string())
+}
+
+fn is_blank_or_comment(text: &str) -> bool {
+    let text = text.trim_start();
+    text.is_empty() || text.starts_with('#')
+}
+
+fn new_entry(kind: Kind, name: &HandlerName, files: &FileHashes) -> Table {
+    let mut table = Table::new();
+    table.insert("kind", value(kind.as_str()));
+    table.insert("name", value(name.as_str()));
+    set_files(&mut table, files);
+    table
+}
+
+/// Writes `files` as one dotted key per file (none when empty).
+fn set_files(table: &mut Table, files: &FileHashes) {
+    if files.is_empty() {
+        return;
+    }
+    let mut dotted = Table::new();
+    dotted.set_dotted(true);
+    for (path, hash) in files {
+        dotted.insert(path, value(hash.as_str()));
+    }
+    table.insert("files", Item::Table(dotted));
 }
 
 /// One `[[handlers]]` table as an entry; a missing value reads as empty.
@@ -323,6 +463,80 @@ mod tests {
         assert_eq!(manifest.handlers().len(), 1);
         assert_eq!(manifest.handlers()[0].name, "b");
         assert!(manifest.to_text().starts_with(MINIMAL));
+    }
+
+    /// What the full TOML parser reads from `text`: the reference for the scanner.
+    fn entries_by_toml_edit(text: &str) -> Vec<HandlerEntry> {
+        let doc: DocumentMut = text.parse().unwrap();
+        doc.get("handlers")
+            .and_then(Item::as_array_of_tables)
+            .map(|t| t.iter().map(entry).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_scanner_reads_plain_entries_as_toml_edit_does() {
+        let text = format!(
+            "{MINIMAL}\n[[handlers]]  # first\nkind = \"producers\"\n  name='a#b'   # note\n\
+             files.\"producers/a/producers.py\" = \"sha256:01\"\n\n# between\n[[handlers]]\n\
+             name = \"c\"\nkind = \"consumers\"\n"
+        );
+        let scanned = scan(&text).expect("plain form").1;
+        assert_eq!(scanned, entries_by_toml_edit(&text));
+        assert_eq!(scanned[0].name, "a#b");
+    }
+
+    #[test]
+    fn other_forms_are_read_by_toml_edit_with_the_same_result() {
+        for body in [
+            "[[handlers]]\nkind = \"producers\"\nname = \"e\\u0073c\"\n",
+            "[[ handlers ]]\nkind = \"producers\"\nname = \"a\"\n",
+            "[[handlers]]\nkind = \"producers\"\nname = \"a\"\nfiles = { \"x.py\" = \"sha256:00\" }\n",
+            "handlers = [{ kind = \"producers\", name = \"a\" }]\n",
+        ] {
+            let text = format!("{MINIMAL}{body}");
+            assert!(scan(&text).is_none(), "{body}");
+            let manifest = Manifest::parse(&text, Path::new("lambdas.toml"));
+            if body.starts_with("handlers =") {
+                assert!(
+                    manifest.is_err(),
+                    "an inline array is not [[handlers]] tables"
+                );
+                continue;
+            }
+            assert_eq!(
+                manifest.unwrap().handlers(),
+                entries_by_toml_edit(&text),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error_with_its_line() {
+        let text = format!("{MINIMAL}[[handlers]]\nkind = \"producers\"\nkind = \"consumers\"\n");
+        let err = Manifest::parse(&text, Path::new("lambdas.toml")).unwrap_err();
+        assert!(err.message.contains("line 6"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_appended_entry_is_what_toml_edit_would_write() {
+        let files = hashes(&[("producers/a/producers.py", b"x")]);
+        for start in [
+            MINIMAL.to_string(),
+            format!("{MINIMAL}[[handlers]]\nkind = \"consumers\"\nname = \"b\"\n"),
+        ] {
+            let mut manifest = Manifest::parse(&start, Path::new("lambdas.toml")).unwrap();
+            manifest.record_handler(Kind::Producers, &name("a"), &files);
+            let mut doc: DocumentMut = start.parse().unwrap();
+            let tables = doc
+                .entry("handlers")
+                .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
+                .as_array_of_tables_mut()
+                .unwrap();
+            tables.push(new_entry(Kind::Producers, &name("a"), &files));
+            assert_eq!(manifest.to_text(), doc.to_string());
+        }
     }
 
     #[test]

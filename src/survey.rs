@@ -61,7 +61,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
     }
     Ok(Facts {
         layout,
-        entries: manifest.handlers(),
+        entries: manifest.handlers().to_vec(),
         dirs,
         modules,
         build_script: build_script(&root.join(BUILD_SCRIPT)),

@@ -151,11 +151,12 @@ fn manifest_comments_and_formatting_are_kept() {
         format!("files.\"{path}\" = \"{hash}\"\n")
     })
     .collect();
-    assert!(
-        after.ends_with(&format!(
-            "[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n{files}\n# trailing note\n"
-        )),
-        "{after}"
+    // The new entry is appended: everything before it stays byte for byte.
+    assert_eq!(
+        after,
+        format!(
+            "{head}\n# trailing note\n\n[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n{files}"
+        )
     );
 }
 
