@@ -398,7 +398,7 @@ mod tests {
         let text = manifest.to_text();
         assert!(text.starts_with(MINIMAL), "{text}");
         assert_eq!(text.matches("[[handlers]]").count(), 1, "{text}");
-        let reparsed = Manifest::parse(&text, Path::new("lambdas.toml")).unwrap();
+        let reparsed = Manifest::parse(text, Path::new("lambdas.toml")).unwrap();
         assert_eq!(
             reparsed.handlers(),
             [HandlerEntry {
