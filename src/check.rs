@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::lambdas::{BadEntry, Lambda};
 use crate::layout::Layout;
-use crate::manifest::{FileHashes, HandlerEntry, MANIFEST_FILE, Manifest};
+use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::HandlerName;
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
 
@@ -248,8 +248,7 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
         match problem {
             Problem::MissingMarker(dir) => plan.add_marker(dir),
             Problem::Unlisted(lambda) => {
-                manifest_changed |=
-                    updated.record_handler(lambda.kind, &lambda.name, &FileHashes::new());
+                manifest_changed |= updated.record_handler(lambda.kind, &lambda.name);
             }
             Problem::NotExecutable => plan.make_executable(BUILD_SCRIPT.into()),
             Problem::MissingRequirements => plan.add(PlannedFile {
@@ -350,7 +349,6 @@ mod tests {
             entries: vec![HandlerEntry {
                 kind: "producers".into(),
                 name: "log_event".into(),
-                files: FileHashes::new(),
             }],
             dirs: dirs
                 .iter()
@@ -433,12 +431,10 @@ mod tests {
         facts.entries.push(HandlerEntry {
             kind: "consumers".into(),
             name: "gone".into(),
-            files: FileHashes::new(),
         });
         facts.entries.push(HandlerEntry {
             kind: "handlers".into(),
             name: "index".into(),
-            files: FileHashes::new(),
         });
         files(&mut facts, "consumers/by_hand")
             .extend(["__init__.py".into(), "consumers.py".into()]);

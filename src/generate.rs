@@ -11,11 +11,12 @@ use std::path::Path;
 use anyhow::Result;
 use heck::ToUpperCamelCase;
 
+use crate::generated::{self, FileHashes, file_hash};
 use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
-use crate::manifest::{FileHashes, MANIFEST_FILE, Manifest, file_hash};
+use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
-use crate::plan::{IfExists, Plan, slash};
+use crate::plan::{IfExists, Plan, PlannedFile, slash};
 use crate::templates::{Vars, render_set};
 
 /// Everything `new-project` needs, already validated.
@@ -68,8 +69,8 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     if !spec.bare {
         for (kind, name) in spec.layout.examples() {
             let name = HandlerName::parse(name)?.name;
-            let hashes = add_handler_files(&mut plan, *kind, &name, IfExists::Refuse)?;
-            manifest.record_handler(*kind, &name, &hashes);
+            add_handler_files(&mut plan, *kind, &name, IfExists::Refuse)?;
+            manifest.record_handler(*kind, &name);
         }
     }
     plan.add(manifest.planned_file(IfExists::Refuse));
@@ -92,22 +93,22 @@ pub fn plan_handler(
     } else {
         IfExists::Refuse
     };
-    let hashes = add_handler_files(&mut plan, kind, name, if_exists)?;
+    add_handler_files(&mut plan, kind, name, if_exists)?;
     let mut updated = manifest.clone();
-    if updated.record_handler(kind, name, &hashes) {
+    if updated.record_handler(kind, name) {
         plan.add(updated.planned_file(IfExists::Replace));
     }
     Ok(plan)
 }
 
-/// Adds one handler's files to `plan`; returns the hashes of those in its own
-/// folders, for its manifest entry.
+/// Adds one handler's files to `plan`, and the record of the hashes of those
+/// in its own folders (what `remove-handler` may delete unasked).
 fn add_handler_files(
     plan: &mut Plan,
     kind: Kind,
     name: &HandlerName,
     if_exists: IfExists,
-) -> Result<FileHashes> {
+) -> Result<()> {
     let mut vars = Vars::default();
     vars.set("name", name.as_str())
         .set("class_name", name.as_str().to_upper_camel_case())
@@ -130,12 +131,20 @@ fn add_handler_files(
     plan.add_package_markers(Path::new(kind.as_str()));
     plan.add_package_markers(Path::new("test"));
     let lambda = Lambda::new(kind, name.clone());
-    Ok(plan
+    let hashes: FileHashes = plan
         .files
         .iter()
         .filter(|f| lambda.owns(&f.path))
         .map(|f| (slash(&f.path), file_hash(&f.contents)))
-        .collect())
+        .collect();
+    plan.add(PlannedFile {
+        path: generated::record_path(&lambda),
+        contents: generated::render(&hashes).into_bytes(),
+        executable: false,
+        // Tool metadata: a stale record of a handler removed by hand is replaced.
+        if_exists: IfExists::Replace,
+    });
+    Ok(())
 }
 
 fn planned_text(plan: &Plan, path: &str) -> Result<String> {

@@ -159,13 +159,11 @@ pub fn from_manifest(manifest: &Manifest) -> Result<Vec<Lambda>, UserError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::FileHashes;
 
     fn entry(kind: &str, name: &str) -> HandlerEntry {
         HandlerEntry {
             kind: kind.into(),
             name: name.into(),
-            files: FileHashes::new(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod generate;
+pub mod generated;
 pub mod invoke;
 pub mod lambdas;
 pub mod layout;

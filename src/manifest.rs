@@ -3,24 +3,12 @@
 //! Edited with toml_edit so that the user's comments and formatting survive.
 //! Parsing and editing are pure; the commands read and write the file.
 //!
-//! Each `[[handlers]]` entry written by `add-handler` (or by `new-project` for
-//! its examples) records a content hash of every file generated in the
-//! handler's two folders, one dotted key per file so the entry stays readable:
-//!
-//! ```toml
-//! [[handlers]]
-//! kind = "producers"
-//! name = "log_event"
-//! files."producers/log_event/producers.py" = "sha256:…"
-//! ```
-//!
-//! `remove-handler` compares them with the files on disk to tell generated
-//! files from edited ones. An inline table (`files = { … }`) reads the same.
+//! Each `[[handlers]]` entry is a `kind` and a `name`; what was generated for
+//! it is recorded beside the manifest (see [`crate::generated`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
 use crate::error::UserError;
@@ -50,24 +38,11 @@ pub struct Manifest {
     pub layout: Layout,
 }
 
-/// Generated files of one handler: path from the project root (`/`-separated)
-/// to [`file_hash`] of the contents written.
-pub type FileHashes = BTreeMap<String, String>;
-
 /// One `[[handlers]]` entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HandlerEntry {
     pub kind: String,
     pub name: String,
-    /// Empty for an entry written by hand or adopted by `check --fix`.
-    pub files: FileHashes,
-}
-
-/// The content hash recorded for a generated file: `sha256:` and 64 hex digits.
-pub fn file_hash(contents: &[u8]) -> String {
-    let digest = Sha256::digest(contents);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }
 
 impl Manifest {
@@ -142,41 +117,28 @@ impl Manifest {
         self.position(kind, name).is_some()
     }
 
-    /// Lists a handler with the hashes of its generated files: appends a
-    /// `[[handlers]]` entry, or updates the `files` of the existing one. An
-    /// entry that already says the same is left exactly as it is written.
+    /// Lists a handler: appends a `[[handlers]]` entry unless it is listed.
     /// Returns whether the manifest changed.
-    pub fn record_handler(&mut self, kind: Kind, name: &HandlerName, files: &FileHashes) -> bool {
-        match self.position(kind, name) {
-            Some(i) if files.is_empty() || self.entries[i].files == *files => false,
-            Some(i) => {
-                self.edit(|tables| {
-                    if let Some(table) = tables.get_mut(i) {
-                        set_files(table, files);
-                    }
-                });
-                true
-            }
-            None => {
-                // Appending text is what toml_edit would write, without parsing
-                // and re-printing every other entry.
-                let mut tables = ArrayOfTables::new();
-                tables.push(new_entry(kind, name, files));
-                let mut doc = DocumentMut::new();
-                doc.insert("handlers", Item::ArrayOfTables(tables));
-                if !self.text.is_empty() && !self.text.ends_with('\n') {
-                    self.text.push('\n');
-                }
-                self.text.push('\n');
-                self.text.push_str(&doc.to_string());
-                self.entries.push(HandlerEntry {
-                    kind: kind.as_str().to_string(),
-                    name: name.as_str().to_string(),
-                    files: files.clone(),
-                });
-                true
-            }
+    pub fn record_handler(&mut self, kind: Kind, name: &HandlerName) -> bool {
+        if self.has_handler(kind, name) {
+            return false;
         }
+        // Appending text is what toml_edit would write, without parsing and
+        // re-printing every other entry.
+        let mut tables = ArrayOfTables::new();
+        tables.push(new_entry(kind, name));
+        let mut doc = DocumentMut::new();
+        doc.insert("handlers", Item::ArrayOfTables(tables));
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.text.push('\n');
+        self.text.push_str(&doc.to_string());
+        self.entries.push(HandlerEntry {
+            kind: kind.as_str().to_string(),
+            name: name.as_str().to_string(),
+        });
+        true
     }
 
     /// Removes the handler's entry; false when it was not listed.
@@ -263,13 +225,12 @@ fn scan(text: &str) -> Option<(DocumentMut, Vec<HandlerEntry>)> {
     Some((doc, scan_entries(body)?))
 }
 
-/// Reads `[[handlers]]` tables whose lines are `kind = "…"`, `name = "…"` and
-/// `files."PATH" = "…"` with plain strings (no escapes), comments and blank
-/// lines. `None` at anything else, a repeated key included.
+/// Reads `[[handlers]]` tables whose lines are `kind = "…"` and `name = "…"`
+/// with plain strings (no escapes), comments and blank lines. `None` at
+/// anything else, a repeated key included.
 fn scan_entries(body: &str) -> Option<Vec<HandlerEntry>> {
     let mut entries: Vec<HandlerEntry> = Vec::new();
-    let mut seen_kind = false;
-    let mut seen_name = false;
+    let (mut seen_kind, mut seen_name) = (false, false);
     for line in body.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -285,16 +246,11 @@ fn scan_entries(body: &str) -> Option<Vec<HandlerEntry>> {
         }
         let entry = entries.last_mut()?;
         let (key, rest) = line.split_once('=')?;
-        let value = plain_string(rest.trim_start())?;
+        let value = plain_string(rest.trim_start())?.to_string();
         match key.trim_end() {
             "kind" if !seen_kind => (entry.kind, seen_kind) = (value, true),
             "name" if !seen_name => (entry.name, seen_name) = (value, true),
-            key => {
-                let path = plain_string(key.strip_prefix("files.")?)?;
-                if entry.files.insert(path, value).is_some() {
-                    return None;
-                }
-            }
+            _ => return None,
         }
     }
     Some(entries)
@@ -302,7 +258,7 @@ fn scan_entries(body: &str) -> Option<Vec<HandlerEntry>> {
 
 /// The contents of a basic string without escapes or a literal string, when
 /// `text` is one followed only by blanks or a comment.
-fn plain_string(text: &str) -> Option<String> {
+fn plain_string(text: &str) -> Option<&str> {
     let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let inner = &text[1..];
     let end = inner.find(quote)?;
@@ -310,7 +266,7 @@ fn plain_string(text: &str) -> Option<String> {
     let plain = contents
         .chars()
         .all(|c| c != '\\' && (c == '\t' || !c.is_control()));
-    (plain && is_blank_or_comment(rest)).then(|| contents.to_string())
+    (plain && is_blank_or_comment(rest)).then_some(contents)
 }
 
 fn is_blank_or_comment(text: &str) -> bool {
@@ -318,25 +274,11 @@ fn is_blank_or_comment(text: &str) -> bool {
     text.is_empty() || text.starts_with('#')
 }
 
-fn new_entry(kind: Kind, name: &HandlerName, files: &FileHashes) -> Table {
+fn new_entry(kind: Kind, name: &HandlerName) -> Table {
     let mut table = Table::new();
     table.insert("kind", value(kind.as_str()));
     table.insert("name", value(name.as_str()));
-    set_files(&mut table, files);
     table
-}
-
-/// Writes `files` as one dotted key per file (none when empty).
-fn set_files(table: &mut Table, files: &FileHashes) {
-    if files.is_empty() {
-        return;
-    }
-    let mut dotted = Table::new();
-    dotted.set_dotted(true);
-    for (path, hash) in files {
-        dotted.insert(path, value(hash.as_str()));
-    }
-    table.insert("files", Item::Table(dotted));
 }
 
 /// One `[[handlers]]` table as an entry; a missing value reads as empty.
@@ -348,20 +290,9 @@ fn entry(table: &Table) -> HandlerEntry {
             .unwrap_or_default()
             .to_string()
     };
-    let files = table
-        .get("files")
-        .and_then(Item::as_table_like)
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(|(path, hash)| Some((path.to_string(), hash.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
     HandlerEntry {
         kind: text("kind"),
         name: text("name"),
-        files,
     }
 }
 
@@ -382,87 +313,44 @@ mod tests {
         HandlerName::parse(raw).unwrap().name
     }
 
-    fn hashes(pairs: &[(&str, &[u8])]) -> FileHashes {
-        pairs
-            .iter()
-            .map(|(path, contents)| (path.to_string(), file_hash(contents)))
-            .collect()
+    fn parse(text: &str) -> Result<Manifest, UserError> {
+        Manifest::parse(text, Path::new("lambdas.toml"))
     }
 
     #[test]
-    fn adding_a_handler_keeps_comments_and_formatting() {
-        let mut manifest = Manifest::parse(MINIMAL, Path::new("lambdas.toml")).unwrap();
-        let files = hashes(&[("producers/error_event/producers.py", b"x")]);
-        manifest.record_handler(Kind::Producers, &name("error_event"), &files);
-        manifest.record_handler(Kind::Producers, &name("error_event"), &files);
+    fn adding_a_handler_appends_one_entry_and_keeps_the_rest() {
+        let mut manifest = parse(MINIMAL).unwrap();
+        assert!(manifest.record_handler(Kind::Producers, &name("error_event")));
+        assert!(!manifest.record_handler(Kind::Producers, &name("error_event")));
         let text = manifest.to_text();
-        assert!(text.starts_with(MINIMAL), "{text}");
-        assert_eq!(text.matches("[[handlers]]").count(), 1, "{text}");
-        let reparsed = Manifest::parse(text, Path::new("lambdas.toml")).unwrap();
+        assert_eq!(
+            text,
+            format!("{MINIMAL}\n[[handlers]]\nkind = \"producers\"\nname = \"error_event\"\n")
+        );
+        let reparsed = parse(text).unwrap();
         assert_eq!(
             reparsed.handlers(),
             [HandlerEntry {
                 kind: "producers".into(),
                 name: "error_event".into(),
-                files,
             }]
         );
     }
 
     #[test]
-    fn file_hashes_are_one_dotted_key_per_file() {
-        let mut manifest = Manifest::parse(MINIMAL, Path::new("lambdas.toml")).unwrap();
-        let files = hashes(&[
-            ("producers/a/__init__.py", b""),
-            ("producers/a/producers.py", b"x"),
-        ]);
-        manifest.record_handler(Kind::Producers, &name("a"), &files);
-        let text = manifest.to_text();
-        let entry = &text[MINIMAL.len()..];
-        assert_eq!(
-            entry,
-            "\n[[handlers]]\nkind = \"producers\"\nname = \"a\"\n\
-             files.\"producers/a/__init__.py\" = \"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"\n\
-             files.\"producers/a/producers.py\" = \"sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881\"\n"
-        );
-    }
-
-    #[test]
-    fn an_inline_table_of_hashes_reads_the_same() {
-        let text = format!(
-            "{MINIMAL}[[handlers]]\nkind = \"producers\"\nname = \"a\"\nfiles = {{ \"producers/a/producers.py\" = \"sha256:00\" }}\n"
-        );
-        let manifest = Manifest::parse(&text, Path::new("lambdas.toml")).unwrap();
-        let entry = manifest.handler(Kind::Producers, &name("a")).unwrap();
-        assert_eq!(entry.files["producers/a/producers.py"], "sha256:00");
-    }
-
-    #[test]
-    fn recording_new_hashes_updates_the_entry_and_adopting_keeps_them() {
-        let mut manifest = Manifest::parse(MINIMAL, Path::new("lambdas.toml")).unwrap();
-        manifest.record_handler(Kind::Consumers, &name("sink"), &FileHashes::new());
-        assert!(
-            !manifest.to_text().contains("files"),
-            "{}",
-            manifest.to_text()
-        );
-        let files = hashes(&[("consumers/sink/consumers.py", b"y")]);
-        manifest.record_handler(Kind::Consumers, &name("sink"), &files);
-        manifest.record_handler(Kind::Consumers, &name("sink"), &FileHashes::new());
-        assert_eq!(manifest.handlers().len(), 1);
-        assert_eq!(manifest.handlers()[0].files, files);
-    }
-
-    #[test]
     fn removing_a_handler_drops_only_its_entry() {
-        let mut manifest = Manifest::parse(MINIMAL, Path::new("lambdas.toml")).unwrap();
-        manifest.record_handler(Kind::Producers, &name("a"), &FileHashes::new());
-        manifest.record_handler(Kind::Producers, &name("b"), &FileHashes::new());
+        let mut manifest = parse(MINIMAL).unwrap();
+        manifest.record_handler(Kind::Producers, &name("a"));
+        manifest.record_handler(Kind::Producers, &name("b"));
         assert!(manifest.remove_handler(Kind::Producers, &name("a")));
         assert!(!manifest.remove_handler(Kind::Producers, &name("a")));
         assert_eq!(manifest.handlers().len(), 1);
         assert_eq!(manifest.handlers()[0].name, "b");
         assert!(manifest.to_text().starts_with(MINIMAL));
+        assert_eq!(
+            parse(manifest.to_text()).unwrap().handlers(),
+            manifest.handlers()
+        );
     }
 
     /// What the full TOML parser reads from `text`: the reference for the scanner.
@@ -477,9 +365,8 @@ mod tests {
     #[test]
     fn the_scanner_reads_plain_entries_as_toml_edit_does() {
         let text = format!(
-            "{MINIMAL}\n[[handlers]]  # first\nkind = \"producers\"\n  name='a#b'   # note\n\
-             files.\"producers/a/producers.py\" = \"sha256:01\"\n\n# between\n[[handlers]]\n\
-             name = \"c\"\nkind = \"consumers\"\n"
+            "{MINIMAL}\n[[handlers]]  # first\nkind = \"producers\"\n  name='a#b'   # note\n\n\
+             # between\n[[handlers]]\nname = \"c\"\nkind = \"consumers\"\n"
         );
         let scanned = scan(&text).expect("plain form").1;
         assert_eq!(scanned, entries_by_toml_edit(&text));
@@ -491,68 +378,58 @@ mod tests {
         for body in [
             "[[handlers]]\nkind = \"producers\"\nname = \"e\\u0073c\"\n",
             "[[ handlers ]]\nkind = \"producers\"\nname = \"a\"\n",
-            "[[handlers]]\nkind = \"producers\"\nname = \"a\"\nfiles = { \"x.py\" = \"sha256:00\" }\n",
-            "handlers = [{ kind = \"producers\", name = \"a\" }]\n",
+            "[[handlers]]\nkind = \"producers\"\nname = \"a\"\nnote = { by = \"hand\" }\n",
+            "[[handlers]]\nkind = \"producers\"\nname = \"a\"\n[settings]\nx = 1\n",
         ] {
             let text = format!("{MINIMAL}{body}");
             assert!(scan(&text).is_none(), "{body}");
-            let manifest = Manifest::parse(&text, Path::new("lambdas.toml"));
-            if body.starts_with("handlers =") {
-                assert!(
-                    manifest.is_err(),
-                    "an inline array is not [[handlers]] tables"
-                );
-                continue;
-            }
-            assert_eq!(
-                manifest.unwrap().handlers(),
-                entries_by_toml_edit(&text),
-                "{body}"
-            );
+            let manifest = parse(&text).unwrap();
+            assert_eq!(manifest.handlers(), entries_by_toml_edit(&text), "{body}");
         }
+        let inline = format!("{MINIMAL}handlers = [{{ kind = \"producers\", name = \"a\" }}]\n");
+        assert!(
+            parse(&inline).is_err(),
+            "an inline array is not [[handlers]] tables"
+        );
     }
 
     #[test]
     fn a_repeated_key_is_an_error_with_its_line() {
         let text = format!("{MINIMAL}[[handlers]]\nkind = \"producers\"\nkind = \"consumers\"\n");
-        let err = Manifest::parse(&text, Path::new("lambdas.toml")).unwrap_err();
+        let err = parse(&text).unwrap_err();
         assert!(err.message.contains("line 6"), "{}", err.message);
     }
 
     #[test]
     fn an_appended_entry_is_what_toml_edit_would_write() {
-        let files = hashes(&[("producers/a/producers.py", b"x")]);
+        let listed = format!("{MINIMAL}[[handlers]]\nkind = \"consumers\"\nname = \"b\"\n");
         for start in [
             MINIMAL.to_string(),
-            format!("{MINIMAL}[[handlers]]\nkind = \"consumers\"\nname = \"b\"\n"),
+            listed,
+            "schema_version = 1\nlayout = \"web-stack\"".into(),
         ] {
-            let mut manifest = Manifest::parse(&start, Path::new("lambdas.toml")).unwrap();
-            manifest.record_handler(Kind::Producers, &name("a"), &files);
+            let mut manifest = parse(&start).unwrap();
+            manifest.record_handler(Kind::Producers, &name("a"));
             let mut doc: DocumentMut = start.parse().unwrap();
             let tables = doc
                 .entry("handlers")
                 .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
                 .as_array_of_tables_mut()
                 .unwrap();
-            tables.push(new_entry(Kind::Producers, &name("a"), &files));
-            assert_eq!(manifest.to_text(), doc.to_string());
+            tables.push(new_entry(Kind::Producers, &name("a")));
+            assert_eq!(manifest.to_text(), doc.to_string(), "{start:?}");
         }
     }
 
     #[test]
     fn invalid_toml_is_reported_with_line_and_column() {
-        let err = Manifest::parse("schema_version = 1\nlayout = \n", Path::new("lambdas.toml"))
-            .unwrap_err();
+        let err = parse("schema_version = 1\nlayout = \n").unwrap_err();
         assert!(err.message.contains("line 2, column"), "{}", err.message);
     }
 
     #[test]
     fn a_newer_schema_is_refused() {
-        let err = Manifest::parse(
-            "schema_version = 2\nlayout = \"web-stack\"\n",
-            Path::new("x"),
-        )
-        .unwrap_err();
+        let err = parse("schema_version = 2\nlayout = \"web-stack\"\n").unwrap_err();
         assert!(
             err.message.contains("newer than this lambda-scaffold"),
             "{}",
@@ -562,7 +439,7 @@ mod tests {
 
     #[test]
     fn a_missing_layout_is_refused() {
-        let err = Manifest::parse("schema_version = 1\n", Path::new("x")).unwrap_err();
+        let err = parse("schema_version = 1\n").unwrap_err();
         assert!(err.message.contains("layout"), "{}", err.message);
     }
 }

@@ -1,12 +1,13 @@
 //! What `remove-handler` may delete: the files `add-handler` generated in a
 //! handler's two folders and left as they were. Compares what is on disk with
-//! the hashes recorded in the manifest, and plans the removal. Pure.
+//! the hashes recorded when they were generated, and plans the removal. Pure.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::generated::{self, FileHashes};
 use crate::lambdas::Lambda;
-use crate::manifest::{FileHashes, Manifest};
+use crate::manifest::Manifest;
 use crate::plan::{IfExists, Plan};
 
 /// A file of the user's in a handler's folders.
@@ -49,6 +50,7 @@ pub fn plan_removal(manifest: &Manifest, lambda: &Lambda) -> Plan {
     let mut plan = Plan::default();
     plan.remove(lambda.source());
     plan.remove(lambda.test());
+    plan.remove(generated::record_path(lambda));
     let mut updated = manifest.clone();
     if updated.remove_handler(lambda.kind, &lambda.name) {
         plan.add(updated.planned_file(IfExists::Replace));
@@ -61,8 +63,8 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::generated::file_hash;
     use crate::layout::Kind;
-    use crate::manifest::file_hash;
     use crate::names::HandlerName;
 
     #[test]
@@ -95,20 +97,21 @@ mod tests {
     }
 
     #[test]
-    fn removal_takes_both_folders_and_the_manifest_entry() {
+    fn removal_takes_both_folders_the_record_and_the_manifest_entry() {
         let mut manifest = Manifest::parse(
             "schema_version = 1\nlayout = \"log-centric\"\n",
             Path::new("lambdas.toml"),
         )
         .unwrap();
         let lambda = Lambda::new(Kind::Producers, HandlerName::parse("a").unwrap().name);
-        manifest.record_handler(lambda.kind, &lambda.name, &FileHashes::new());
+        manifest.record_handler(lambda.kind, &lambda.name);
         let plan = plan_removal(&manifest, &lambda);
         assert_eq!(
             plan.removals,
             [
                 PathBuf::from("producers/a"),
-                PathBuf::from("test/producers/a")
+                PathBuf::from("test/producers/a"),
+                PathBuf::from(".lambda-scaffold/generated/producers/a.sha256"),
             ]
         );
         let text = String::from_utf8(plan.files[0].contents.clone()).unwrap();

@@ -16,8 +16,9 @@ use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
 use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, is_data_folder, tree_roots};
+use crate::generated::file_hash;
 use crate::lambdas::Lambda;
-use crate::manifest::{Manifest, file_hash};
+use crate::manifest::Manifest;
 use crate::plan::slash;
 
 const SKIPPED: &[&str] = &["__pycache__", "target", "venv"];

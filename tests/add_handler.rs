@@ -138,8 +138,20 @@ fn manifest_comments_and_formatting_are_kept() {
     ok(&root, &["add-handler", "producers", "kept"]);
     let after = manifest(&root);
     assert!(after.starts_with(&head), "{after}");
-    // The entry records the hash of each file generated in the handler's folders.
-    let files: String = [
+    // The new entry is appended: everything before it stays byte for byte.
+    assert_eq!(
+        after,
+        format!("{head}\n# trailing note\n\n[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n")
+    );
+}
+
+#[test]
+fn the_hashes_of_generated_files_are_recorded_beside_the_manifest() {
+    let (_dir, root) = project("svc", &[]);
+    ok(&root, &["add-handler", "producers", "kept"]);
+    let record =
+        fs::read_to_string(root.join(".lambda-scaffold/generated/producers/kept.sha256")).unwrap();
+    let expected: String = [
         "producers/kept/__init__.py",
         "producers/kept/producers.py",
         "test/producers/kept/__init__.py",
@@ -147,16 +159,15 @@ fn manifest_comments_and_formatting_are_kept() {
     ]
     .iter()
     .map(|path| {
-        let hash = lambda_scaffold::manifest::file_hash(&fs::read(root.join(path)).unwrap());
-        format!("files.\"{path}\" = \"{hash}\"\n")
+        let hash = lambda_scaffold::generated::file_hash(&fs::read(root.join(path)).unwrap());
+        format!("{hash}  {path}\n")
     })
     .collect();
-    // The new entry is appended: everything before it stays byte for byte.
-    assert_eq!(
-        after,
-        format!(
-            "{head}\n# trailing note\n\n[[handlers]]\nkind = \"producers\"\nname = \"kept\"\n{files}"
-        )
+    assert_eq!(record, expected);
+    // The examples of new-project are recorded the same way.
+    assert!(
+        root.join(".lambda-scaffold/generated/consumers/log_sink.sha256")
+            .is_file()
     );
 }
 

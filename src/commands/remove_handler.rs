@@ -3,12 +3,15 @@
 //! sure that every file in them is one `add-handler` generated and nobody
 //! changed since (unless `--force`).
 
+use std::fs;
+
 use anyhow::Result;
 
 use crate::apply;
 use crate::cli::RemoveHandlerArgs;
 use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
+use crate::generated;
 use crate::removal::{plan_removal, user_files};
 use crate::report::file_lines;
 use crate::survey::handler_files;
@@ -23,7 +26,7 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
     if let Some(note) = note {
         println!("{note}");
     }
-    let Some(entry) = project.manifest.handler(lambda.kind, &lambda.name) else {
+    if !project.manifest.has_handler(lambda.kind, &lambda.name) {
         let source = lambda.source();
         let hint = if project.root.join(&source).exists() {
             format!(
@@ -38,9 +41,14 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
                 .hint(hint)
                 .into(),
         );
-    };
+    }
     if !args.force {
-        let theirs = user_files(&entry.files, &handler_files(&project.root, &lambda)?);
+        let record = project.root.join(generated::record_path(&lambda));
+        // No record (an adopted handler): every file counts as the user's.
+        let recorded = fs::read_to_string(&record)
+            .map(|text| generated::parse(&text))
+            .unwrap_or_default();
+        let theirs = user_files(&recorded, &handler_files(&project.root, &lambda)?);
         if !theirs.is_empty() {
             let mut named: Vec<String> = theirs
                 .iter()
