@@ -43,11 +43,13 @@ const EMPTY_REQUIREMENTS: &str =
 pub struct Facts {
     pub layout: Layout,
     pub entries: Vec<HandlerEntry>,
-    /// Every folder of the code and test trees, relative to the project root,
-    /// with the names of the files directly in it.
-    pub dirs: BTreeMap<PathBuf, BTreeSet<String>>,
-    /// The text of every module found at `KIND/NAME/KIND.py`.
-    pub modules: BTreeMap<PathBuf, String>,
+    /// Every folder of the code and test trees, relative to the project root
+    /// and `/`-separated (string keys: a project with thousands of handlers
+    /// makes path comparisons the bulk of the work), with the names of the
+    /// files directly in it.
+    pub dirs: BTreeMap<String, BTreeSet<String>>,
+    /// The text of every module found at `KIND/NAME/KIND.py`, by its path.
+    pub modules: BTreeMap<String, String>,
     /// `build.sh`: `None` when missing, otherwise whether it is executable.
     pub build_script: Option<bool>,
     pub requirements: bool,
@@ -196,9 +198,9 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     }
     let conventional = conventional_handlers(facts);
     for lambda in &listed {
-        match facts.dirs.get(&lambda.source()) {
+        match facts.dirs.get(&slash(&lambda.source())) {
             None => found.push(Problem::MissingFolder(lambda.clone())),
-            Some(_) if !facts.modules.contains_key(&lambda.module()) => {
+            Some(_) if !facts.modules.contains_key(&slash(&lambda.module())) => {
                 found.push(Problem::MissingModule(lambda.clone()));
             }
             Some(_) => {}
@@ -210,12 +212,12 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     for lambda in &conventional {
         if !facts
             .modules
-            .get(&lambda.module())
+            .get(&slash(&lambda.module()))
             .is_some_and(|text| defines_function(text, &lambda.name))
         {
             found.push(Problem::MissingFunction(lambda.clone()));
         }
-        let has_test = facts.dirs.get(&lambda.test()).is_some_and(|files| {
+        let has_test = facts.dirs.get(&slash(&lambda.test())).is_some_and(|files| {
             files
                 .iter()
                 .any(|f| f.starts_with("test") && f.ends_with(".py"))
@@ -226,7 +228,7 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     }
     for dir in package_dirs(&facts.dirs) {
         if !facts.dirs[dir].contains(MARKER) {
-            found.push(Problem::MissingMarker(dir.clone()));
+            found.push(Problem::MissingMarker(PathBuf::from(dir)));
         }
     }
     if facts.build_script == Some(false) {
@@ -271,14 +273,15 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
 fn conventional_handlers(facts: &Facts) -> BTreeSet<Lambda> {
     let mut found = BTreeSet::new();
     for kind in facts.layout.kinds() {
+        let module = format!("{kind}.py");
         for (dir, files) in &facts.dirs {
-            let (Some(parent), Some(folder)) = (dir.parent(), dir.file_name()) else {
+            let Some((parent, folder)) = dir.rsplit_once('/') else {
                 continue;
             };
-            if parent != Path::new(kind.as_str()) || !files.contains(&format!("{kind}.py")) {
+            if parent != kind.as_str() || !files.contains(&module) {
                 continue;
             }
-            match HandlerName::parse(&folder.to_string_lossy()) {
+            match HandlerName::parse(folder) {
                 Ok(parsed) if parsed.renamed_from.is_none() => {
                     found.insert(Lambda::new(*kind, parsed.name));
                 }
@@ -290,16 +293,16 @@ fn conventional_handlers(facts: &Facts) -> BTreeSet<Lambda> {
 }
 
 /// The folders that hold `.py` files or package folders, deepest first.
-fn package_dirs(dirs: &BTreeMap<PathBuf, BTreeSet<String>>) -> Vec<&PathBuf> {
-    let mut ordered: Vec<&PathBuf> = dirs.keys().collect();
-    ordered.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+fn package_dirs(dirs: &BTreeMap<String, BTreeSet<String>>) -> Vec<&str> {
+    let mut ordered: Vec<&str> = dirs.keys().map(String::as_str).collect();
+    ordered.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
     let mut packages = Vec::new();
-    let mut with_package_child: BTreeSet<&Path> = BTreeSet::new();
+    let mut with_package_child: BTreeSet<&str> = BTreeSet::new();
     for dir in ordered {
         let has_code = dirs[dir].iter().any(|f| f.ends_with(".py"));
-        if has_code || with_package_child.contains(dir.as_path()) {
+        if has_code || with_package_child.contains(dir) {
             packages.push(dir);
-            if let Some(parent) = dir.parent() {
+            if let Some((parent, _)) = dir.rsplit_once('/') {
                 with_package_child.insert(parent);
             }
         }
@@ -352,7 +355,12 @@ mod tests {
             }],
             dirs: dirs
                 .iter()
-                .map(|(dir, files)| (dir.into(), files.iter().map(|f| f.to_string()).collect()))
+                .map(|(dir, files)| {
+                    (
+                        dir.to_string(),
+                        files.iter().map(|f| f.to_string()).collect(),
+                    )
+                })
                 .collect(),
             modules: BTreeMap::from([(
                 "producers/log_event/producers.py".into(),
