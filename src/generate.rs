@@ -80,12 +80,14 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
 
 /// The files that add one handler to an existing project. With `force`, the
 /// handler's own generated files are rewritten; markers and fixtures are kept.
-/// The manifest is rewritten only when its entry changes.
+/// The manifest gains an entry unless the handler is `listed` already (the
+/// caller has asked the manifest: one scan of it less in a big project).
 pub fn plan_handler(
     manifest: &Manifest,
     kind: Kind,
     name: &HandlerName,
     force: bool,
+    listed: bool,
 ) -> Result<Plan> {
     let mut plan = Plan::default();
     let if_exists = if force {
@@ -94,9 +96,8 @@ pub fn plan_handler(
         IfExists::Refuse
     };
     add_handler_files(&mut plan, kind, name, if_exists)?;
-    let mut updated = manifest.clone();
-    if updated.record_handler(kind, name) {
-        plan.add(updated.planned_file(IfExists::Replace));
+    if !listed {
+        plan.add(manifest.planned_with(kind, name));
     }
     Ok(plan)
 }

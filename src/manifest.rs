@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
@@ -33,8 +34,17 @@ pub const SCHEMA_VERSION: i64 = 1;
 #[derive(Debug, Clone)]
 pub struct Manifest {
     text: String,
+    /// Where the `[[handlers]]` tables start in `text` when the scanner can
+    /// read them; `None` when toml_edit read them into `parsed`.
+    plain_from: Option<usize>,
+    parsed: Vec<HandlerEntry>,
+    /// `handlers()`, built on first use: `add-handler` only needs to know
+    /// whether one handler is listed, which `listed` answers.
+    entries: OnceLock<Vec<HandlerEntry>>,
+    /// The sorted [`entry_key`]s of all entries: whether a handler is listed
+    /// without another pass over the text.
+    listed: Vec<u64>,
     settings: BTreeMap<String, String>,
-    entries: Vec<HandlerEntry>,
     pub layout: Layout,
 }
 
@@ -47,19 +57,27 @@ pub struct HandlerEntry {
 
 impl Manifest {
     /// Parses the manifest's text; `path` is only used in error messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, UserError> {
-        let (doc, entries) = match scan(text) {
-            Some(scanned) => scanned,
+    pub fn parse(text: impl Into<String>, path: &Path) -> Result<Self, UserError> {
+        let text = text.into();
+        let mut listed = Vec::new();
+        let scanned = scan(&text, |kind, name| {
+            listed.push(entry_key(kind, name));
+            true
+        });
+        let (doc, plain_from, parsed) = match scanned {
+            Some((doc, body_start)) => (doc, Some(body_start), Vec::new()),
             None => {
-                let doc = parse_document(text, path)?;
-                let entries = doc
+                let doc = parse_document(&text, path)?;
+                let parsed: Vec<HandlerEntry> = doc
                     .get("handlers")
                     .and_then(Item::as_array_of_tables)
                     .map(|tables| tables.iter().map(entry).collect())
                     .unwrap_or_default();
-                (doc, entries)
+                listed = parsed.iter().map(|e| entry_key(&e.kind, &e.name)).collect();
+                (doc, None, parsed)
             }
         };
+        listed.sort_unstable();
         let invalid = |what: &str| {
             UserError::new(format!("`{}` {what}", path.display()))
                 .hint("compare it with a freshly generated project's lambdas.toml")
@@ -93,9 +111,12 @@ impl Manifest {
             .filter_map(|(key, item)| Some((key.to_string(), item.as_str()?.to_string())))
             .collect();
         Ok(Self {
-            text: text.to_string(),
+            text,
+            plain_from,
+            parsed,
+            entries: OnceLock::new(),
+            listed,
             settings,
-            entries,
             layout,
         })
     }
@@ -106,15 +127,54 @@ impl Manifest {
     }
 
     pub fn handlers(&self) -> &[HandlerEntry] {
-        &self.entries
-    }
-
-    pub fn handler(&self, kind: Kind, name: &HandlerName) -> Option<&HandlerEntry> {
-        self.position(kind, name).map(|i| &self.entries[i])
+        self.entries.get_or_init(|| {
+            let mut all = Vec::new();
+            self.each_entry(|kind, name| {
+                all.push(HandlerEntry {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                });
+                true
+            });
+            all
+        })
     }
 
     pub fn has_handler(&self, kind: Kind, name: &HandlerName) -> bool {
-        self.position(kind, name).is_some()
+        let key = entry_key(kind.as_str(), name.as_str());
+        // Equal keys are confirmed by a scan: two names could share a key.
+        self.listed.binary_search(&key).is_ok() && self.position(kind, name).is_some()
+    }
+
+    /// Calls `each` with the kind and name of every entry, in order, until it
+    /// returns false.
+    fn each_entry<'a>(&'a self, mut each: impl FnMut(&'a str, &'a str) -> bool) {
+        match self.plain_from {
+            Some(start) => {
+                // Read by the same scanner when parsed, so it cannot fail here.
+                let _ = scan_entries(&self.text[start..], each);
+            }
+            None => {
+                for entry in &self.parsed {
+                    if !each(&entry.kind, &entry.name) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn position(&self, kind: Kind, name: &HandlerName) -> Option<usize> {
+        let (mut index, mut found) = (0, None);
+        self.each_entry(|k, n| {
+            if n == name.as_str() && k == kind.as_str() {
+                found = Some(index);
+                return false;
+            }
+            index += 1;
+            true
+        });
+        found
     }
 
     /// Lists a handler: appends a `[[handlers]]` entry unless it is listed.
@@ -123,22 +183,48 @@ impl Manifest {
         if self.has_handler(kind, name) {
             return false;
         }
-        // Appending text is what toml_edit would write, without parsing and
-        // re-printing every other entry.
+        self.text = self.text_with(kind, name);
+        let key = entry_key(kind.as_str(), name.as_str());
+        let at = self.listed.partition_point(|k| *k < key);
+        self.listed.insert(at, key);
+        if self.plain_from.is_none() {
+            self.parsed.push(HandlerEntry {
+                kind: kind.as_str().to_string(),
+                name: name.as_str().to_string(),
+            });
+        }
+        self.entries = OnceLock::new();
+        true
+    }
+
+    /// The text with an entry for the handler appended: what toml_edit would
+    /// write, without parsing and re-printing every other entry.
+    fn text_with(&self, kind: Kind, name: &HandlerName) -> String {
         let mut tables = ArrayOfTables::new();
         tables.push(new_entry(kind, name));
         let mut doc = DocumentMut::new();
         doc.insert("handlers", Item::ArrayOfTables(tables));
-        if !self.text.is_empty() && !self.text.ends_with('\n') {
-            self.text.push('\n');
+        let entry = doc.to_string();
+        let mut text = String::with_capacity(self.text.len() + entry.len() + 2);
+        text.push_str(&self.text);
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
         }
-        self.text.push('\n');
-        self.text.push_str(&doc.to_string());
-        self.entries.push(HandlerEntry {
-            kind: kind.as_str().to_string(),
-            name: name.as_str().to_string(),
-        });
-        true
+        text.push('\n');
+        text.push_str(&entry);
+        text
+    }
+
+    /// The manifest file with an entry for a handler that is not listed yet,
+    /// as a file of a plan. Cheaper than a clone and
+    /// [`Manifest::record_handler`] in a project with thousands of handlers.
+    pub fn planned_with(&self, kind: Kind, name: &HandlerName) -> PlannedFile {
+        PlannedFile {
+            path: MANIFEST_FILE.into(),
+            contents: self.text_with(kind, name).into_bytes(),
+            executable: false,
+            if_exists: IfExists::Replace,
+        }
     }
 
     /// Removes the handler's entry; false when it was not listed.
@@ -152,14 +238,8 @@ impl Manifest {
         true
     }
 
-    fn position(&self, kind: Kind, name: &HandlerName) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|h| h.kind == kind.as_str() && h.name == name.as_str())
-    }
-
     /// Edits the `[[handlers]]` list through toml_edit, keeping everything else
-    /// as written, then reads the entries again.
+    /// as written, then reads the manifest again.
     fn edit(&mut self, change: impl FnOnce(&mut ArrayOfTables)) {
         // The text parsed when the manifest was read, and only this type has
         // changed it since, through toml_edit or appends of toml_edit's output.
@@ -171,9 +251,10 @@ impl Manifest {
             .and_then(Item::as_array_of_tables_mut)
         {
             change(tables);
-            self.entries = tables.iter().map(entry).collect();
         }
-        self.text = doc.to_string();
+        if let Ok(edited) = Manifest::parse(doc.to_string(), Path::new(MANIFEST_FILE)) {
+            *self = edited;
+        }
     }
 
     pub fn to_text(&self) -> &str {
@@ -189,6 +270,15 @@ impl Manifest {
             if_exists,
         }
     }
+}
+
+/// A 64-bit FNV-1a hash of an entry's kind and name.
+fn entry_key(kind: &str, name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in kind.bytes().chain([b'.']).chain(name.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 fn parse_document(text: &str, path: &Path) -> Result<DocumentMut, UserError> {
@@ -207,9 +297,13 @@ fn parse_document(text: &str, path: &Path) -> Result<DocumentMut, UserError> {
 }
 
 /// The fast reading: the settings (the text before the first table) with
-/// toml_edit, the entries with [`scan_entries`]. `None` when either part is
-/// not in the plain form, and the whole text must go through toml_edit.
-fn scan(text: &str) -> Option<(DocumentMut, Vec<HandlerEntry>)> {
+/// toml_edit, and the offset where the entries start when [`scan_entries`]
+/// can read them (calling `each` with each entry's kind and name). `None` when either part is not in the plain form, and the
+/// whole text must go through toml_edit.
+fn scan<'a>(
+    text: &'a str,
+    each: impl FnMut(&'a str, &'a str) -> bool,
+) -> Option<(DocumentMut, usize)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if line.trim_start().starts_with('[') {
@@ -217,60 +311,83 @@ fn scan(text: &str) -> Option<(DocumentMut, Vec<HandlerEntry>)> {
         }
         offset += line.len();
     }
-    let (head, body) = text.split_at(offset);
-    let doc: DocumentMut = head.parse().ok()?;
+    let doc: DocumentMut = text[..offset].parse().ok()?;
     if doc.contains_key("handlers") {
         return None;
     }
-    Some((doc, scan_entries(body)?))
+    scan_entries(&text[offset..], each)?;
+    Some((doc, offset))
 }
 
 /// Reads `[[handlers]]` tables whose lines are `kind = "…"` and `name = "…"`
-/// with plain strings (no escapes), comments and blank lines. `None` at
-/// anything else, a repeated key included.
-fn scan_entries(body: &str) -> Option<Vec<HandlerEntry>> {
-    let mut entries: Vec<HandlerEntry> = Vec::new();
-    let (mut seen_kind, mut seen_name) = (false, false);
+/// with plain strings (no escapes), comments and blank lines, calling `each`
+/// with every entry's kind and name until it returns false. `None` at anything
+/// else, a repeated key included. Allocates nothing.
+fn scan_entries<'a>(body: &'a str, mut each: impl FnMut(&'a str, &'a str) -> bool) -> Option<()> {
+    let mut current: Option<(Option<&str>, Option<&str>)> = None;
+    let mut stopped = false;
+    let mut finish = |entry: Option<(Option<&'a str>, Option<&'a str>)>, stopped: &mut bool| {
+        if let Some((kind, name)) = entry
+            && !*stopped
+            && !each(kind.unwrap_or_default(), name.unwrap_or_default())
+        {
+            *stopped = true;
+        }
+    };
     for line in body.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("[[handlers]]") {
-            if !is_blank_or_comment(rest) {
-                return None;
+        let line = line.trim_ascii();
+        match line.as_bytes().first() {
+            None | Some(b'#') => continue,
+            Some(b'[') => {
+                if !line
+                    .strip_prefix("[[handlers]]")
+                    .is_some_and(is_blank_or_comment)
+                {
+                    return None;
+                }
+                finish(current.take(), &mut stopped);
+                if stopped {
+                    // Only a caller that read the text before stops early.
+                    return Some(());
+                }
+                current = Some((None, None));
+                continue;
             }
-            entries.push(HandlerEntry::default());
-            (seen_kind, seen_name) = (false, false);
-            continue;
+            _ => {}
         }
-        let entry = entries.last_mut()?;
-        let (key, rest) = line.split_once('=')?;
-        let value = plain_string(rest.trim_start())?.to_string();
-        match key.trim_end() {
-            "kind" if !seen_kind => (entry.kind, seen_kind) = (value, true),
-            "name" if !seen_name => (entry.name, seen_name) = (value, true),
+        let (kind, name) = current.as_mut()?;
+        let equals = line.bytes().position(|b| b == b'=')?;
+        let value = plain_string(line[equals + 1..].trim_ascii_start())?;
+        match line[..equals].trim_ascii_end() {
+            "kind" if kind.is_none() => *kind = Some(value),
+            "name" if name.is_none() => *name = Some(value),
             _ => return None,
         }
     }
-    Some(entries)
+    finish(current, &mut stopped);
+    Some(())
 }
 
 /// The contents of a basic string without escapes or a literal string, when
 /// `text` is one followed only by blanks or a comment.
 fn plain_string(text: &str) -> Option<&str> {
-    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let quote = *text
+        .as_bytes()
+        .first()
+        .filter(|q| **q == b'"' || **q == b'\'')?;
     let inner = &text[1..];
-    let end = inner.find(quote)?;
+    let end = inner.bytes().position(|b| b == quote)?;
     let (contents, rest) = (&inner[..end], &inner[end + 1..]);
+    // TOML forbids a backslash (here: an escape) and the control characters
+    // U+0000 to U+001F but tab, and U+007F; bytes of other characters are >= 0x80.
     let plain = contents
-        .chars()
-        .all(|c| c != '\\' && (c == '\t' || !c.is_control()));
+        .bytes()
+        .all(|b| b != b'\\' && (b == b'\t' || (b >= 0x20 && b != 0x7f)));
     (plain && is_blank_or_comment(rest)).then_some(contents)
 }
 
 fn is_blank_or_comment(text: &str) -> bool {
-    let text = text.trim_start();
+    let text = text.trim_ascii_start();
     text.is_empty() || text.starts_with('#')
 }
 
@@ -368,7 +485,8 @@ mod tests {
             "{MINIMAL}\n[[handlers]]  # first\nkind = \"producers\"\n  name='a#b'   # note\n\n\
              # between\n[[handlers]]\nname = \"c\"\nkind = \"consumers\"\n"
         );
-        let scanned = scan(&text).expect("plain form").1;
+        assert!(scan(&text, |_, _| true).is_some(), "plain form");
+        let scanned = parse(&text).unwrap().handlers().to_vec();
         assert_eq!(scanned, entries_by_toml_edit(&text));
         assert_eq!(scanned[0].name, "a#b");
     }
@@ -382,7 +500,7 @@ mod tests {
             "[[handlers]]\nkind = \"producers\"\nname = \"a\"\n[settings]\nx = 1\n",
         ] {
             let text = format!("{MINIMAL}{body}");
-            assert!(scan(&text).is_none(), "{body}");
+            assert!(scan(&text, |_, _| true).is_none(), "{body}");
             let manifest = parse(&text).unwrap();
             assert_eq!(manifest.handlers(), entries_by_toml_edit(&text), "{body}");
         }

@@ -48,7 +48,7 @@ impl Project {
         let path = root.join(MANIFEST_FILE);
         let text = fs::read_to_string(&path)
             .with_context(|| format!("cannot read `{}`", path.display()))?;
-        let manifest = Manifest::parse(&text, &path)?;
+        let manifest = Manifest::parse(text, &path)?;
         Ok(Self {
             root,
             manifest,

@@ -18,14 +18,15 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         println!("{note}");
     }
     let (kind, name) = (lambda.kind, &lambda.name);
-    if !args.force && project.manifest.has_handler(kind, name) {
+    let listed = project.manifest.has_handler(kind, name);
+    if listed && !args.force {
         return Err(
             UserError::new(format!("handler `{lambda}` already exists in lambdas.toml"))
                 .hint("choose another name, or pass --force to rewrite its generated files")
                 .into(),
         );
     }
-    let plan = plan_handler(&project.manifest, kind, name, args.force)?;
+    let plan = plan_handler(&project.manifest, kind, name, args.force, listed)?;
     let resolved =
         apply::resolve(&project.root, plan).map_err(|e| match e.downcast::<UserError>() {
             Ok(user) if user.message.ends_with("already exists") => UserError::new(format!(
@@ -49,11 +50,7 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         return Ok(());
     }
     apply::commit(&resolved)?;
-    let verb = if project.manifest.has_handler(kind, name) {
-        "rewrote"
-    } else {
-        "added"
-    };
+    let verb = if listed { "rewrote" } else { "added" };
     print!(
         "{verb} {kind} handler `{name}` (AWS handler string `{handler_string}`):\n{}",
         file_lines(&resolved, shown, false)
