@@ -6,7 +6,8 @@
 //! on the first conflict. [`commit`] carries out a resolved plan. A new project
 //! is staged in a hidden sibling folder and renamed into place in one step;
 //! changes to an existing project are staged in a hidden folder inside it, then
-//! renamed file by file, and undone if any step fails. A removal renames its
+//! renamed file by file (an append is written at the end of its file and
+//! undone by truncating it), and undone if any step fails. A removal renames its
 //! file or folder into that staging folder (undone by renaming it back), so
 //! nothing is deleted until every step has succeeded.
 //!
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::error::UserError;
-use crate::plan::{IfExists, Plan, PlannedFile};
+use crate::plan::{IfExists, Plan, PlannedAppend, PlannedFile};
 
 /// Prefix of the staging folders; `check` and the next run know them as ours.
 pub const STAGING_PREFIX: &str = ".lambda-scaffold-staging-";
@@ -47,6 +48,7 @@ pub struct Resolved {
     pub fresh_root: bool,
     pub new_dirs: Vec<PathBuf>,
     pub files: Vec<(PlannedFile, Action)>,
+    pub appends: Vec<PlannedAppend>,
     /// The planned removals that exist, so will be removed.
     pub removed: Vec<PathBuf>,
     pub executables: Vec<PathBuf>,
@@ -134,11 +136,25 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
             }
         }
     }
+    for append in &plan.appends {
+        let len = existing_inside(root, inside, &append.path)?
+            .filter(fs::Metadata::is_file)
+            .map(|meta| meta.len());
+        if len != Some(append.expected_len) {
+            return Err(UserError::new(format!(
+                "`{}` changed while this command was reading it",
+                append.path.display()
+            ))
+            .hint("run the command again")
+            .into());
+        }
+    }
     Ok(Resolved {
         root: root.to_path_buf(),
         fresh_root,
         new_dirs,
         files,
+        appends: plan.appends,
         removed,
         executables,
     })
@@ -361,6 +377,13 @@ fn journal(resolved: &Resolved, written: &[(usize, &PlannedFile, Action)]) -> St
     for (i, file, _) in written {
         out.push_str(&format!("file\t{i}\t{}\n", file.path.display()));
     }
+    for (i, append) in resolved.appends.iter().enumerate() {
+        out.push_str(&format!(
+            "append\t{i}\t{}\t{}\n",
+            append.expected_len,
+            append.path.display()
+        ));
+    }
     for path in &resolved.executables {
         out.push_str(&format!("exec\t{}\n", path.display()));
     }
@@ -385,6 +408,17 @@ fn replay(root: &Path, staging: &Path, journal: &str) -> Result<()> {
                 let staged = staging.join(index);
                 if staged.exists() {
                     fs::rename(staged, root.join(path))?;
+                }
+            }
+            ["append", index, expected_len, path] => {
+                let bytes = fs::read(staging.join(format!("append-{index}")))?;
+                let full = root.join(path);
+                let expected: u64 = expected_len.parse()?;
+                let len = fs::metadata(&full)?.len();
+                if len == expected {
+                    append_to(&full, &bytes)?;
+                } else if len != expected + bytes.len() as u64 {
+                    anyhow::bail!("`{}` changed since the append was staged", full.display());
                 }
             }
             ["exec", path] => {
@@ -444,6 +478,7 @@ enum Done {
     Replaced { path: PathBuf, backup: PathBuf },
     Removed { path: PathBuf, backup: PathBuf },
     Mode { path: PathBuf, old: fs::Permissions },
+    Appended { path: PathBuf, old_len: u64 },
 }
 
 fn commit_into_existing(resolved: &Resolved) -> Result<()> {
@@ -472,6 +507,10 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
     for (i, file, _) in &written {
         write_file(&staging.join(i.to_string()), file)
             .with_context(|| format!("cannot write `{}`", root.join(&file.path).display()))?;
+    }
+    for (i, append) in resolved.appends.iter().enumerate() {
+        fs::write(staging.join(format!("append-{i}")), &append.bytes)
+            .with_context(|| format!("cannot write `{}`", root.join(&append.path).display()))?;
     }
     // From the journal on, a killed run is finished by the next one.
     let journal_text = journal(resolved, &written);
@@ -510,6 +549,16 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
             done.push(Done::Created(target));
         }
     }
+    for append in &resolved.appends {
+        pause_for_tests();
+        let full = root.join(&append.path);
+        append_to(&full, &append.bytes)
+            .with_context(|| format!("cannot write `{}`", full.display()))?;
+        done.push(Done::Appended {
+            path: full,
+            old_len: append.expected_len,
+        });
+    }
     for path in &resolved.executables {
         pause_for_tests();
         let full = root.join(path);
@@ -532,8 +581,20 @@ fn undo(done: Vec<Done>) {
                 fs::rename(backup, path)
             }
             Done::Mode { path, old } => fs::set_permissions(path, old),
+            Done::Appended { path, old_len } => fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|file| file.set_len(old_len)),
         };
     }
+}
+
+/// Adds `bytes` at the end of the file in one write.
+fn append_to(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    fs::OpenOptions::new()
+        .append(true)
+        .open(path)?
+        .write_all(bytes)
 }
 
 fn write_file(path: &Path, file: &PlannedFile) -> Result<()> {
@@ -645,6 +706,44 @@ mod tests {
             "{err}"
         );
         assert!(outside.path().join("victim").is_dir());
+    }
+
+    #[test]
+    fn an_append_is_undone_when_a_later_step_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("lambdas.toml"), "a = 1\n").unwrap();
+        fs::write(root.join("build.sh"), "#!/bin/sh\n").unwrap();
+        let mut plan = Plan::default();
+        plan.appends.push(PlannedAppend {
+            path: "lambdas.toml".into(),
+            bytes: b"b = 2\n".to_vec(),
+            expected_len: 6,
+        });
+        plan.make_executable("build.sh".into());
+        let resolved = resolve(root, plan).unwrap();
+        // The exec bit comes after the append; make it fail.
+        fs::remove_file(root.join("build.sh")).unwrap();
+        assert!(commit(&resolved).is_err());
+        assert_eq!(
+            fs::read_to_string(root.join("lambdas.toml")).unwrap(),
+            "a = 1\n"
+        );
+        assert_eq!(entries(root), ["lambdas.toml"], "no staging folder left");
+    }
+
+    #[test]
+    fn an_append_to_a_file_that_changed_since_it_was_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("lambdas.toml"), "a = 1\nc = 3\n").unwrap();
+        let mut plan = Plan::default();
+        plan.appends.push(PlannedAppend {
+            path: "lambdas.toml".into(),
+            bytes: b"b = 2\n".to_vec(),
+            expected_len: 6,
+        });
+        let err = resolve(dir.path(), plan).unwrap_err();
+        assert!(err.to_string().contains("changed while"), "{err}");
     }
 
     #[cfg(unix)]

@@ -97,7 +97,7 @@ pub fn plan_handler(
     };
     add_handler_files(&mut plan, kind, name, if_exists)?;
     if !listed {
-        plan.add(manifest.planned_with(kind, name));
+        plan.appends.push(manifest.planned_entry(kind, name));
     }
     Ok(plan)
 }

@@ -15,7 +15,7 @@ use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 use crate::error::UserError;
 use crate::layout::{Kind, Layout};
 use crate::names::HandlerName;
-use crate::plan::{IfExists, PlannedFile};
+use crate::plan::{IfExists, PlannedAppend, PlannedFile};
 
 pub const MANIFEST_FILE: &str = "lambdas.toml";
 
@@ -183,7 +183,8 @@ impl Manifest {
         if self.has_handler(kind, name) {
             return false;
         }
-        self.text = self.text_with(kind, name);
+        let entry = self.entry_text(kind, name);
+        self.text.push_str(&entry);
         let key = entry_key(kind.as_str(), name.as_str());
         let at = self.listed.partition_point(|k| *k < key);
         self.listed.insert(at, key);
@@ -197,33 +198,26 @@ impl Manifest {
         true
     }
 
-    /// The text with an entry for the handler appended: what toml_edit would
-    /// write, without parsing and re-printing every other entry.
-    fn text_with(&self, kind: Kind, name: &HandlerName) -> String {
+    /// What appending an entry adds to the text, the separating newlines
+    /// included: what toml_edit would write, without parsing and re-printing
+    /// every other entry.
+    fn entry_text(&self, kind: Kind, name: &HandlerName) -> String {
         let mut tables = ArrayOfTables::new();
         tables.push(new_entry(kind, name));
         let mut doc = DocumentMut::new();
         doc.insert("handlers", Item::ArrayOfTables(tables));
-        let entry = doc.to_string();
-        let mut text = String::with_capacity(self.text.len() + entry.len() + 2);
-        text.push_str(&self.text);
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push('\n');
-        text.push_str(&entry);
-        text
+        let missing_newline = !self.text.is_empty() && !self.text.ends_with('\n');
+        format!("{}\n{doc}", if missing_newline { "\n" } else { "" })
     }
 
-    /// The manifest file with an entry for a handler that is not listed yet,
-    /// as a file of a plan. Cheaper than a clone and
-    /// [`Manifest::record_handler`] in a project with thousands of handlers.
-    pub fn planned_with(&self, kind: Kind, name: &HandlerName) -> PlannedFile {
-        PlannedFile {
+    /// Appending an entry for a handler that is not listed yet, as a step of a
+    /// plan: the file is not rewritten, so the cost does not grow with the
+    /// number of handlers.
+    pub fn planned_entry(&self, kind: Kind, name: &HandlerName) -> PlannedAppend {
+        PlannedAppend {
             path: MANIFEST_FILE.into(),
-            contents: self.text_with(kind, name).into_bytes(),
-            executable: false,
-            if_exists: IfExists::Replace,
+            bytes: self.entry_text(kind, name).into_bytes(),
+            expected_len: self.text.len() as u64,
         }
     }
 

@@ -1,8 +1,8 @@
 //! A plan: the changes a command wants to make, computed without touching the disk.
 //!
 //! Commands render a [`Plan`]; [`crate::apply`] checks it against the tree and
-//! carries it out. A plan writes files, removes files or folders whole, and sets
-//! exec bits. Folders to create are implied by the files' paths, so a plan never
+//! carries it out. A plan writes files, appends to files, removes files or
+//! folders whole, and sets exec bits. Folders to create are implied by the files' paths, so a plan never
 //! lists them.
 
 use std::path::{Component, Path, PathBuf};
@@ -27,10 +27,22 @@ pub struct PlannedFile {
     pub if_exists: IfExists,
 }
 
+/// Text added at the end of an existing file (a manifest entry): the file is
+/// not rewritten, so the cost does not grow with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedAppend {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    /// The file's length when it was read: appending to a file that changed
+    /// since then is refused.
+    pub expected_len: u64,
+}
+
 /// Everything one command will change, below one root folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
+    pub appends: Vec<PlannedAppend>,
     /// Files or folders removed whole (a missing one is nothing to do).
     pub removals: Vec<PathBuf>,
     /// Existing files given the exec bit, as `chmod +x` does.

@@ -5,28 +5,37 @@ use std::path::Path;
 
 use crate::apply::{Action, Resolved};
 
-/// One line per removed, then per written file: the verb, then the path shown
-/// from `shown_root`.
+/// One line per removed, then per written or appended file: the verb, then
+/// the path shown from `shown_root`.
 pub fn file_lines(resolved: &Resolved, shown_root: &Path, dry_run: bool) -> String {
-    let mut written: Vec<(&Path, Action)> = resolved.written().collect();
-    written.sort_by(|a, b| a.0.cmp(b.0));
     let removed = resolved.removed.iter().map(|path| {
         (
             if dry_run { "would remove" } else { "removed" },
             path.as_path(),
         )
     });
-    let written = written.into_iter().map(|(path, action)| {
-        let verb = match (action, dry_run) {
-            (Action::Replace, false) => "replaced",
-            (Action::Replace, true) => "would replace",
-            (_, false) => "created",
-            (_, true) => "would create",
-        };
-        (verb, path)
+    let appended = resolved.appends.iter().map(|append| {
+        (
+            if dry_run { "would update" } else { "updated" },
+            append.path.as_path(),
+        )
     });
+    let mut changed: Vec<(&str, &Path)> = resolved
+        .written()
+        .map(|(path, action)| {
+            let verb = match (action, dry_run) {
+                (Action::Replace, false) => "replaced",
+                (Action::Replace, true) => "would replace",
+                (_, false) => "created",
+                (_, true) => "would create",
+            };
+            (verb, path)
+        })
+        .chain(appended)
+        .collect();
+    changed.sort_by(|a, b| a.1.cmp(b.1));
     removed
-        .chain(written)
+        .chain(changed)
         .map(|(verb, path)| format!("  {verb:<13} {}\n", shown_root.join(path).display()))
         .collect()
 }

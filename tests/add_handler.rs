@@ -186,7 +186,7 @@ fn dry_run_lists_the_files_and_writes_nothing() {
         text.contains("would create  test/consumers/audit/test_consumers.py"),
         "{text}"
     );
-    assert!(text.contains("would replace lambdas.toml"), "{text}");
+    assert!(text.contains("would update  lambdas.toml"), "{text}");
 }
 
 #[test]
