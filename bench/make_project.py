@@ -105,7 +105,7 @@ class Seed:
         if outside:
             sys.exit(f"make_project.py: add-handler {kind} wrote outside the handler's folders: {outside}")
         self.items = [(p, after[p][0], after[p][1]) for p in changed if seed in p]  # folders sort first
-        items, record = self.render(seed)
+        _items, record = self.render(seed)
         if record[2] != after[rec][1]:
             sys.exit(f"make_project.py: the record file {rec} that add-handler wrote is not "
                      "what the generator's model gives; the model is out of date")
