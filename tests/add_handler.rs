@@ -230,22 +230,6 @@ fn force_rewrites_only_that_handlers_generated_files() {
     );
 }
 
-/// Runs a refused `add-handler` in `cwd`, asserting exit 1, the message, a
-/// hint and that nothing under `watched` changed.
-fn assert_refused(cwd: &Path, watched: &Path, args: &[&str], message: &str) {
-    let before = snapshot(watched);
-    let out = run(cwd, args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.contains(message),
-        "{args:?}: expected `{message}` in:\n{err}"
-    );
-    assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
-    assert_eq!(snapshot(watched), before, "{args:?} changed the tree");
-}
-
 #[test]
 fn refuses_names_that_are_not_python_identifiers_and_leaves_the_tree_untouched() {
     let (_dir, root) = project("svc", &[]);
@@ -392,13 +376,12 @@ fn refuses_a_corrupt_manifest_naming_line_and_column() {
 #[test]
 fn usage_errors_exit_with_code_2() {
     let (_dir, root) = project("svc", &[]);
-    let before = snapshot(&root);
-    for args in [
-        &["add-handler"][..],
-        &["add-handler", "producers"],
-        &["add-handler", "producers", "x", "--bogus"],
-    ] {
-        assert_eq!(run(&root, args).status.code(), Some(2), "{args:?}");
-    }
-    assert_eq!(snapshot(&root), before);
+    assert_usage_errors(
+        &root,
+        &[
+            &["add-handler"],
+            &["add-handler", "producers"],
+            &["add-handler", "producers", "x", "--bogus"],
+        ],
+    );
 }

@@ -13,23 +13,6 @@ fn manifest(root: &Path) -> String {
     fs::read_to_string(root.join("lambdas.toml")).unwrap()
 }
 
-/// Runs a refused `remove-handler`, asserting exit 1, the message, a hint and
-/// a byte-identical tree; returns stderr.
-fn assert_refused(root: &Path, args: &[&str], message: &str) -> String {
-    let before = snapshot(root);
-    let out = run(root, args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.contains(message),
-        "{args:?}: expected `{message}` in:\n{err}"
-    );
-    assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
-    assert_eq!(snapshot(root), before, "{args:?} changed the tree");
-    err
-}
-
 #[test]
 fn removing_an_added_handler_gives_back_the_tree_as_it_was() {
     for (layout, kind) in [("log-centric", "consumers"), ("web-stack", "handlers")] {
@@ -83,6 +66,7 @@ fn an_edited_file_is_kept_and_named_and_the_tree_stays_byte_identical() {
     fs::write(&module, &edited).unwrap();
     let err = assert_refused(
         &root,
+        &root,
         &["remove-handler", "producers", "log_event"],
         "handler `producers/log_event` has files you edited or added: \
          `producers/log_event/producers.py` (edited)\n",
@@ -98,6 +82,7 @@ fn files_the_user_added_are_named_too() {
     fs::write(root.join("consumers/log_sink/helpers.py"), "X = 1\n").unwrap();
     fs::write(root.join("test/consumers/log_sink/data.json"), "{}\n").unwrap();
     assert_refused(
+        &root,
         &root,
         &["remove-handler", "consumer", "log_sink"],
         "has files you edited or added: `consumers/log_sink/helpers.py` (added), \
@@ -191,16 +176,7 @@ fn names_are_normalised_and_singular_kinds_accepted_from_anywhere() {
         ],
     );
     assert!(!root.join("consumers/log_sink").exists());
-    let names: Vec<_> = fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(
-        !names
-            .iter()
-            .any(|n| n.starts_with(".lambda-scaffold-staging")),
-        "{names:?}"
-    );
+    assert!(staging_dirs(&root).is_empty());
 }
 
 #[test]
@@ -231,6 +207,7 @@ fn an_adopted_handler_has_no_generated_files_so_only_force_removes_it() {
     assert!(manifest(&root).contains("name = \"by_hand\""));
     assert_refused(
         &root,
+        &root,
         &["remove-handler", "producers", "by_hand"],
         "`producers/by_hand/producers.py` (added)",
     );
@@ -246,6 +223,7 @@ fn refuses_handlers_that_are_not_in_the_manifest() {
     let (_dir, root) = project("svc", &[]);
     let err = assert_refused(
         &root,
+        &root,
         &["remove-handler", "producers", "nothing_here"],
         "handler `producers/nothing_here` is not in lambdas.toml",
     );
@@ -254,16 +232,19 @@ fn refuses_handlers_that_are_not_in_the_manifest() {
     fs::write(root.join("producers/by_hand/producers.py"), "X = 1\n").unwrap();
     let err = assert_refused(
         &root,
+        &root,
         &["remove-handler", "producers", "by_hand", "--force"],
         "handler `producers/by_hand` is not in lambdas.toml",
     );
     assert!(err.contains("check --fix"), "{err}");
     assert_refused(
         &root,
+        &root,
         &["remove-handler", "handlers", "index"],
         "kind `handlers` is not part of a log-centric project",
     );
     assert_refused(
+        &root,
         &root,
         &["remove-handler", "producers", "../consumers"],
         "contains `.`",
@@ -273,13 +254,12 @@ fn refuses_handlers_that_are_not_in_the_manifest() {
 #[test]
 fn usage_errors_exit_with_code_2() {
     let (_dir, root) = project("svc", &[]);
-    let before = snapshot(&root);
-    for args in [
-        &["remove-handler"][..],
-        &["remove-handler", "producers"],
-        &["remove-handler", "producers", "log_event", "--bogus"],
-    ] {
-        assert_eq!(run(&root, args).status.code(), Some(2), "{args:?}");
-    }
-    assert_eq!(snapshot(&root), before);
+    assert_usage_errors(
+        &root,
+        &[
+            &["remove-handler"],
+            &["remove-handler", "producers"],
+            &["remove-handler", "producers", "log_event", "--bogus"],
+        ],
+    );
 }

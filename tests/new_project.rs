@@ -231,27 +231,16 @@ fn no_staging_folder_is_left_behind() {
     assert_eq!(names, ["demo"]);
 }
 
-/// Runs a refused `new-project`, asserting exit 1, the message and an unchanged tree.
-fn assert_refused(setup: impl FnOnce(&std::path::Path), args: &[&str], message: &str) {
+/// Prepares a temp folder with `setup`, then runs a refused command in it (see `assert_refused`).
+fn assert_refused_after(setup: impl FnOnce(&std::path::Path), args: &[&str], message: &str) {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
-    let before = snapshot(dir.path());
-    let out = run(dir.path(), args);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.contains(message),
-        "{args:?}: expected `{message}` in:\n{err}"
-    );
-    assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(snapshot(dir.path()), before, "{args:?} changed the tree");
+    assert_refused(dir.path(), dir.path(), args, message);
 }
 
 #[test]
 fn refuses_a_non_empty_target_folder_and_leaves_it_untouched() {
-    assert_refused(
+    assert_refused_after(
         |d| {
             fs::create_dir(d.join("demo")).unwrap();
             fs::write(d.join("demo/notes.txt"), "mine").unwrap();
@@ -263,12 +252,12 @@ fn refuses_a_non_empty_target_folder_and_leaves_it_untouched() {
 
 #[test]
 fn refuses_a_plain_file_where_the_project_folder_must_go() {
-    assert_refused(
+    assert_refused_after(
         |d| fs::write(d.join("demo"), "a file").unwrap(),
         &["new-project", "demo", "--no-input"],
         "`demo` exists and is not a folder",
     );
-    assert_refused(
+    assert_refused_after(
         |d| fs::write(d.join("out"), "a file").unwrap(),
         &["new-project", "demo", "--no-input", "--output-dir", "out"],
         "`out` is a file, not a folder",
@@ -291,13 +280,13 @@ fn refuses_project_names_that_are_not_one_safe_folder_name() {
         (&long, "more than 64"),
     ];
     for (name, message) in cases {
-        assert_refused(|_| {}, &["new-project", "--no-input", "--", name], message);
+        assert_refused_after(|_| {}, &["new-project", "--no-input", "--", name], message);
     }
 }
 
 #[test]
 fn refuses_an_unsupported_python_version() {
-    assert_refused(
+    assert_refused_after(
         |_| {},
         &["new-project", "demo", "--python", "3.9"],
         "python version `3.9` is not supported",

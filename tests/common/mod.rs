@@ -137,3 +137,42 @@ pub fn python_unittest(root: &Path) -> usize {
         })
         .expect("unittest prints `Ran N tests`")
 }
+
+/// Runs a refused command in `cwd`, asserting exit 1, an `error:` line with
+/// `message`, a `hint:` line and that nothing under `watched` changed; returns
+/// stderr.
+pub fn assert_refused(cwd: &Path, watched: &Path, args: &[&str], message: &str) -> String {
+    let before = snapshot(watched);
+    let out = run(cwd, args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.starts_with("error: "), "{args:?}: {err}");
+    assert!(
+        err.contains(message),
+        "{args:?}: expected `{message}` in:\n{err}"
+    );
+    assert!(err.contains("\nhint: "), "{args:?}: no hint in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(snapshot(watched), before, "{args:?} changed the tree");
+    err
+}
+
+/// Asserts that each command line is a usage error (exit 2) and changes nothing in `root`.
+pub fn assert_usage_errors(root: &Path, commands: &[&[&str]]) {
+    let before = snapshot(root);
+    for args in commands {
+        let out = run(root, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"));
+    }
+    assert_eq!(snapshot(root), before);
+}
+
+/// The staging folders left in `dir` (there should be none after a run).
+pub fn staging_dirs(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".lambda-scaffold-staging-"))
+        .collect()
+}
