@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::lambdas::{BadEntry, Lambda};
-use crate::layout::Layout;
+use crate::layout::{Kind, Layout};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::HandlerName;
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
@@ -81,6 +81,11 @@ pub enum Problem {
     MissingModule(Lambda),
     Unlisted(Lambda),
     BadEntry(BadEntry),
+    /// The same handler listed twice in the manifest.
+    DuplicateEntry(Lambda),
+    /// Two kinds with a handler of the same name: their zips would both be
+    /// `target/NAME.zip`, and they would deploy to one function.
+    SharedName(Lambda, Kind),
     NotExecutable,
     MissingRequirements,
 }
@@ -105,6 +110,8 @@ impl Problem {
             Problem::MissingModule(_) => "missing-module",
             Problem::Unlisted(_) => "unlisted-handler",
             Problem::BadEntry(_) => "bad-entry",
+            Problem::DuplicateEntry(_) => "duplicate-entry",
+            Problem::SharedName(..) => "shared-name",
             Problem::NotExecutable => "not-executable",
             Problem::MissingRequirements => "missing-requirements",
         }
@@ -117,7 +124,8 @@ impl Problem {
             Problem::MissingFunction(lambda) | Problem::MissingModule(lambda) => lambda.module(),
             Problem::MissingTest(lambda) => lambda.test(),
             Problem::MissingFolder(lambda) | Problem::Unlisted(lambda) => lambda.source(),
-            Problem::BadEntry(_) => MANIFEST_FILE.into(),
+            Problem::BadEntry(_) | Problem::DuplicateEntry(_) => MANIFEST_FILE.into(),
+            Problem::SharedName(lambda, _) => lambda.source(),
             Problem::NotExecutable => BUILD_SCRIPT.into(),
             Problem::MissingRequirements => REQUIREMENTS.into(),
         }
@@ -155,6 +163,12 @@ impl Problem {
                 l.handler()
             ),
             Problem::BadEntry(bad) => bad.to_string(),
+            Problem::DuplicateEntry(l) => format!("lists the handler `{}` twice", l.handler()),
+            Problem::SharedName(l, other) => format!(
+                "`{other}/{}` has the same name: both would build `target/{}.zip` \
+                 (rename one of them)",
+                l.name, l.name
+            ),
             Problem::NotExecutable => "not executable".to_string(),
             Problem::MissingRequirements => {
                 "missing: build.sh installs the shared dependencies from it (it may be empty)"
@@ -191,9 +205,17 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     for entry in &facts.entries {
         match Lambda::from_entry(entry, facts.layout) {
             Ok(lambda) => {
-                listed.insert(lambda);
+                if let Some(again) = listed.replace(lambda) {
+                    found.push(Problem::DuplicateEntry(again));
+                }
             }
             Err(bad) => found.push(Problem::BadEntry(bad)),
+        }
+    }
+    let mut kinds_by_name: BTreeMap<&HandlerName, Kind> = BTreeMap::new();
+    for lambda in &listed {
+        if let Some(first) = kinds_by_name.insert(&lambda.name, lambda.kind) {
+            found.push(Problem::SharedName(lambda.clone(), first));
         }
     }
     let conventional = conventional_handlers(facts);
@@ -323,7 +345,6 @@ fn defines_function(text: &str, name: &HandlerName) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::Kind;
 
     fn name(raw: &str) -> HandlerName {
         HandlerName::parse(raw).unwrap().name
@@ -373,6 +394,29 @@ mod tests {
 
     fn files<'a>(facts: &'a mut Facts, dir: &str) -> &'a mut BTreeSet<String> {
         facts.dirs.entry(dir.into()).or_default()
+    }
+
+    #[test]
+    fn a_handler_listed_twice_and_a_name_two_kinds_share_are_named() {
+        let mut facts = healthy();
+        facts.entries.push(facts.entries[0].clone());
+        facts.entries.push(HandlerEntry {
+            kind: "consumers".into(),
+            name: "log_event".into(),
+        });
+        let codes: Vec<&str> = problems(&facts).iter().map(Problem::code).collect();
+        assert!(codes.contains(&"duplicate-entry"), "{codes:?}");
+        assert!(codes.contains(&"shared-name"), "{codes:?}");
+        let shared = problems(&facts)
+            .into_iter()
+            .find(|p| p.code() == "shared-name")
+            .unwrap();
+        assert!(
+            shared.message().contains("target/log_event.zip"),
+            "{}",
+            shared.message()
+        );
+        assert!(shared.fix().is_none(), "a person must choose the new name");
     }
 
     #[test]

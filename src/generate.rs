@@ -156,3 +156,54 @@ fn planned_text(plan: &Plan, path: &str) -> Result<String> {
         .ok_or_else(|| anyhow::anyhow!("template set `project` has no `{path}`"))?;
     Ok(String::from_utf8(file.contents.clone())?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names a Python module binds at its top level (imports, defs, assignments).
+    fn top_level_names(module: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for line in module.lines() {
+            if let Some(rest) = line.strip_prefix("import ") {
+                names.push(rest.split(" as ").last().unwrap_or(rest).trim().to_string());
+            } else if let Some((_, imported)) = line
+                .strip_prefix("from ")
+                .and_then(|l| l.split_once(" import "))
+            {
+                names.extend(imported.split(',').map(|n| n.trim().to_string()));
+            } else if let Some(rest) = line.strip_prefix("def ") {
+                names.push(rest.split('(').next().unwrap_or_default().to_string());
+            } else if let Some((target, _)) = line.split_once(" = ")
+                && !target.starts_with([' ', '\t'])
+                && !target.contains(['(', '[', '.'])
+            {
+                names.push(target.to_string());
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn module_names_are_what_each_kinds_template_binds() {
+        for kind in Kind::ALL {
+            let name = HandlerName::parse("zz_probe").unwrap().name;
+            let mut plan = Plan::default();
+            add_handler_files(&mut plan, kind, &name, IfExists::Refuse).unwrap();
+            let module_path = Lambda::new(kind, name.clone()).module();
+            let module = plan
+                .files
+                .iter()
+                .find(|f| f.path == module_path)
+                .expect("module");
+            let mut bound: Vec<String> =
+                top_level_names(std::str::from_utf8(&module.contents).unwrap())
+                    .into_iter()
+                    .filter(|n| !n.contains("zz_probe"))
+                    .collect();
+            bound.sort();
+            bound.dedup();
+            assert_eq!(bound, kind.module_names(), "{kind}");
+        }
+    }
+}

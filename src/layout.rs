@@ -94,6 +94,17 @@ impl Kind {
         }
     }
 
+    /// Names the kind's module template binds at its top level besides the
+    /// handler and its `NAME`-derived helpers: a handler named after one of
+    /// them would shadow it (`def json(...)` hides `import json`).
+    pub fn module_names(self) -> &'static [&'static str] {
+        match self {
+            Kind::Producers => &["json", "os"],
+            Kind::Consumers => &["base64", "decode_records", "json", "logger", "logging"],
+            Kind::Handlers => &["json", "json_response"],
+        }
+    }
+
     /// Parses a kind as typed by the user (plural or singular) for `layout`.
     pub fn parse(raw: &str, layout: Layout) -> Result<Self, UserError> {
         let allowed = layout.kinds();

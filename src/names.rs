@@ -89,7 +89,7 @@ fn normalise(raw: &str) -> String {
 }
 
 fn validate_identifier(raw: &str, snake: &str) -> Result<(), UserError> {
-    let shown = if raw == snake {
+    let shown = if raw == snake || snake.is_empty() {
         format!("`{raw}`")
     } else {
         format!("`{raw}` (`{snake}`)")
@@ -117,7 +117,7 @@ fn validate_identifier(raw: &str, snake: &str) -> Result<(), UserError> {
     if PYTHON_KEYWORDS.contains(&snake) {
         return Err(
             UserError::new(format!("handler name {shown} is a Python keyword"))
-                .hint("choose another name, for example `on_{snake}`"),
+                .hint(format!("choose another name, for example `on_{snake}`")),
         );
     }
     Ok(())
@@ -228,6 +228,21 @@ mod tests {
             let err = HandlerName::parse(raw).expect_err(raw).to_string();
             assert!(err.contains(want), "{raw:?}: {err}");
         }
+    }
+
+    #[test]
+    fn refusals_show_the_name_as_typed_and_hints_are_filled_in() {
+        let err = HandlerName::parse("Class").unwrap_err();
+        assert_eq!(
+            err.message,
+            "handler name `Class` (`class`) is a Python keyword"
+        );
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("choose another name, for example `on_class`")
+        );
+        let err = HandlerName::parse("--").unwrap_err();
+        assert_eq!(err.message, "handler name `--` has no letters");
     }
 
     #[test]

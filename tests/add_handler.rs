@@ -20,35 +20,33 @@ fn every_kind_of_both_layouts_gets_code_tests_markers_and_a_manifest_entry() {
     ];
     for (layout, kinds) in cases {
         let (_dir, root) = project("svc", &["--layout", layout, "--bare"]);
-        let mut expected_tests = 0;
+        let mut expected_tests = PROJECT_TESTS;
         for kind in *kinds {
-            ok(&root, &["add-handler", kind, "order_placed"]);
+            // One name per kind: two kinds may not share a handler name.
+            let name = format!("{}_placed", kind.trim_end_matches('s'));
+            ok(&root, &["add-handler", kind, &name]);
             for path in [
                 format!("{kind}/__init__.py"),
-                format!("{kind}/order_placed/__init__.py"),
-                format!("{kind}/order_placed/{kind}.py"),
+                format!("{kind}/{name}/__init__.py"),
+                format!("{kind}/{name}/{kind}.py"),
                 format!("test/{kind}/__init__.py"),
-                format!("test/{kind}/order_placed/__init__.py"),
-                format!("test/{kind}/order_placed/test_{kind}.py"),
+                format!("test/{kind}/{name}/__init__.py"),
+                format!("test/{kind}/{name}/test_{kind}.py"),
             ] {
                 assert!(root.join(&path).is_file(), "{layout}: missing {path}");
             }
-            let module =
-                fs::read_to_string(root.join(format!("{kind}/order_placed/{kind}.py"))).unwrap();
+            let module = fs::read_to_string(root.join(format!("{kind}/{name}/{kind}.py"))).unwrap();
             assert!(
-                module.contains("def order_placed(event, context):"),
+                module.contains(&format!("def {name}(event, context):")),
                 "{module}"
             );
-            let test =
-                fs::read_to_string(root.join(format!("test/{kind}/order_placed/test_{kind}.py")))
-                    .unwrap();
+            let test = fs::read_to_string(root.join(format!("test/{kind}/{name}/test_{kind}.py")))
+                .unwrap();
             assert!(
-                test.contains(&format!("from {kind}.order_placed.{kind} import")),
+                test.contains(&format!("from {kind}.{name}.{kind} import")),
                 "{test}"
             );
-            assert!(
-                manifest(&root).contains(&format!("kind = \"{kind}\"\nname = \"order_placed\""))
-            );
+            assert!(manifest(&root).contains(&format!("kind = \"{kind}\"\nname = \"{name}\"")));
             expected_tests += if *kind == "handlers" { 4 } else { 3 };
             assert_eq!(
                 python_unittest(&root),
@@ -98,7 +96,7 @@ fn names_are_normalised_to_snake_case_and_the_output_says_so() {
         stdout(&out).contains("producers.payment_failed"),
         "prints the AWS handler string"
     );
-    assert_eq!(python_unittest(&root), 12);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 12);
 }
 
 #[test]
@@ -120,7 +118,7 @@ fn works_from_a_subfolder_and_with_project_flag() {
         ],
     );
     assert!(root.join("consumers/from_outside/consumers.py").is_file());
-    assert_eq!(python_unittest(&root), 12);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 12);
 }
 
 #[test]
@@ -383,5 +381,44 @@ fn usage_errors_exit_with_code_2() {
             &["add-handler", "producers"],
             &["add-handler", "producers", "x", "--bogus"],
         ],
+    );
+}
+
+#[test]
+fn refuses_a_name_that_would_hide_what_the_module_imports() {
+    let (_dir, root) = project("svc", &[]);
+    for (kind, name) in [
+        ("producers", "json"),
+        ("producers", "os"),
+        ("consumers", "base64"),
+        ("consumers", "logger"),
+    ] {
+        assert_refused(
+            &root,
+            &root,
+            &["add-handler", kind, name],
+            &format!("handler name `{name}` would hide `{name}`"),
+        );
+    }
+    let (_dir, web) = project("web", &["--layout", "web-stack"]);
+    assert_refused(
+        &web,
+        &web,
+        &["add-handler", "handlers", "json_response"],
+        "would hide `json_response`",
+    );
+    // The same names are fine where the module does not use them.
+    ok(&web, &["add-handler", "handlers", "os"]);
+    assert_eq!(python_unittest(&web), PROJECT_TESTS + 8);
+}
+
+#[test]
+fn refuses_a_name_another_kind_already_uses() {
+    let (_dir, root) = project("svc", &[]);
+    assert_refused(
+        &root,
+        &root,
+        &["add-handler", "consumers", "log_event"],
+        "handler name `log_event` is already used by `producers/log_event`",
     );
 }

@@ -55,7 +55,7 @@ fn the_kind_marker_and_the_shared_fixture_are_never_removed() {
     assert!(!root.join("test/producers/only_one").exists());
     assert!(!manifest(&root).contains("only_one"));
     ok(&root, &["check"]);
-    assert_eq!(python_unittest(&root), 0);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn force_removes_the_folders_whole() {
     assert!(!manifest(&root).contains("log_event"));
     assert!(manifest(&root).contains("name = \"log_sink\""));
     ok(&root, &["check"]);
-    assert_eq!(python_unittest(&root), 3);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 3);
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn remove_then_add_again_works() {
     ok(&root, &["remove-handler", "producers", "log_event"]);
     ok(&root, &["add-handler", "producers", "log_event"]);
     ok(&root, &["check"]);
-    assert_eq!(python_unittest(&root), 6);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 6);
     assert_eq!(manifest(&root).matches("name = \"log_event\"").count(), 1);
 }
 

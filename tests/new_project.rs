@@ -69,7 +69,7 @@ fn log_centric_project_has_the_contract_tree_and_its_tests_pass() {
     let producer = fs::read_to_string(root.join("producers/log_event/producers.py")).unwrap();
     assert!(producer.contains("def log_event(event, context):"));
     assert!(producer.contains("def serialize_log_event(event):"));
-    assert_eq!(python_unittest(&root), 6);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 6);
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn web_stack_project_has_handlers_and_its_tests_pass() {
     let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
     assert!(manifest.contains("layout = \"web-stack\""), "{manifest}");
     assert!(manifest.contains("ci = \"github\""), "{manifest}");
-    assert_eq!(python_unittest(&root), 4);
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 4);
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn bare_projects_have_no_handlers_and_their_tests_pass() {
                 .unwrap()
                 .contains("\n[[handlers]]")
         );
-        assert_eq!(python_unittest(&root), 0, "{layout}");
+        assert_eq!(python_unittest(&root), PROJECT_TESTS, "{layout}");
     }
 }
 

@@ -8,6 +8,7 @@ use crate::cli::AddHandlerArgs;
 use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generate::plan_handler;
+use crate::layout::Kind;
 use crate::report::file_lines;
 
 pub fn run(args: AddHandlerArgs) -> Result<()> {
@@ -18,6 +19,23 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         println!("{note}");
     }
     let (kind, name) = (lambda.kind, &lambda.name);
+    if kind.module_names().contains(&name.as_str()) {
+        return Err(UserError::new(format!(
+            "handler name `{name}` would hide `{name}`, which the {kind} module uses"
+        ))
+        .hint(format!("choose another name, for example `{name}_event`"))
+        .into());
+    }
+    if let Some(other) = Kind::ALL
+        .into_iter()
+        .find(|other| *other != kind && project.manifest.has_handler(*other, name))
+    {
+        return Err(UserError::new(format!(
+            "handler name `{name}` is already used by `{other}/{name}`"
+        ))
+        .hint("Lambdas share target/NAME.zip and function names: choose another name")
+        .into());
+    }
     let listed = project.manifest.has_handler(kind, name);
     if listed && !args.force {
         return Err(

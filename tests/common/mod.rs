@@ -176,3 +176,8 @@ pub fn staging_dirs(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(".lambda-scaffold-staging-"))
         .collect()
 }
+
+/// Tests every new project has before any handler: those of its test support
+/// (`test/test_lambda_context.py`), so that `python -m unittest` never runs zero
+/// tests (an error since Python 3.12).
+pub const PROJECT_TESTS: usize = 2;
