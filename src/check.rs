@@ -332,13 +332,20 @@ fn package_dirs(dirs: &BTreeMap<String, BTreeSet<String>>) -> Vec<&str> {
     packages
 }
 
-/// Whether a module defines the function at its top level (`def NAME(`).
+/// Whether a module binds the handler at its top level: `def NAME(` or an
+/// assignment such as `NAME = Mangum(app)` (what the Lambda runtime looks up).
 fn defines_function(text: &str, name: &HandlerName) -> bool {
     text.lines().any(|line| {
-        line.strip_prefix("def")
+        let defined = line
+            .strip_prefix("def")
             .filter(|rest| rest.starts_with([' ', '\t']))
             .and_then(|rest| rest.trim_start().strip_prefix(name.as_str()))
-            .is_some_and(|rest| rest.trim_start().starts_with('('))
+            .is_some_and(|rest| rest.trim_start().starts_with('('));
+        let assigned = line
+            .strip_prefix(name.as_str())
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.starts_with('=') && !rest.starts_with("=="));
+        defined || assigned
     })
 }
 
@@ -478,6 +485,27 @@ mod tests {
     }
 
     #[test]
+    fn a_handler_bound_by_assignment_is_found_and_a_comparison_is_not_one() {
+        let mut facts = healthy();
+        let module = "producers/log_event/producers.py".to_string();
+        facts.modules.insert(
+            module.clone(),
+            "from mangum import Mangum\nlog_event = Mangum(app)\n".into(),
+        );
+        assert_eq!(problems(&facts), []);
+        facts
+            .modules
+            .insert(module, "log_event == 1\n    log_event = 2\n".into());
+        assert_eq!(
+            problems(&facts),
+            [Problem::MissingFunction(lambda(
+                Kind::Producers,
+                "log_event"
+            ))]
+        );
+    }
+
+    #[test]
     fn manifest_and_folders_must_agree() {
         let mut facts = healthy();
         facts.entries.push(HandlerEntry {
@@ -556,14 +584,17 @@ mod tests {
     }
 
     #[test]
-    fn functions_are_found_only_at_the_top_level() {
+    fn handlers_are_found_only_at_the_top_level() {
         let n = name("index");
         assert!(defines_function("def index(event, context):", &n));
         assert!(defines_function("def  index (event, context):", &n));
         assert!(!defines_function("    def index(self):", &n));
         assert!(!defines_function("def index2(event, context):", &n));
         assert!(!defines_function("define index(", &n));
-        assert!(!defines_function("index = other", &n));
+        // The runtime looks the name up in the module: an assignment binds it too.
+        assert!(defines_function("index = Mangum(app)", &n));
+        assert!(!defines_function("index2 = other", &n));
+        assert!(!defines_function("index == other", &n));
     }
 
     #[test]

@@ -246,11 +246,16 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
         "import json\n",
         "import json\n\nfrom lsdemo_greeting import greet\n\nfrom utils.text import shout\n",
     );
+    let stub_line = "return {\"message\": f\"hello, {params.get('name', 'world')}\"}";
+    assert!(code.contains(stub_line), "the stub changed: {code}");
     let code = code.replace(
-        "return {\"message\": \"hello, {}\".format(params.get(\"name\", \"world\"))}",
+        stub_line,
         "return {\"message\": shout(greet(params.get(\"name\", \"world\")))}",
     );
     fs::write(&module, code).unwrap();
+    // Hidden files beside the code (secrets, editor litter) must not ship.
+    fs::write(root.join("handlers/index/.env"), "TOKEN=secret\n").unwrap();
+    fs::write(root.join("utils/.DS_Store"), "x").unwrap();
     let extra = format!("--no-index --find-links {}", wheels.display());
     build_ok(
         &root,
@@ -268,6 +273,10 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
         "{names:?}"
     );
     assert!(names.contains(&"utils/text.py".to_string()), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("/.") || n.starts_with('.')),
+        "{names:?}"
+    );
     assert_eq!(answer["result"]["body"], "{\"message\": \"HI LAMBDA\"}");
 }
 

@@ -156,3 +156,48 @@ fn completions_are_printed_for_every_shell() {
         Some(2)
     );
 }
+
+/// What bash offers after `words` (the last one is completed), with the
+/// script `completions bash` prints loaded.
+fn bash_completes(script: &Path, words: &[&str]) -> Vec<String> {
+    let bash = tool("bash").expect("bash");
+    let words_list = words
+        .iter()
+        .map(|w| format!("'{w}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let program = format!(
+        "source '{}'; COMP_WORDS=({words_list}); COMP_CWORD={}; \
+         _lambda__scaffold lambda-scaffold '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        words.len() - 1,
+        words[words.len() - 1],
+        words[words.len() - 2],
+    );
+    let out = std::process::Command::new(bash)
+        .arg("-c")
+        .arg(program)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn bash_completes_subcommand_options_and_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("lambda-scaffold.bash");
+    fs::write(&script, ok(dir.path(), &["completions", "bash"]).stdout).unwrap();
+    assert_eq!(
+        bash_completes(&script, &["lambda-scaffold", "new-project", "--la"]),
+        ["--layout"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["lambda-scaffold", "new-project", "--layout", ""]),
+        ["log-centric", "web-stack"]
+    );
+    assert!(
+        bash_completes(&script, &["lambda-scaffold", "add-handler", "--"])
+            .contains(&"--force".to_string())
+    );
+}

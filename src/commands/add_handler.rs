@@ -73,6 +73,14 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         "{verb} {kind} handler `{name}` (AWS handler string `{handler_string}`):\n{}",
         file_lines(&resolved, shown, false)
     );
-    println!("\nnext steps:\n  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}");
+    // The commands run from the project root: say how to get there.
+    let cd = if shown.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!("  cd {}\n", shown.display())
+    };
+    println!(
+        "\nnext steps:\n{cd}  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}"
+    );
     Ok(())
 }

@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 default_python_version="{{ python_version }}"
 default_arch="{{ arch }}"
-KINDS=({% for kind in kinds %}{{ kind }} {% endfor %})
+KINDS=({{ kinds | join(sep=" ") }})
 
 PYTHON_VERSION="${PYTHON_VERSION:-$default_python_version}"
 LAMBDA_ARCH="${LAMBDA_ARCH:-$default_arch}"

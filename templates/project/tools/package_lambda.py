@@ -87,14 +87,23 @@ def is_excluded_file(name: str) -> bool:
     )
 
 
-def collect(base: Path, prefix: str = "") -> dict[str, Path]:
-    """Map zip entry names to the files under ``base`` that belong in a zip."""
+def collect(base: Path, prefix: str = "", own_code: bool = False) -> dict[str, Path]:
+    """Map zip entry names to the files under ``base`` that belong in a zip.
+
+    In the project's own code (``own_code``) hidden files and folders are left
+    out too: a ``.env`` or ``.DS_Store`` beside a handler must not ship.
+    Installed packages keep theirs (some wheels hold ``.libs`` folders).
+    """
     entries: dict[str, Path] = {}
     for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_DIRS)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in EXCLUDED_DIRS and not (own_code and d.startswith("."))
+        )
         relative = Path(folder).relative_to(base)
         for name in sorted(files):
-            if is_excluded_file(name):
+            if is_excluded_file(name) or (own_code and name.startswith(".")):
                 continue
             arcname = prefix + (relative / name).as_posix()
             entries[arcname] = Path(folder) / name
@@ -312,11 +321,12 @@ def package(
         if requirement_lines(requirements):
             install_dependencies(requirements, staging, python_version, platform)
         dependencies = collect(staging)
-        shared = collect(ROOT / "utils", "utils/") if (ROOT / "utils").is_dir() else {}
+        utils = ROOT / "utils"
+        shared = collect(utils, "utils/", own_code=True) if utils.is_dir() else {}
 
         for name, path, folder, _module in sources:
             entries: dict[str, Path] = {}
-            merge(entries, collect(folder), path, name)
+            merge(entries, collect(folder, own_code=True), path, name)
             merge(entries, shared, "utils/", name)
             merge(entries, dependencies, "requirements.txt", name)
             destination = out / f"{name}.zip"

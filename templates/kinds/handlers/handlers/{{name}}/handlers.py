@@ -12,7 +12,7 @@ import json
 def render_{{ name }}(request):
     """Build the response body for an API Gateway request: pure, no IO."""
     params = request.get("queryStringParameters") or {}
-    return {"message": "hello, {}".format(params.get("name", "world"))}
+    return {"message": f"hello, {params.get('name', 'world')}"}
 
 
 def json_response(status, body):
