@@ -85,6 +85,11 @@ impl Kind {
         Self::ALL.into_iter().find(|k| k.as_str() == value)
     }
 
+    /// One handler of the kind, in messages: "producer", "consumer", "handler".
+    pub fn singular(self) -> &'static str {
+        self.as_str().trim_end_matches('s')
+    }
+
     /// The sample event the kind's tests and `invoke` use, in `test/fixtures/`.
     pub fn fixture(self) -> &'static str {
         match self {
@@ -123,7 +128,7 @@ impl Kind {
             ))
             .hint(format!("this project's kinds are {}", names.join(" and ")))),
             None => Err(
-                UserError::new(format!("unknown kind `{}`", raw.escape_debug()))
+                UserError::new(format!("unknown kind `{}`", crate::names::shown(raw)))
                     .hint(format!("this project's kinds are {}", names.join(" and "))),
             ),
         }

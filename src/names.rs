@@ -51,7 +51,7 @@ impl HandlerName {
         {
             return Err(UserError::new(format!(
                 "handler name `{}` contains {}, which is not allowed",
-                raw.escape_debug(),
+                shown(raw),
                 quote_char(bad)
             ))
             .hint("use letters, digits, `_` and `-` only (it becomes a Python identifier)"));
@@ -70,11 +70,27 @@ impl HandlerName {
     }
 }
 
+/// A value as typed, for an error message: as it is, but with control
+/// characters (a newline, an escape) written as escapes so the message stays
+/// one line.
+pub fn shown(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// A character in backticks, as the error messages show values.
 fn quote_char(c: char) -> String {
     match c {
         '`' => "`` ` ``".to_string(),
-        c => format!("`{}`", c.escape_debug()),
+        c if c.is_control() => format!("`{}`", c.escape_debug()),
+        c => format!("`{c}`"),
     }
 }
 
@@ -142,7 +158,7 @@ impl ProjectName {
         if raw.contains(['/', '\\']) || raw == "." || raw == ".." {
             return Err(UserError::new(format!(
                 "project name `{}` is not one folder name",
-                raw.escape_debug()
+                shown(raw)
             ))
             .hint("pass the parent folder with --output-dir and NAME alone"));
         }
@@ -152,7 +168,7 @@ impl ProjectName {
         {
             return Err(UserError::new(format!(
                 "project name `{}` contains {}, which is not allowed",
-                raw.escape_debug(),
+                shown(raw),
                 quote_char(bad)
             ))
             .hint(hint));
@@ -213,7 +229,7 @@ mod tests {
             ("", "empty"),
             ("../etc", "contains `.`"),
             ("a/b", "contains `/`"),
-            ("a\\b", "contains `\\\\`"),
+            ("a\\b", "contains `\\`"),
             ("x;rm", "contains `;`"),
             ("$(id)", "contains `$`"),
             ("café", "contains `é`"),

@@ -62,6 +62,12 @@ impl Project {
 fn find(explicit: Option<&Path>, start: &Path) -> Result<PathBuf> {
     match explicit {
         Some(dir) if dir.join(MANIFEST_FILE).is_file() => Ok(dir.to_path_buf()),
+        Some(dir) if !dir.is_dir() => Err(UserError::new(format!(
+            "folder `{}` does not exist",
+            dir.display()
+        ))
+        .hint("pass the folder that holds lambdas.toml to --project")
+        .into()),
         Some(dir) => Err(UserError::new(format!(
             "`{}` is not a lambda-scaffold project (no {MANIFEST_FILE})",
             dir.display()

@@ -235,7 +235,7 @@ fn refuses_names_that_are_not_python_identifiers_and_leaves_the_tree_untouched()
     let cases: &[(&str, &str)] = &[
         ("../escape", "contains `.`"),
         ("a/b", "contains `/`"),
-        ("a\\b", "contains `\\\\`"),
+        ("a\\b", "contains `\\`"),
         ("..", "contains `.`"),
         ("class", "is a Python keyword"),
         ("Lambda", "is a Python keyword"),
@@ -332,7 +332,14 @@ fn refuses_to_run_outside_any_project() {
         dir.path(),
         dir.path(),
         &["add-handler", "producers", "x", "--project", "nowhere"],
-        "`nowhere` is not a lambda-scaffold project",
+        "folder `nowhere` does not exist",
+    );
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    assert_refused(
+        dir.path(),
+        dir.path(),
+        &["add-handler", "producers", "x", "--project", "empty"],
+        "`empty` is not a lambda-scaffold project",
     );
 }
 

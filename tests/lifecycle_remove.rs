@@ -23,11 +23,12 @@ fn removing_an_added_handler_gives_back_the_tree_as_it_was() {
         assert_eq!(
             stdout(&out),
             format!(
-                "removed {kind} handler `order_placed` ({kind}.order_placed):\n  \
+                "removed {} `order_placed` ({kind}.order_placed):\n  \
                  removed       {kind}/order_placed\n  \
                  removed       test/{kind}/order_placed\n  \
                  removed       .lambda-scaffold/generated/{kind}/order_placed.sha256\n  \
-                 replaced      lambdas.toml\n"
+                 replaced      lambdas.toml\n",
+                kind.trim_end_matches('s')
             )
         );
         assert_eq!(
@@ -187,7 +188,7 @@ fn a_stale_entry_whose_folders_are_gone_is_dropped() {
     let out = ok(&root, &["remove-handler", "producers", "log_event"]);
     assert_eq!(
         stdout(&out),
-        "removed producers handler `log_event` (producers.log_event):\n  \
+        "removed producer `log_event` (producers.log_event):\n  \
          removed       .lambda-scaffold/generated/producers/log_event.sha256\n  \
          replaced      lambdas.toml\n"
     );

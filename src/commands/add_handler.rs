@@ -61,7 +61,8 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     let handler_string = lambda.handler();
     if args.dry_run {
         print!(
-            "would add {kind} handler `{name}` ({handler_string}):\n{}",
+            "would add {} `{name}` ({handler_string}):\n{}",
+            kind.singular(),
             file_lines(&resolved, shown, true)
         );
         println!("dry run: nothing was written");
@@ -70,7 +71,8 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     apply::commit(&resolved)?;
     let verb = if listed { "rewrote" } else { "added" };
     print!(
-        "{verb} {kind} handler `{name}` (AWS handler string `{handler_string}`):\n{}",
+        "{verb} {} `{name}` (AWS handler string `{handler_string}`):\n{}",
+        kind.singular(),
         file_lines(&resolved, shown, false)
     );
     // The commands run from the project root: say how to get there.

@@ -70,7 +70,8 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
     let (kind, name, shown) = (lambda.kind, &lambda.name, &located.shown_root);
     if args.dry_run {
         print!(
-            "would remove {kind} handler `{name}` ({}):\n{}",
+            "would remove {} `{name}` ({}):\n{}",
+            kind.singular(),
             lambda.handler(),
             file_lines(&resolved, shown, true)
         );
@@ -79,7 +80,8 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
     }
     apply::commit(&resolved)?;
     print!(
-        "removed {kind} handler `{name}` ({}):\n{}",
+        "removed {} `{name}` ({}):\n{}",
+        kind.singular(),
         lambda.handler(),
         file_lines(&resolved, shown, false)
     );
