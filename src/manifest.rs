@@ -328,8 +328,13 @@ fn scan_entries<'a>(body: &'a str, mut each: impl FnMut(&'a str, &'a str) -> boo
             *stopped = true;
         }
     };
-    for line in body.lines() {
-        let line = line.trim_ascii();
+    // memchr finds the line ends: a big project's manifest has tens of
+    // thousands of short lines, and this loop is most of add-handler's cost.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
+    for end in ends {
+        let line = body[start..end].trim_ascii();
+        start = end + 1;
         match line.as_bytes().first() {
             None | Some(b'#') => continue,
             Some(b'[') => {
