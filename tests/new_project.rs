@@ -309,3 +309,53 @@ fn usage_errors_exit_with_code_2() {
     }
     assert_eq!(snapshot(dir.path()).len(), 1, "only the root itself");
 }
+
+/// Runs `new-project NAME` on a pseudo-terminal (util-linux `script`) and
+/// types `keys` into the layout picker; returns the layout it wrote.
+fn pick_layout_on_a_terminal(keys: &[&[u8]]) -> Option<String> {
+    let script = tool("script")?;
+    let dir = tempfile::tempdir().unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("lambda-scaffold");
+    let mut child = std::process::Command::new(script)
+        .args([
+            "-qec",
+            &format!("{} new-project picked", binary.display()),
+            "/dev/null",
+        ])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for key in keys {
+        // Give the picker time to draw before each key.
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        use std::io::Write;
+        stdin.write_all(key).unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let manifest = fs::read_to_string(dir.path().join("picked/lambdas.toml")).unwrap();
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("layout = "))
+        .map(|v| v.trim_matches('"').to_string())
+}
+
+#[test]
+fn on_a_terminal_the_layout_is_picked_from_a_list() {
+    let Some(first) = pick_layout_on_a_terminal(&[b"\r"]) else {
+        return;
+    };
+    assert_eq!(first, "log-centric", "Enter takes the default");
+    assert_eq!(
+        pick_layout_on_a_terminal(&[b"\x1b[B", b"\r"]).unwrap(),
+        "web-stack",
+        "Down, Enter"
+    );
+}
