@@ -329,14 +329,24 @@ pub fn lock_folder(dir: &Path) -> Result<fs::File> {
     Ok(folder)
 }
 
-/// Finishes or discards the changes that a killed run left staged in `dir`;
-/// returns how many it found. Staging folders still held by a live run are
-/// left alone.
-pub fn recover(dir: &Path) -> Result<usize> {
+/// What [`recover`] did with the staging folders that dead runs left.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    /// Journalled changes carried out to the end.
+    pub finished: usize,
+    /// Changes killed before their first visible step, thrown away.
+    pub discarded: usize,
+}
+
+/// Finishes or discards the changes that a killed run left staged in `dir`.
+/// Staging folders still held by a live run are left alone; one that cannot be
+/// deleted after its change is dealt with only gives a warning, since without
+/// a journal it can never be mistaken for a change to replay.
+pub fn recover(dir: &Path) -> Result<Recovered> {
+    let mut recovered = Recovered::default();
     let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(0);
+        return Ok(recovered);
     };
-    let mut recovered = 0;
     for entry in entries.flatten() {
         let is_staging = entry
             .file_name()
@@ -354,15 +364,30 @@ pub fn recover(dir: &Path) -> Result<usize> {
         }
         let journal = staging.join(JOURNAL);
         if journal.is_file() {
-            replay(dir, &staging, &fs::read_to_string(&journal)?).with_context(|| {
+            let text = fs::read_to_string(&journal)
+                .with_context(|| format!("cannot read `{}`", journal.display()))?;
+            replay(dir, &staging, &text).with_context(|| {
                 format!("cannot finish the change staged in `{}`", staging.display())
             })?;
+            recovered.finished += 1;
+        } else {
+            recovered.discarded += 1;
         }
-        fs::remove_dir_all(&staging)
-            .with_context(|| format!("cannot remove `{}`", staging.display()))?;
-        recovered += 1;
+        discard_staging(&staging);
     }
     Ok(recovered)
+}
+
+/// Deletes a staging folder whose change is done or undone: the journal first,
+/// so that whatever cannot be deleted is never replayed.
+fn discard_staging(staging: &Path) {
+    let _ = fs::remove_file(staging.join(JOURNAL));
+    if let Err(e) = fs::remove_dir_all(staging) {
+        eprintln!(
+            "warning: cannot remove the leftover folder `{}` ({e}); it is safe to delete",
+            staging.display()
+        );
+    }
 }
 
 /// The journal of a commit: one visible step a line, in the order they run.
@@ -486,11 +511,21 @@ fn commit_into_existing(resolved: &Resolved) -> Result<()> {
     let staging = Staging::create(root)?;
     let mut done: Vec<Done> = Vec::new();
     let result = stage_and_place(resolved, &staging.path, &mut done);
-    if result.is_err() {
-        undo(done);
+    if let Err(error) = result {
+        if !undo(done) {
+            // Backups of replaced or removed files may still be in the staging
+            // folder: keep it (without its journal, so it is never replayed).
+            let _ = fs::remove_file(staging.path.join(JOURNAL));
+            return Err(error.context(format!(
+                "the change could not be fully undone; the original files are kept in `{}`",
+                staging.path.display()
+            )));
+        }
+        discard_staging(&staging.path);
+        return Err(error);
     }
-    let _ = fs::remove_dir_all(&staging.path);
-    result
+    discard_staging(&staging.path);
+    Ok(())
 }
 
 fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) -> Result<()> {
@@ -572,9 +607,11 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
     Ok(())
 }
 
-fn undo(done: Vec<Done>) {
+/// Undoes the steps done so far, last first; false when one of them failed.
+fn undo(done: Vec<Done>) -> bool {
+    let mut all_undone = true;
     for step in done.into_iter().rev() {
-        let _ = match step {
+        let undone = match step {
             Done::Dir(dir) => fs::remove_dir(dir),
             Done::Created(path) => fs::remove_file(path),
             Done::Replaced { path, backup } | Done::Removed { path, backup } => {
@@ -586,7 +623,9 @@ fn undo(done: Vec<Done>) {
                 .open(path)
                 .and_then(|file| file.set_len(old_len)),
         };
+        all_undone &= undone.is_ok();
     }
+    all_undone
 }
 
 /// Adds `bytes` at the end of the file in one write.

@@ -39,15 +39,19 @@ SHARED_PACKAGE = "utils"
 
 
 class SharedCode(importlib.abc.MetaPathFinder):
-    """Find `utils` in the project root, where the zip has it beside the handler."""
+    """Find `utils` where the zip has it: at the root, beside the handler.
 
-    def __init__(self, project_root):
-        self.project_root = project_root
+    First on sys.meta_path, so an installed package named `utils` does not win
+    over the project's, as it cannot in the zip.
+    """
+
+    def __init__(self, task_root, project_root):
+        self.roots = [task_root, project_root]
 
     def find_spec(self, name, path=None, target=None):
         if name != SHARED_PACKAGE:
             return None
-        return importlib.machinery.PathFinder.find_spec(name, [self.project_root])
+        return importlib.machinery.PathFinder.find_spec(name, self.roots)
 
 
 class LambdaContext:
@@ -147,13 +151,14 @@ def main(task_root, project_root, module_name, function_name, timeout, python):
     )
     # `python -c` puts the current folder first on sys.path: make it the task root.
     sys.path[:] = [task_root] + [p for p in sys.path if p not in ("", task_root)]
-    sys.meta_path.append(SharedCode(project_root))
+    sys.meta_path.insert(0, SharedCode(task_root, project_root))
     log_like_lambda(context.aws_request_id)
 
     # Any exception is the handler's to report, as the Lambda runtime reports it.
+    # SystemExit too: a sys.exit() in the handler is a failed invocation on Lambda.
     try:
         module = importlib.import_module(module_name)
-    except Exception as error:  # noqa: BLE001
+    except (Exception, SystemExit) as error:  # noqa: BLE001
         print_traceback(error)
         finish(
             IMPORT_FAILED,
@@ -176,7 +181,7 @@ def main(task_root, project_root, module_name, function_name, timeout, python):
     watchdog.start()
     try:
         result = function(event, context)
-    except Exception as error:  # noqa: BLE001
+    except (Exception, SystemExit) as error:  # noqa: BLE001
         print_traceback(error)
         finish(RAISED, f"{type(error).__name__}: {error}")
     watchdog.cancel()

@@ -38,8 +38,17 @@ impl Project {
         let root = find(explicit, start)?;
         let lock = apply::lock_folder(&root)?;
         let recovered = apply::recover(&root)?;
-        if recovered > 0 {
-            eprintln!("note: finished {recovered} change(s) that an interrupted run had staged");
+        if recovered.finished > 0 {
+            eprintln!(
+                "note: finished {} change(s) that an interrupted run had started",
+                recovered.finished
+            );
+        }
+        if recovered.discarded > 0 {
+            eprintln!(
+                "note: discarded {} change(s) that an interrupted run had only staged",
+                recovered.discarded
+            );
         }
         Self::open(root, Some(lock))
     }

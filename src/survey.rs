@@ -3,7 +3,7 @@
 //! For `check` ([`survey`]): the folders and files of the code and test trees,
 //! the text of the handler modules, `build.sh` and `requirements.txt`. Never
 //! walked: hidden folders (`.venv`, `.git`, the staging folders of an
-//! interrupted run), `__pycache__`, `target`, `venv` and `test/fixtures`.
+//! interrupted run), `__pycache__` and `test/fixtures`.
 //!
 //! For `remove-handler` ([`handler_files`]): every file in a handler's two
 //! folders with its content hash.
@@ -21,7 +21,9 @@ use crate::lambdas::Lambda;
 use crate::manifest::Manifest;
 use crate::plan::slash;
 
-const SKIPPED: &[&str] = &["__pycache__", "target", "venv"];
+/// Caches, never code. (`target` and `venv` are not skipped: the walk starts at
+/// the kind, `utils` and `test` folders, where such a name is a handler's.)
+const SKIPPED: &[&str] = &["__pycache__"];
 
 /// Reads the facts `check` judges from the project at `root`.
 pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {

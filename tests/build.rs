@@ -206,6 +206,7 @@ name = "{package}"
 path = sys.argv[1] + "/" + name + "-1.0-py3-none-any.whl"
 with zipfile.ZipFile(path, "w") as w:
     w.writestr(name + "/__init__.py", {body:?})
+    w.writestr(name + "/tests/__init__.py", "")
     info = name + "-1.0.dist-info/"
     w.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: " + name + "\nVersion: 1.0\n")
     w.writestr(info + "WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
@@ -273,6 +274,11 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
         "{names:?}"
     );
     assert!(names.contains(&"utils/text.py".to_string()), "{names:?}");
+    // A dependency keeps its own tests package: it may import it at run time.
+    assert!(
+        names.contains(&"lsdemo_greeting/tests/__init__.py".to_string()),
+        "{names:?}"
+    );
     assert!(
         !names.iter().any(|n| n.contains("/.") || n.starts_with('.')),
         "{names:?}"

@@ -130,9 +130,19 @@ fn staging_hidden_cache_and_build_folders_are_not_checked() {
         "",
     );
     write(&root, "utils/.venv/lib/site.py", "");
-    write(&root, "utils/target/x/y.py", "");
     write(&root, "test/.hidden/z.py", "");
     ok(&root, &["check"]);
+}
+
+#[test]
+fn handlers_named_like_build_or_venv_folders_are_checked_like_any_other() {
+    let (_dir, root) = project("svc", &[]);
+    ok(&root, &["add-handler", "producers", "target"]);
+    ok(&root, &["add-handler", "consumers", "venv"]);
+    ok(&root, &["check"]);
+    fs::remove_file(root.join("test/consumers/venv/__init__.py")).unwrap();
+    let text = check_fails(&root, &[], "1 problem found");
+    assert!(text.contains("test/consumers/venv/__init__.py"), "{text}");
 }
 
 #[test]

@@ -141,6 +141,44 @@ fn a_handler_that_raises_exits_1_with_the_traceback() {
 }
 
 #[test]
+fn a_handler_that_calls_sys_exit_fails_like_one_that_raises() {
+    let (_dir, root) = project("svc", &[]);
+    ok(&root, &["add-handler", "producers", "quits"]);
+    write(
+        &root,
+        "producers/quits/producers.py",
+        "import sys\n\n\ndef quits(event, context):\n    sys.exit(12)\n",
+    );
+    invoke_fails(
+        &root,
+        &["producers", "quits"],
+        "error: handler `producers.quits` raised an exception (traceback above)",
+    );
+}
+
+#[test]
+fn the_projects_utils_wins_over_an_installed_one() {
+    let (dir, root) = project("svc", &[]);
+    write(&root, "utils/__init__.py", "WHERE = \"project\"\n");
+    let site = dir.path().join("site");
+    fs::create_dir_all(site.join("utils")).unwrap();
+    fs::write(site.join("utils/__init__.py"), "WHERE = \"site\"\n").unwrap();
+    ok(&root, &["add-handler", "producers", "where"]);
+    write(
+        &root,
+        "producers/where/producers.py",
+        "from utils import WHERE\n\n\ndef where(event, context):\n    return WHERE\n",
+    );
+    let out = scaffold(&root)
+        .args(["invoke", "producers", "where"])
+        .env("PYTHONPATH", &site)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "\"project\"");
+}
+
+#[test]
 fn a_handler_importing_through_its_package_path_fails_as_it_would_on_lambda() {
     let (_dir, root) = project("svc", &[]);
     write(

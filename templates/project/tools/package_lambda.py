@@ -17,9 +17,11 @@ For each ``NAME PATH`` pair it writes ``target/NAME.zip`` holding:
 * the dependencies of the root ``requirements.txt``, installed as wheels for
   the Lambda platform (never built from source), at the zip root.
 
-Tests, ``__pycache__`` and ``*.pyc`` files are left out everywhere. Entries are
-sorted, timestamped 1980-01-01 and given fixed modes, so the same sources give
-a byte-identical zip (with the same Python and zlib).
+``__pycache__`` and ``*.pyc`` files are left out everywhere; tests and hidden
+files are left out of the project's own code. Entries are sorted, timestamped
+1980-01-01 and given fixed modes (0644, 0755 for folders and for files that were
+executable), so the same sources give a byte-identical zip (with the same
+Python and zlib).
 
 Environment:
 
@@ -56,6 +58,8 @@ DEFAULT_PLATFORM = "{{ pip_platform }}"
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
+# Files that were executable stay so (a binary a wheel ships must still run).
+EXEC_FILE_MODE = 0o100755
 DIR_MODE = 0o040755
 MSDOS_DIRECTORY = 0x10
 UNIX_SYSTEM = 3
@@ -65,7 +69,10 @@ COMPRESS_LEVEL = 9
 MAX_ZIPPED = 50 * 1024 * 1024
 MAX_UNZIPPED = 250 * 1024 * 1024
 
-EXCLUDED_DIRS = frozenset({"__pycache__", "test", "tests", ".pytest_cache"})
+# Never packaged: caches everywhere; tests only in the project's own code (an
+# installed package may import its own `tests` module at run time).
+CACHE_DIRS = frozenset({"__pycache__", ".pytest_cache"})
+TEST_DIRS = frozenset({"test", "tests"})
 INCLUDES = ("-r", "--requirement", "-e", "--editable")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
@@ -78,10 +85,15 @@ class PackagingError(Exception):
         self.hint = hint
 
 
-def is_excluded_file(name: str) -> bool:
-    """Tell whether a file never belongs in a deployment package."""
+def is_cache_file(name: str) -> bool:
+    """Tell whether a file is compiled bytecode, never worth shipping."""
+    return name.endswith((".pyc", ".pyo"))
+
+
+def is_test_file(name: str) -> bool:
+    """Tell whether a file of the project's own code is a test."""
     return (
-        name.endswith((".pyc", ".pyo", "_test.py"))
+        name.endswith("_test.py")
         or (name.startswith("test_") and name.endswith(".py"))
         or name == "conftest.py"
     )
@@ -90,20 +102,24 @@ def is_excluded_file(name: str) -> bool:
 def collect(base: Path, prefix: str = "", own_code: bool = False) -> dict[str, Path]:
     """Map zip entry names to the files under ``base`` that belong in a zip.
 
-    In the project's own code (``own_code``) hidden files and folders are left
-    out too: a ``.env`` or ``.DS_Store`` beside a handler must not ship.
-    Installed packages keep theirs (some wheels hold ``.libs`` folders).
+    Caches are left out everywhere. In the project's own code (``own_code``)
+    tests and hidden files and folders are left out too: a ``.env`` or
+    ``.DS_Store`` beside a handler must not ship. Installed packages keep
+    theirs (some wheels hold ``.libs`` folders or import their own tests).
     """
     entries: dict[str, Path] = {}
     for folder, dirs, files in os.walk(base):
         dirs[:] = sorted(
             d
             for d in dirs
-            if d not in EXCLUDED_DIRS and not (own_code and d.startswith("."))
+            if d not in CACHE_DIRS
+            and not (own_code and (d in TEST_DIRS or d.startswith(".")))
         )
         relative = Path(folder).relative_to(base)
         for name in sorted(files):
-            if is_excluded_file(name) or (own_code and name.startswith(".")):
+            if is_cache_file(name) or (
+                own_code and (is_test_file(name) or name.startswith("."))
+            ):
                 continue
             arcname = prefix + (relative / name).as_posix()
             entries[arcname] = Path(folder) / name
@@ -165,10 +181,12 @@ def write_zip(destination: Path, entries: dict[str, Path]) -> int:
                         zip_info(arcname, DIR_MODE), b"", zipfile.ZIP_STORED
                     )
                     continue
-                data = entries[arcname].read_bytes()
+                source = entries[arcname]
+                data = source.read_bytes()
                 unzipped += len(data)
+                executable = source.stat().st_mode & 0o111
                 archive.writestr(
-                    zip_info(arcname, FILE_MODE),
+                    zip_info(arcname, EXEC_FILE_MODE if executable else FILE_MODE),
                     data,
                     zipfile.ZIP_DEFLATED,
                     COMPRESS_LEVEL,
