@@ -7,10 +7,12 @@
 //!   folder and `utils/`) and the test tree (`test/`, whose `fixtures/` holds
 //!   data, not code); a folder is a package folder when it holds `.py` files or
 //!   package folders;
-//! - a handler module `KIND/NAME/KIND.py` without `def NAME(`;
+//! - a handler module `KIND/NAME/KIND.py` that binds no `NAME` (`def NAME(` or
+//!   `NAME = …`);
 //! - a handler without a test (`test/KIND/NAME/test*.py`);
 //! - a manifest entry without its folder or module, or one that names no
-//!   Lambda of the project;
+//!   Lambda of the project; a handler listed twice; one name used by two kinds
+//!   (both would build `target/NAME.zip`);
 //! - a folder that follows the convention (`KIND/NAME/KIND.py`) but is missing
 //!   from the manifest;
 //! - `build.sh` without its exec bit, a missing `requirements.txt`.

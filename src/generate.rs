@@ -2,8 +2,8 @@
 //!
 //! `new-project` and `add-handler` run the same renderer: a project is the
 //! `project/` and `ci/<ci>/` template sets plus one handler per example, and a
-//! handler is its kind's template set plus package markers and the manifest
-//! entry, which records a hash of each file generated in the handler's folders.
+//! handler is its kind's template set plus package markers, the manifest entry
+//! and the record of what was generated ([`crate::generated`]).
 //! Pure apart from reading the embedded templates.
 
 use std::path::Path;

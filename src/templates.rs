@@ -3,8 +3,8 @@
 //! `templates/` is laid out the way files are written: `project/` is the base of
 //! every new project, `ci/<ci>/` adds one CI configuration, and `kinds/<kind>/`
 //! holds one handler of that kind, with `{{name}}` in the path segments that vary.
-//! Only files whose text holds template syntax go through Tera, each compiled when
-//! it is first needed.
+//! Only files whose text holds template syntax go through Tera (the others are
+//! copied as they are), and only the sets a command needs are rendered.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! ```json
 //! {"schema_version": 1, "root": "/abs/svc", "ok": false, "dry_run": false,
 //!  "problems": [{"code": "missing-test", "path": "test/producers/x",
-//!                "message": "no tests for the handler `producers.x` (no test*.py file)",
+//!                "message": "no tests for the handler `producers.x`: add a `test_producers.py` here",
 //!                "fixable": false}],
 //!  "fixed": [{"code": "missing-init", "path": "test/producers/__init__.py", "message": "…",
 //!             "fixable": true}]}
