@@ -5,19 +5,14 @@ use anyhow::Result;
 
 use crate::apply;
 use crate::cli::AddHandlerArgs;
-use crate::commands::{handler, locate, locate_for_change};
+use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generate::plan_handler;
 use crate::layout::Kind;
 use crate::report::file_lines;
 
 pub fn run(args: AddHandlerArgs) -> Result<()> {
-    // A dry run only reads: no lock, and nothing a dead run left is touched.
-    let located = if args.dry_run {
-        locate(&args.project)?
-    } else {
-        locate_for_change(&args.project)?
-    };
+    let located = locate_for_change(&args.project, args.dry_run)?;
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {

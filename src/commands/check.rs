@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::apply;
 use crate::check::{Problem, ProblemReport, plan_fixes, problems};
 use crate::cli::CheckArgs;
-use crate::commands::{locate, locate_for_change};
+use crate::commands::locate_for_change;
 use crate::error::UserError;
 use crate::project::Project;
 use crate::survey::survey;
@@ -44,11 +44,7 @@ struct CheckReport {
 
 pub fn run(args: CheckArgs) -> Result<()> {
     // Only a real --fix writes, so only it takes the project's lock.
-    let located = if args.fix && !args.dry_run {
-        locate_for_change(&args.project)?
-    } else {
-        locate(&args.project)?
-    };
+    let located = locate_for_change(&args.project, !args.fix || args.dry_run)?;
     let project = &located.project;
     let found = problems(&survey(&project.root, &project.manifest)?);
     let fixable: Vec<Problem> = found

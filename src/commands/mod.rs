@@ -34,9 +34,14 @@ pub fn locate(args: &ProjectArgs) -> Result<Located> {
 }
 
 /// Finds the project for a command that writes: locked, interrupted changes
-/// finished (see [`Project::locate_for_change`]).
-pub fn locate_for_change(args: &ProjectArgs) -> Result<Located> {
-    locate_with(args, Project::locate_for_change)
+/// finished (see [`Project::locate_for_change`]). A dry run only reads: no
+/// lock, and nothing a dead run left is touched.
+pub fn locate_for_change(args: &ProjectArgs, dry_run: bool) -> Result<Located> {
+    if dry_run {
+        locate(args)
+    } else {
+        locate_with(args, Project::locate_for_change)
+    }
 }
 
 fn locate_with(

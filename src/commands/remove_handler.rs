@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use crate::apply;
 use crate::cli::RemoveHandlerArgs;
-use crate::commands::{handler, locate, locate_for_change};
+use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generated;
 use crate::removal::{plan_removal, user_files};
@@ -20,12 +20,7 @@ use crate::survey::handler_files;
 const NAMED_FILES: usize = 5;
 
 pub fn run(args: RemoveHandlerArgs) -> Result<()> {
-    // A dry run only reads: no lock, and nothing a dead run left is touched.
-    let located = if args.dry_run {
-        locate(&args.project)?
-    } else {
-        locate_for_change(&args.project)?
-    };
+    let located = locate_for_change(&args.project, args.dry_run)?;
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {
