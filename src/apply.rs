@@ -81,6 +81,9 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
             );
         }
     };
+    if plan.new_root && !fresh_root {
+        return Err(not_empty(root).into());
+    }
     let real_root = if fresh_root {
         None
     } else {
@@ -188,6 +191,15 @@ fn existing_inside(root: &Path, real_root: &Path, rel: &Path) -> Result<Option<f
         .into());
     }
     Ok(Some(meta))
+}
+
+/// The refusal of a new project's folder that already holds something.
+pub fn not_empty(root: &Path) -> UserError {
+    UserError::new(format!(
+        "folder `{}` already exists and is not empty",
+        root.display()
+    ))
+    .hint("choose another NAME or --output-dir, or remove that folder")
 }
 
 fn is_empty_dir(path: &Path) -> Result<bool> {
@@ -745,6 +757,25 @@ mod tests {
             "{err}"
         );
         assert!(outside.path().join("victim").is_dir());
+    }
+
+    #[test]
+    fn a_new_root_that_filled_up_since_it_was_checked_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("demo");
+        fs::create_dir(&root).unwrap();
+        fs::write(root.join("notes.txt"), "mine").unwrap();
+        let mut plan = Plan {
+            new_root: true,
+            ..Plan::default()
+        };
+        plan.add(planned("lambdas.toml", "x"));
+        let err = resolve(&root, plan).unwrap_err();
+        assert!(
+            err.to_string().contains("already exists and is not empty"),
+            "{err}"
+        );
+        assert_eq!(entries(&root), ["notes.txt"]);
     }
 
     #[test]

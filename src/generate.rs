@@ -48,7 +48,10 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
                 .collect(),
         );
 
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        new_root: true,
+        ..Plan::default()
+    };
     render_set("project", &vars, IfExists::Refuse, &mut plan)?;
     if spec.ci != Ci::None {
         render_set(

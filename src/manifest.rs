@@ -228,26 +228,29 @@ impl Manifest {
         };
         self.edit(|tables| {
             tables.remove(index);
-        });
-        true
+        })
     }
 
     /// Edits the `[[handlers]]` list through toml_edit, keeping everything else
-    /// as written, then reads the manifest again.
-    fn edit(&mut self, change: impl FnOnce(&mut ArrayOfTables)) {
-        // The text parsed when the manifest was read, and only this type has
-        // changed it since, through toml_edit or appends of toml_edit's output.
+    /// as written, then reads the manifest again; false when it cannot (the
+    /// text was parsed before, so that would be a bug, reported as no change).
+    fn edit(&mut self, change: impl FnOnce(&mut ArrayOfTables)) -> bool {
         let Ok(mut doc) = self.text.parse::<DocumentMut>() else {
-            return;
+            return false;
         };
-        if let Some(tables) = doc
+        let Some(tables) = doc
             .get_mut("handlers")
             .and_then(Item::as_array_of_tables_mut)
-        {
-            change(tables);
-        }
-        if let Ok(edited) = Manifest::parse(doc.to_string(), Path::new(MANIFEST_FILE)) {
-            *self = edited;
+        else {
+            return false;
+        };
+        change(tables);
+        match Manifest::parse(doc.to_string(), Path::new(MANIFEST_FILE)) {
+            Ok(edited) => {
+                *self = edited;
+                true
+            }
+            Err(_) => false,
         }
     }
 

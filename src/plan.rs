@@ -47,6 +47,9 @@ pub struct Plan {
     pub removals: Vec<PathBuf>,
     /// Existing files given the exec bit, as `chmod +x` does.
     pub executables: Vec<PathBuf>,
+    /// The plan makes its root folder (a new project): refused when the
+    /// folder exists and is not empty.
+    pub new_root: bool,
 }
 
 impl Plan {

@@ -6,7 +6,6 @@ use anyhow::Result;
 
 use crate::apply;
 use crate::cli::NewProjectArgs;
-use crate::error::UserError;
 use crate::generate::{ProjectSpec, plan_project};
 use crate::layout::{Ci, PythonVersion};
 use crate::names::ProjectName;
@@ -20,17 +19,14 @@ pub fn run(args: NewProjectArgs) -> Result<()> {
         || PathBuf::from(name.as_str()),
         |dir| dir.join(name.as_str()),
     );
+    // Checked again when the plan is applied; here so that nothing is asked
+    // before a refusal.
     if root.is_dir()
         && root
             .read_dir()
             .is_ok_and(|mut entries| entries.next().is_some())
     {
-        return Err(UserError::new(format!(
-            "folder `{}` already exists and is not empty",
-            root.display()
-        ))
-        .hint("choose another NAME or --output-dir, or remove that folder")
-        .into());
+        return Err(apply::not_empty(&root).into());
     }
     let (layout, note) = choose_layout(args.layout, args.no_input)?;
     if let Some(note) = note {
