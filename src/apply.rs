@@ -30,6 +30,14 @@ use crate::plan::{IfExists, Plan, PlannedAppend, PlannedFile};
 /// Prefix of the staging folders; `check` and the next run know them as ours.
 pub const STAGING_PREFIX: &str = ".lambda-scaffold-staging-";
 
+/// A planned file exists where the plan may not overwrite one; a type of its
+/// own so that the command can say which of its things it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{}` already exists", path.display())]
+pub struct AlreadyExists {
+    pub path: PathBuf,
+}
+
 /// What will happen to one planned file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -287,11 +295,9 @@ fn file_action(root: &Path, file: &PlannedFile) -> Result<Action> {
         Ok(_) => match file.if_exists {
             IfExists::Keep => Ok(Action::Keep),
             IfExists::Replace => Ok(Action::Replace),
-            IfExists::Refuse => Err(UserError::new(format!(
-                "`{}` already exists",
-                file.path.display()
-            ))
-            .hint("pass --force to overwrite the generated files")
+            IfExists::Refuse => Err(AlreadyExists {
+                path: file.path.clone(),
+            }
             .into()),
         },
     }

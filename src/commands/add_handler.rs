@@ -45,17 +45,17 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         );
     }
     let plan = plan_handler(&project.manifest, kind, name, args.force, listed)?;
-    let resolved =
-        apply::resolve(&project.root, plan).map_err(|e| match e.downcast::<UserError>() {
-            Ok(user) if user.message.ends_with("already exists") => UserError::new(format!(
-                "handler `{lambda}` already exists ({})",
-                user.message.trim_end_matches(" already exists")
+    let resolved = apply::resolve(&project.root, plan).map_err(|e| {
+        match e.downcast::<apply::AlreadyExists>() {
+            Ok(exists) => UserError::new(format!(
+                "handler `{lambda}` already exists (`{}` is there)",
+                exists.path.display()
             ))
             .hint("choose another name, or pass --force to rewrite its generated files")
             .into(),
-            Ok(user) => user.into(),
             Err(other) => other,
-        })?;
+        }
+    })?;
 
     let shown = &located.shown_root;
     let handler_string = lambda.handler();
