@@ -28,7 +28,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::lambdas::{BadEntry, Lambda};
-use crate::layout::{Kind, Layout};
+use clap::ValueEnum;
+
+use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::HandlerName;
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
@@ -55,6 +57,21 @@ pub struct Facts {
     /// `build.sh`: `None` when missing, otherwise whether it is executable.
     pub build_script: Option<bool>,
     pub requirements: bool,
+    /// The build settings of the manifest ([`SETTINGS`]), `None` when missing.
+    pub settings: BTreeMap<&'static str, Option<String>>,
+}
+
+/// The manifest settings that build.sh and CI were generated from.
+pub const SETTINGS: [&str; 3] = ["python", "arch", "ci"];
+
+/// Whether a manifest setting holds a value the tool supports.
+fn valid_setting(key: &str, value: &str) -> bool {
+    match key {
+        "python" => PythonVersion::parse(value).is_ok(),
+        "arch" => Arch::from_str(value, false).is_ok(),
+        "ci" => Ci::from_str(value, false).is_ok(),
+        _ => true,
+    }
 }
 
 /// The folders of the code and test trees of a project of `layout`.
@@ -88,6 +105,8 @@ pub enum Problem {
     /// Two kinds with a handler of the same name: their zips would both be
     /// `target/NAME.zip`, and they would deploy to one function.
     SharedName(Lambda, Kind),
+    /// A build setting of the manifest that is missing or not supported.
+    BadSetting(&'static str, Option<String>),
     NotExecutable,
     MissingRequirements,
 }
@@ -114,6 +133,7 @@ impl Problem {
             Problem::BadEntry(_) => "bad-entry",
             Problem::DuplicateEntry(_) => "duplicate-entry",
             Problem::SharedName(..) => "shared-name",
+            Problem::BadSetting(..) => "bad-setting",
             Problem::NotExecutable => "not-executable",
             Problem::MissingRequirements => "missing-requirements",
         }
@@ -126,7 +146,9 @@ impl Problem {
             Problem::MissingFunction(lambda) | Problem::MissingModule(lambda) => lambda.module(),
             Problem::MissingTest(lambda) => lambda.test(),
             Problem::MissingFolder(lambda) | Problem::Unlisted(lambda) => lambda.source(),
-            Problem::BadEntry(_) | Problem::DuplicateEntry(_) => MANIFEST_FILE.into(),
+            Problem::BadEntry(_) | Problem::DuplicateEntry(_) | Problem::BadSetting(..) => {
+                MANIFEST_FILE.into()
+            }
             Problem::SharedName(lambda, _) => lambda.source(),
             Problem::NotExecutable => BUILD_SCRIPT.into(),
             Problem::MissingRequirements => REQUIREMENTS.into(),
@@ -166,6 +188,10 @@ impl Problem {
             ),
             Problem::BadEntry(bad) => bad.to_string(),
             Problem::DuplicateEntry(l) => format!("lists the handler `{}` twice", l.handler()),
+            Problem::BadSetting(key, None) => format!("has no `{key}` setting"),
+            Problem::BadSetting(key, Some(value)) => format!(
+                "`{key} = \"{value}\"` is not supported (see `lambda-scaffold new-project --help`)"
+            ),
             Problem::SharedName(l, other) => format!(
                 "`{other}/{}` has the same name: both would build `target/{}.zip` \
                  (rename one of them)",
@@ -253,6 +279,11 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     for dir in package_dirs(&facts.dirs) {
         if !facts.dirs[dir].contains(MARKER) {
             found.push(Problem::MissingMarker(PathBuf::from(dir)));
+        }
+    }
+    for (key, value) in &facts.settings {
+        if !value.as_deref().is_some_and(|v| valid_setting(key, v)) {
+            found.push(Problem::BadSetting(key, value.clone()));
         }
     }
     if facts.build_script == Some(false) {
@@ -398,6 +429,11 @@ mod tests {
             )]),
             build_script: Some(true),
             requirements: true,
+            settings: SETTINGS
+                .iter()
+                .zip(["3.13", "x86_64", "gitlab"])
+                .map(|(key, value)| (*key, Some(value.to_string())))
+                .collect(),
         }
     }
 
@@ -426,6 +462,25 @@ mod tests {
             shared.message()
         );
         assert!(shared.fix().is_none(), "a person must choose the new name");
+    }
+
+    #[test]
+    fn unsupported_or_missing_build_settings_are_named() {
+        let mut facts = healthy();
+        facts.settings.insert("python", Some("2.7".into()));
+        facts.settings.insert("ci", None);
+        let found = problems(&facts);
+        assert_eq!(
+            found,
+            [
+                Problem::BadSetting("ci", None),
+                Problem::BadSetting("python", Some("2.7".into())),
+            ]
+        );
+        assert_eq!(
+            found[1].message(),
+            "`python = \"2.7\"` is not supported (see `lambda-scaffold new-project --help`)"
+        );
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub struct CheckArgs {
     /// --fix, "fixed" those it repaired (or with --dry-run would repair).
     /// Codes: missing-init, missing-function, missing-test, missing-folder,
     /// missing-module, unlisted-handler, bad-entry, not-executable,
-    /// missing-requirements, duplicate-entry, shared-name.
+    /// missing-requirements, duplicate-entry, shared-name, bad-setting.
     #[arg(long)]
     pub json: bool,
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
-use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, is_data_folder, tree_roots};
+use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots};
 use crate::generated::file_hash;
 use crate::lambdas::Lambda;
 use crate::manifest::Manifest;
@@ -69,6 +69,10 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         modules,
         build_script: build_script(&root.join(BUILD_SCRIPT)),
         requirements: root.join(REQUIREMENTS).is_file(),
+        settings: SETTINGS
+            .iter()
+            .map(|key| (*key, manifest.setting(key).map(str::to_string)))
+            .collect(),
     })
 }
 
