@@ -117,7 +117,7 @@ pub struct ListArgs {
     ///
     /// Schema (version 1; paths relative to the project root, `/`-separated):
     /// {"schema_version": 1, "project": NAME, "root": DIR, "layout": LAYOUT,
-    /// "python": "X.Y", "arch": ARCH, "lambdas": [{"kind", "name", "handler",
+    /// "python": "X.Y", "arch": ARCH, "ci": CI, "lambdas": [{"kind", "name", "handler",
     /// "source", "test", "zip", "build"}, ...]}
     #[arg(long)]
     pub json: bool,

@@ -39,6 +39,7 @@ fn json_follows_the_documented_schema_for_both_layouts() {
     assert_eq!(listing["layout"], "log-centric");
     assert_eq!(listing["python"], "3.13");
     assert_eq!(listing["arch"], "arm64");
+    assert_eq!(listing["ci"], "gitlab");
     assert_eq!(
         Path::new(listing["root"].as_str().unwrap()),
         root.canonicalize().unwrap()

@@ -3,7 +3,7 @@
 //!
 //! ```json
 //! {"schema_version": 1, "project": "svc", "root": "/abs/svc", "layout": "log-centric",
-//!  "python": "3.13", "arch": "x86_64",
+//!  "python": "3.13", "arch": "x86_64", "ci": "gitlab",
 //!  "lambdas": [{"kind": "producers", "name": "log_event", "handler": "producers.log_event",
 //!               "source": "producers/log_event", "test": "test/producers/log_event",
 //!               "zip": "target/log_event.zip",
@@ -31,6 +31,7 @@ struct Listing<'a> {
     layout: &'a str,
     python: Option<&'a str>,
     arch: Option<&'a str>,
+    ci: Option<&'a str>,
     lambdas: Vec<LambdaInfo>,
 }
 
@@ -50,6 +51,7 @@ pub fn run(args: ListArgs) -> Result<()> {
             layout: manifest.layout.as_str(),
             python: manifest.setting("python"),
             arch: manifest.setting("arch"),
+            ci: manifest.setting("ci"),
             lambdas: infos,
         };
         println!("{}", serde_json::to_string_pretty(&listing)?);
