@@ -324,27 +324,23 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
 }
 
 /// The handler folders that follow the convention: `KIND/NAME/KIND.py`, with
-/// `NAME` a handler name as `add-handler` would write it.
+/// `NAME` a handler name as `add-handler` would write it. The survey read
+/// exactly those modules, so their paths are the list.
 fn conventional_handlers(facts: &Facts) -> BTreeSet<Lambda> {
-    let mut found = BTreeSet::new();
-    for kind in facts.layout.kinds() {
-        let module = format!("{kind}.py");
-        for (dir, files) in &facts.dirs {
-            let Some((parent, folder)) = dir.rsplit_once('/') else {
-                continue;
-            };
-            if parent != kind.as_str() || !files.contains(&module) {
-                continue;
-            }
-            match HandlerName::parse(folder) {
-                Ok(parsed) if parsed.renamed_from.is_none() => {
-                    found.insert(Lambda::new(*kind, parsed.name));
-                }
-                _ => {}
-            }
-        }
-    }
-    found
+    facts
+        .modules
+        .keys()
+        .filter_map(|path| {
+            let mut parts = path.split('/');
+            let (kind, folder, module) = (parts.next()?, parts.next()?, parts.next()?);
+            let kind = *facts.layout.kinds().iter().find(|k| k.as_str() == kind)?;
+            let parsed = HandlerName::parse(folder).ok()?;
+            let conventional = parts.next().is_none()
+                && module == format!("{kind}.py")
+                && parsed.renamed_from.is_none();
+            conventional.then(|| Lambda::new(kind, parsed.name))
+        })
+        .collect()
 }
 
 /// The folders that hold `.py` files or package folders, deepest first.
