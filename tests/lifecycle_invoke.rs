@@ -5,9 +5,8 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -44,20 +43,7 @@ fn write(root: &Path, path: &str, text: &str) {
 }
 
 fn with_stdin(cwd: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = scaffold(cwd)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    output_with_stdin(scaffold(cwd).args(args), input.as_bytes())
 }
 
 #[test]

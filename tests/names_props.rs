@@ -78,20 +78,10 @@ fn python_agrees_that_accepted_names_are_identifiers_and_not_keywords() {
         }
     }
     let script = "import keyword, sys\nbad = [n for n in sys.stdin.read().split() if not n.isidentifier() or keyword.iskeyword(n) or keyword.issoftkeyword(n)]\nprint(bad)\nsys.exit(1 if bad else 0)";
-    let mut child = Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(names.join("\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        Command::new(python).args(["-c", script]),
+        names.join("\n").as_bytes(),
+    );
     assert!(out.status.success(), "python rejects: {}", stdout(&out));
 }
 

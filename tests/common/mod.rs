@@ -181,3 +181,22 @@ pub fn staging_dirs(dir: &Path) -> Vec<String> {
 /// (`test/test_lambda_context.py`), so that `python -m unittest` never runs zero
 /// tests (an error since Python 3.12).
 pub const PROJECT_TESTS: usize = 2;
+
+/// Runs `cmd` with `input` on its standard input; returns what it printed.
+pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("command starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input)
+        .expect("stdin takes the input");
+    child.wait_with_output().expect("command runs")
+}
