@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Times lambda-scaffold against cookiecutter, copier and physical floors, in one run:
 #   1. new-project (release binary) vs cookiecutter and copier on the equivalent templates
-#      in ../shared/bench/peers, and `cp -r` of lambda-scaffold's own output tree;
+#      in ../shared/bench/peers, `sam init` (AWS SAM CLI's bundled python hello-world, a
+#      different and smaller project: for scale only), and `cp -r` of lambda-scaffold's own
+#      output tree;
 #   2. add-handler producers error_event in a fresh project and in projects with 1,000 and
 #      10,000 added handlers (made by make_project.py, exactly what repeated add-handler
 #      writes; cached in bench/out/scale/);
@@ -16,7 +18,7 @@
 #   ROUNDS       rows are timed round-robin in this many rounds, runs split across them (3)
 #   WARMUP       untimed runs per row and round (2)
 #   FAST_RUNS    runs of the ms-scale rows: new-project, cp -r, add-handler fresh (60)
-#   PEER_RUNS    runs of cookiecutter and copier (21)
+#   PEER_RUNS    runs of cookiecutter, copier and sam init (21)
 #   SCALE_RUNS   runs of each row at a size <= 2000 handlers (30)
 #   BIG_RUNS     runs of each row at a larger size (21)
 #   SIZES        handler counts of the scale rows ("1000 10000"); targets need both
@@ -41,6 +43,7 @@ BIG_RUNS="${BIG_RUNS:-21}"
 read -r -a SIZES <<< "${SIZES:-1000 10000}"
 COOKIECUTTER_VERSION=2.7.1
 COPIER_VERSION=9.19.1
+SAM_CLI_VERSION=1.170.0
 
 WRITE=0
 for arg in "$@"; do
@@ -68,19 +71,22 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 fi
 [ -x "$BIN" ] || die "no $BIN"
 
-# ---- cookiecutter and copier, pinned, in bench/.venv
+# ---- cookiecutter, copier and the AWS SAM CLI, pinned, in bench/.venv
 venv_ok() {
-  [ -x "$VENV/bin/cookiecutter" ] && [ -x "$VENV/bin/copier" ] &&
-    [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("cookiecutter"), m.version("copier"))' 2>/dev/null)" \
-      = "$COOKIECUTTER_VERSION $COPIER_VERSION" ]
+  [ -x "$VENV/bin/cookiecutter" ] && [ -x "$VENV/bin/copier" ] && [ -x "$VENV/bin/sam" ] &&
+    [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("cookiecutter"), m.version("copier"), m.version("aws-sam-cli"))' 2>/dev/null)" \
+      = "$COOKIECUTTER_VERSION $COPIER_VERSION $SAM_CLI_VERSION" ]
 }
 if ! venv_ok; then
-  log "installing cookiecutter==$COOKIECUTTER_VERSION copier==$COPIER_VERSION into $VENV"
+  log "installing cookiecutter==$COOKIECUTTER_VERSION copier==$COPIER_VERSION aws-sam-cli==$SAM_CLI_VERSION into $VENV"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check \
-    "cookiecutter==$COOKIECUTTER_VERSION" "copier==$COPIER_VERSION" || die "pip install failed"
-  venv_ok || die "$VENV does not have the pinned cookiecutter and copier"
+    "cookiecutter==$COOKIECUTTER_VERSION" "copier==$COPIER_VERSION" "aws-sam-cli==$SAM_CLI_VERSION" ||
+    die "pip install failed"
+  venv_ok || die "$VENV does not have the pinned cookiecutter, copier and aws-sam-cli"
 fi
+# sam init sends no telemetry and, with no network, generates from its bundled templates
+export SAM_CLI_TELEMETRY=0
 
 # ---- scratch space (tmpfs) and results
 if [ -z "${BENCH_TMP:-}" ]; then
@@ -133,6 +139,9 @@ add cookiecutter "cookiecutter --no-input" "$PEER_RUNS" "$W/cc" "$(empty "$W/cc"
 add copier "copier copy --defaults --trust" "$PEER_RUNS" "$W/cp" "$(empty "$W/cp")" \
   "$(q "$VENV/bin/copier") copy --defaults --trust --quiet $(q "$W/tpl-copier") my-service" \
   "$W/cp/my-service/build.sh" 0 ""
+add sam-init "sam init (hello-world, python3.13)" "$PEER_RUNS" "$W/sam" "$(empty "$W/sam")" \
+  "$(q "$VENV/bin/sam") init --name my-service --runtime python3.13 --dependency-manager pip --app-template hello-world --no-interactive --no-tracing --no-application-insights --no-structured-logging" \
+  "$W/sam/my-service/template.yaml" 0 ""
 mkdir -p "$W/tree"
 (cd "$W/tree" && "$BIN" "${NEW[@]}" </dev/null >/dev/null) || die "new-project failed"
 add cp-floor "floor: cp -r of lambda-scaffold's output" "$FAST_RUNS" "$W/cpr" "$(empty "$W/cpr")" \
@@ -243,6 +252,7 @@ ver() { "$@" 2>/dev/null | head -n 1 || true; }
   printf 'hyperfine\t%s\n' "$(ver hyperfine --version)"
   printf 'cookiecutter\t%s\n' "$(ver "$VENV/bin/cookiecutter" --version | cut -d' ' -f2)"
   printf 'copier\t%s\n' "$(ver "$VENV/bin/copier" --version | cut -d' ' -f2)"
+  printf 'sam\t%s\n' "$(ver "$VENV/bin/sam" --version | cut -d' ' -f4)"
   printf 'python\t%s\n' "$(ver "$VENV/bin/python" --version | cut -d' ' -f2)"
   printf 'cp\t%s\n' "$(ver cp --version)"
   printf 'find\t%s\n' "$(ver find --version)"

@@ -45,7 +45,7 @@ def load(run):
 
 def reference(slug):
     """(slug of the row that this row's ratio is taken to, its short name) or None."""
-    if slug in ("ls-new", "cookiecutter", "copier"):
+    if slug in ("ls-new", "cookiecutter", "copier", "sam-init"):
         return "cp-floor", "cp -r"
     m = re.fullmatch(r"add-(\d+)", slug)
     if m and m.group(1) != "0":
@@ -139,8 +139,8 @@ def main():
         "- timed trees on {}; load average before / after: {}; timing took {} s".format(
             meta["tmp"], meta["load"], meta["seconds"]),
         "- lambda-scaffold at {}, {}; {}".format(meta["commit"], meta["rustc"], meta["hyperfine"]),
-        "- cookiecutter {}, copier {} (Python {}); {}; {}".format(
-            meta["cookiecutter"], meta["copier"], meta["python"], meta["cp"], meta["find"]),
+        "- cookiecutter {}, copier {}, AWS SAM CLI {} (Python {}); {}; {}".format(
+            meta["cookiecutter"], meta["copier"], meta.get("sam", "-"), meta["python"], meta["cp"], meta["find"]),
     ]
     summary = "\n".join([
         "# lambda-scaffold benchmark, {}".format(meta["stamp"]),
@@ -168,8 +168,8 @@ def write_benchmarks(path, meta, rows, times, tab, tgt, fails, machine, size):
     sizes = meta["sizes"].split()
     text = string.Template("""# Benchmarks
 
-How fast `lambda-scaffold` is next to cookiecutter, copier and the plain file-system
-floors, and whether it meets the targets of issue 6. Written by `bench/run.sh --write`
+How fast `lambda-scaffold` is next to cookiecutter, copier, `sam init` and the plain
+file-system floors, and whether it meets the targets of issue 6. Written by `bench/run.sh --write`
 (run ${stamp}); the numbers below are from that one run.
 
 ## How to run
@@ -181,8 +181,8 @@ ROUNDS=1 BIG_RUNS=7 PEER_RUNS=7 bench/run.sh    # quicker, noisier
 STRACE=1 bench/run.sh   # also strace -c -f of each lambda-scaffold row, in bench/out/run-*/
 ```
 
-It builds the release binary (`cargo build --release`), installs cookiecutter ${cookiecutter} and
-copier ${copier} into `bench/.venv` if missing (git-ignored), and needs `hyperfine`,
+It builds the release binary (`cargo build --release`), installs cookiecutter ${cookiecutter},
+copier ${copier} and AWS SAM CLI ${sam} into `bench/.venv` if missing (git-ignored), and needs `hyperfine`,
 `/usr/bin/time` (GNU time) and Python 3. The peer templates are read from
 `../shared/bench/peers` (`PEERS=` to change). `bench/run.sh --help` lists the knobs.
 
@@ -199,6 +199,12 @@ copier ${copier} into `bench/.venv` if missing (git-ignored), and needs `hyperfi
   each run in an empty dir (prepare: `find DIR -mindepth 1 -delete`). The peer templates
   (`shared/bench/peers/{cookiecutter,copier}`, the same log-centric project) are copied to
   tmpfs first; cookiecutter's config and replay dir point into the scratch dir.
+- **sam init**: `sam init --name my-service --runtime python3.13 --dependency-manager pip
+  --app-template hello-world --no-interactive` (plus `--no-tracing --no-application-insights
+  --no-structured-logging`), telemetry off, in an empty dir. With no network it tries to
+  clone its template repository, fails at once and falls back to the copy bundled in the
+  package. Its output is a different, smaller project (one function, 9 files): the row is
+  there for scale, not as an equivalent.
 - **`cp -r` floor**: lambda-scaffold's own output (26 files) is generated once; the row
   times `cp -r SRC my-service` into an empty dir, SRC on the same tmpfs.
 - **add-handler**: `lambda-scaffold add-handler producers error_event` inside a project;
@@ -243,7 +249,7 @@ ${targets}
 
 ${verdict}
 """).substitute(
-        stamp=meta["stamp"], cookiecutter=meta["cookiecutter"], copier=meta["copier"],
+        stamp=meta["stamp"], cookiecutter=meta["cookiecutter"], copier=meta["copier"], sam=meta.get("sam", "-"),
         rounds=meta["rounds"], sizes=" and ".join(f"{int(n):,}" for n in sizes),
         runs=runs_line(rows, times), warmup=meta["warmup"], machine="\n".join(machine),
         binary=meta["binary"], size=size, size_mb=f"{size / 1e6:.2f}", table=tab, targets=tgt,
