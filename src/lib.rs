@@ -7,6 +7,9 @@
 //! every path and string of one Lambda; [`survey`] reads what `check` and
 //! `remove-handler` judge; [`invoke`] runs a handler with python3.
 
+// Standard output is written in one place, `report`, which survives a closed or full one.
+#![deny(clippy::print_stdout)]
+
 pub mod apply;
 pub mod check;
 pub mod cli;

@@ -1,5 +1,7 @@
 //! The `lambda-scaffold` binary: parse, dispatch, turn errors into exit codes.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,6 +9,7 @@ use clap::Parser;
 use lambda_scaffold::cli::{Cli, Command};
 use lambda_scaffold::commands;
 use lambda_scaffold::error::UserError;
+use lambda_scaffold::report::eprint;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,16 +32,18 @@ fn main() -> ExitCode {
 }
 
 fn report(err: &anyhow::Error) {
+    let mut text = String::new();
     if let Some(user) = err.downcast_ref::<UserError>() {
-        eprintln!("error: {}", user.message);
+        text.push_str(&format!("error: {}\n", user.message));
         if let Some(hint) = &user.hint {
-            eprintln!("hint: {hint}");
+            text.push_str(&format!("hint: {hint}\n"));
         }
     } else {
         // Context first, then its causes, cargo style.
-        eprintln!("error: {err}");
+        text.push_str(&format!("error: {err}\n"));
         for cause in err.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
+            text.push_str(&format!("  caused by: {cause}\n"));
         }
     }
+    eprint(&text);
 }

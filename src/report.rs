@@ -1,9 +1,72 @@
-//! What commands print: the files a plan changes (or with `--dry-run` would
-//! change), and aligned tables. Pure text.
+//! What commands print, and the one place that prints it.
+//!
+//! The text: the files a plan changes (or with `--dry-run` would change), and
+//! aligned tables. The printing: [`print`] and [`print_after_change`] write to
+//! standard output, [`eprint`] to standard error; nothing else in the tool
+//! writes to either (the crate denies `println!`).
+//!
+//! Output that cannot be written never panics. A closed pipe (`list | head -0`)
+//! ends the output quietly, as Unix tools do: the rest is dropped and the
+//! command ends as it would have, with its own exit code. Any other failure
+//! (`> /dev/full`) is one `error:` line and exit code 1; after a change to the
+//! project, that line says the change was made.
 
+use std::io::{self, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::apply::{Action, Resolved};
+use crate::error::UserError;
+
+/// Set once standard output is a pipe nobody reads: later output is dropped.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `text` to standard output; see the module docs for its failures.
+pub fn print(text: &str) -> Result<(), UserError> {
+    write_stdout(text).map_err(|e| output_error(&e, None))
+}
+
+/// Like [`print`], for what a command prints once it changed the project:
+/// the error says that `change` (``added producer `x` ``) was made all the same.
+pub fn print_after_change(text: &str, change: &str) -> Result<(), UserError> {
+    write_stdout(text).map_err(|e| output_error(&e, Some(change)))
+}
+
+fn output_error(error: &io::Error, change: Option<&str>) -> UserError {
+    // `No space left on device`, without the ` (os error 28)` of `Display`.
+    let text = error.to_string();
+    let reason = text
+        .rfind(" (os error ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    let made = change.map_or(String::new(), |c| format!("; the change was made: {c}"));
+    UserError::new(format!("cannot write to standard output: {reason}{made}"))
+}
+
+/// Writes `text` to standard error, the last resort: its own failures have
+/// nowhere to be told, so they are ignored.
+pub fn eprint(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
+}
+
+fn write_stdout(text: &str) -> io::Result<()> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => other,
+    }
+}
 
 /// One line per removed, then per written or appended file: the verb, then
 /// the path shown from `shown_root`.

@@ -9,14 +9,14 @@ use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generate::plan_handler;
 use crate::layout::Kind;
-use crate::report::file_lines;
+use crate::report::{self, file_lines};
 
 pub fn run(args: AddHandlerArgs) -> Result<()> {
     let located = locate_for_change(&args.project, args.dry_run)?;
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {
-        println!("{note}");
+        report::print(&format!("{note}\n"))?;
     }
     let (kind, name) = (lambda.kind, &lambda.name);
     if kind.module_names().contains(&name.as_str()) {
@@ -60,29 +60,29 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     let shown = &located.shown_root;
     let handler_string = lambda.handler();
     if args.dry_run {
-        print!(
-            "would add {} `{name}` ({handler_string}):\n{}",
+        report::print(&format!(
+            "would add {} `{name}` ({handler_string}):\n{}dry run: nothing was written\n",
             kind.singular(),
             file_lines(&resolved, shown, true)
-        );
-        println!("dry run: nothing was written");
+        ))?;
         return Ok(());
     }
     apply::commit(&resolved)?;
     let verb = if listed { "rewrote" } else { "added" };
-    print!(
-        "{verb} {} `{name}` (AWS handler string `{handler_string}`):\n{}",
-        kind.singular(),
-        file_lines(&resolved, shown, false)
-    );
+    let change = format!("{verb} {} `{name}`", kind.singular());
     // The commands run from the project root: say how to get there.
     let cd = if shown.as_os_str().is_empty() {
         String::new()
     } else {
         format!("  cd {}\n", shown.display())
     };
-    println!(
-        "\nnext steps:\n{cd}  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}"
-    );
+    report::print_after_change(
+        &format!(
+            "{change} (AWS handler string `{handler_string}`):\n{}\
+             \nnext steps:\n{cd}  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}\n",
+            file_lines(&resolved, shown, false)
+        ),
+        &change,
+    )?;
     Ok(())
 }

@@ -27,6 +27,7 @@ use crate::cli::CheckArgs;
 use crate::commands::locate_for_change;
 use crate::error::UserError;
 use crate::project::Project;
+use crate::report;
 use crate::survey::survey;
 
 /// Bumped only when a field changes meaning or disappears; fields may be added.
@@ -67,7 +68,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
         (Vec::new(), found)
     };
 
-    if args.json {
+    let text = if args.json {
         let report = CheckReport {
             schema_version: SCHEMA_VERSION,
             root: project.root.canonicalize()?.to_string_lossy().into_owned(),
@@ -76,13 +77,21 @@ pub fn run(args: CheckArgs) -> Result<()> {
             problems: left.iter().map(Problem::report).collect(),
             fixed: fixed.iter().map(Problem::report).collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
-        let report = text_report(&fixed, &left, args.dry_run, &located.shown_root);
-        print!("{report}");
+        let mut text = text_report(&fixed, &left, args.dry_run, &located.shown_root);
         if left.is_empty() {
-            println!("no problems{}", if fixed.is_empty() { "" } else { " left" });
+            let left = if fixed.is_empty() { "" } else { " left" };
+            text.push_str(&format!("no problems{left}\n"));
         }
+        text
+    };
+    if args.fix && !args.dry_run && !fixed.is_empty() {
+        let n = fixed.len();
+        let change = format!("fixed {n} problem{}", if n == 1 { "" } else { "s" });
+        report::print_after_change(&text, &change)?;
+    } else {
+        report::print(&text)?;
     }
     verdict(&left, &args)
 }

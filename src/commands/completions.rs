@@ -1,13 +1,12 @@
 //! `completions SHELL`: the shell completion script, generated from the clap
 //! definitions by clap_complete, on stdout.
 
-use std::io::Write;
-
 use anyhow::Result;
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::cli::{Cli, CompletionsArgs};
+use crate::report;
 
 pub fn run(args: CompletionsArgs) -> Result<()> {
     let mut command = Cli::command();
@@ -18,7 +17,7 @@ pub fn run(args: CompletionsArgs) -> Result<()> {
     if args.shell == Shell::Bash {
         script = fix_bash_subcommand_arms(&script, &name);
     }
-    std::io::stdout().write_all(script.as_bytes())?;
+    report::print(&script)?;
     Ok(())
 }
 

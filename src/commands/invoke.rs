@@ -12,13 +12,15 @@ use crate::commands::{handler, locate};
 use crate::error::UserError;
 use crate::invoke::{Invocation, invoke};
 use crate::layout::DEFAULT_PYTHON;
+use crate::report;
 
 pub fn run(args: InvokeArgs) -> Result<()> {
     let located = locate(&args.project)?;
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {
-        eprintln!("{note}");
+        // stdout carries only the answer.
+        report::eprint(&format!("{note}\n"));
     }
     if !project.root.join(lambda.module()).is_file() {
         return Err(UserError::new(format!(

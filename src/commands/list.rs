@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::cli::ListArgs;
 use crate::commands::locate;
 use crate::lambdas::{self, LambdaInfo};
-use crate::report::table;
+use crate::report::{self, table};
 
 /// Bumped only when a field changes meaning or disappears; fields may be added.
 const SCHEMA_VERSION: u32 = 1;
@@ -54,24 +54,23 @@ pub fn run(args: ListArgs) -> Result<()> {
             ci: manifest.setting("ci"),
             lambdas: infos,
         };
-        println!("{}", serde_json::to_string_pretty(&listing)?);
+        report::print(&format!("{}\n", serde_json::to_string_pretty(&listing)?))?;
         return Ok(());
     }
     if infos.is_empty() {
         let first_kind = manifest.layout.kinds()[0];
-        println!("no Lambdas yet; add one with `lambda-scaffold add-handler {first_kind} NAME`");
+        report::print(&format!(
+            "no Lambdas yet; add one with `lambda-scaffold add-handler {first_kind} NAME`\n"
+        ))?;
         return Ok(());
     }
     let rows: Vec<Vec<String>> = infos
         .into_iter()
         .map(|i| vec![i.kind, i.name, i.handler, i.source, i.test, i.zip, i.build])
         .collect();
-    print!(
-        "{}",
-        table(
-            &["KIND", "NAME", "HANDLER", "SOURCE", "TEST", "ZIP", "BUILD"],
-            &rows
-        )
-    );
+    report::print(&table(
+        &["KIND", "NAME", "HANDLER", "SOURCE", "TEST", "ZIP", "BUILD"],
+        &rows,
+    ))?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::generate::{ProjectSpec, plan_project};
 use crate::layout::{Ci, PythonVersion};
 use crate::names::ProjectName;
 use crate::prompt::choose_layout;
-use crate::report::file_lines;
+use crate::report::{self, file_lines};
 
 pub fn run(args: NewProjectArgs) -> Result<()> {
     let name = ProjectName::parse(&args.name)?;
@@ -30,7 +30,7 @@ pub fn run(args: NewProjectArgs) -> Result<()> {
     }
     let (layout, note) = choose_layout(args.layout, args.no_input)?;
     if let Some(note) = note {
-        println!("note: {note}");
+        report::print(&format!("note: {note}\n"))?;
     }
     let spec = ProjectSpec {
         name,
@@ -52,20 +52,22 @@ pub fn run(args: NewProjectArgs) -> Result<()> {
         if spec.bare { ", bare" } else { "" }
     );
     if args.dry_run {
-        print!(
-            "would create {summary} in `{}`:\n{}",
+        report::print(&format!(
+            "would create {summary} in `{}`:\n{}dry run: nothing was written\n",
             root.display(),
             file_lines(&resolved, &root, true)
-        );
-        println!("dry run: nothing was written");
+        ))?;
         return Ok(());
     }
     apply::commit(&resolved)?;
-    print!(
-        "created {summary}:\n{}",
-        file_lines(&resolved, &root, false)
-    );
-    print!("{}", next_steps(&spec, &root));
+    report::print_after_change(
+        &format!(
+            "created {summary}:\n{}{}",
+            file_lines(&resolved, &root, false),
+            next_steps(&spec, &root)
+        ),
+        &format!("created project `{}` in `{}`", spec.name, root.display()),
+    )?;
     Ok(())
 }
 

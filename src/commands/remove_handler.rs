@@ -13,7 +13,7 @@ use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generated;
 use crate::removal::{plan_removal, user_files};
-use crate::report::file_lines;
+use crate::report::{self, file_lines};
 use crate::survey::handler_files;
 
 /// How many of the user's files a refusal names before it counts the rest.
@@ -24,7 +24,7 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
     let project = &located.project;
     let (lambda, note) = handler(&args.handler, project)?;
     if let Some(note) = note {
-        println!("{note}");
+        report::print(&format!("{note}\n"))?;
     }
     if !project.manifest.has_handler(lambda.kind, &lambda.name) {
         let source = lambda.source();
@@ -69,21 +69,23 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
     let resolved = apply::resolve(&project.root, plan_removal(&project.manifest, &lambda))?;
     let (kind, name, shown) = (lambda.kind, &lambda.name, &located.shown_root);
     if args.dry_run {
-        print!(
-            "would remove {} `{name}` ({}):\n{}",
+        report::print(&format!(
+            "would remove {} `{name}` ({}):\n{}dry run: nothing was removed\n",
             kind.singular(),
             lambda.handler(),
             file_lines(&resolved, shown, true)
-        );
-        println!("dry run: nothing was removed");
+        ))?;
         return Ok(());
     }
     apply::commit(&resolved)?;
-    print!(
-        "removed {} `{name}` ({}):\n{}",
-        kind.singular(),
-        lambda.handler(),
-        file_lines(&resolved, shown, false)
-    );
+    let change = format!("removed {} `{name}`", kind.singular());
+    report::print_after_change(
+        &format!(
+            "{change} ({}):\n{}",
+            lambda.handler(),
+            file_lines(&resolved, shown, false)
+        ),
+        &change,
+    )?;
     Ok(())
 }
