@@ -101,14 +101,20 @@ package_docker() {
     if ! command -v docker >/dev/null 2>&1; then
         fail 1 "\`docker\` is not installed" "install Docker, or build on this machine with \`./build.sh --local\`"
     fi
+    # Without this check Docker's own errors about its socket would be all the
+    # user sees, once per command.
+    if ! docker info >/dev/null 2>&1; then
+        fail 1 "cannot reach a Docker daemon (\`docker info\` failed)" "start Docker (and check that you may use it), or build on this machine with \`./build.sh --local\`"
+    fi
     local image="lambda-scaffold-build:py${PYTHON_VERSION}-${LAMBDA_ARCH}-{{ project_name }}"
     image="${image:0:150}"
     # The Dockerfile copies nothing, so it is sent without a build context.
+    # Docker's progress goes to stderr: stdout lists the zips built, as in --local.
     docker build \
         --platform "$DOCKER_PLATFORM" \
         --build-arg "SAM_IMAGE=$SAM_IMAGE" \
         --tag "$image" \
-        - <Dockerfile
+        - <Dockerfile >&2
     # Run as the calling user so that target/ stays theirs; HOME=/tmp gives
     # pip a writable cache folder for that user.
     docker run --rm \
