@@ -22,4 +22,12 @@ fi
 
 # The tests look here first for shellcheck, hadolint, ruff and check-jsonschema.
 export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin"
+
+# The Docker build mode's tests (tests/docker_build.rs) need a Docker daemon and
+# a stand-in build image: scripts/docker-test-env.sh provides both (as root,
+# installing Docker from Debian's packages if needed). In CI they must run;
+# elsewhere they skip unless LAMBDA_SCAFFOLD_DOCKER_TESTS=1.
+if [[ "${CI:-}" == true || "${CI:-}" == 1 || "${LAMBDA_SCAFFOLD_DOCKER_TESTS:-}" == 1 ]]; then
+    exec scripts/docker-test-env.sh cargo test --locked "$@"
+fi
 cargo test --locked "$@"

@@ -1,45 +1,17 @@
 //! The generated build, run for real: `./build.sh --local` makes each Lambda's
 //! zip, which is opened and imported by its AWS handler string the way the
-//! Lambda runtime does it. No Docker engine runs here; the Docker path runs the
-//! same packager (`build.sh --local` inside the SAM image), linted by hadolint.
+//! Lambda runtime does it. The Docker path runs the same packager
+//! (`build.sh --local` inside the build image): `tests/docker_build.rs` runs it.
 
 mod common;
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
+use common::build::*;
 use common::*;
-
-fn python() -> PathBuf {
-    tool("python3").expect("python3 is needed for the build tests")
-}
-
-fn build_sh(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(root.join("build.sh"));
-    cmd.args(args)
-        .current_dir(root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("PIP_EXTRA_ARGS");
-    // Nothing may come from the network: an empty requirements.txt needs no pip,
-    // and tests with dependencies pass --no-index.
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("build.sh runs")
-}
-
-fn build_ok(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
-    let out = build_sh(root, args, envs);
-    assert!(
-        out.status.success(),
-        "build.sh {args:?} failed:\n{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
 
 /// Extracts `zip` into a fresh task root, imports `handler` from it alone and
 /// calls it with `event`; returns the zip's entries and the handler's answer.
@@ -195,31 +167,6 @@ fn building_twice_gives_byte_identical_zips() {
     );
     let second = fs::read(root.join("target/log_event.zip")).unwrap();
     assert!(first == second, "two builds of the same sources differ");
-}
-
-/// A minimal pure-Python wheel, built by hand: no network, no build backend.
-fn write_wheel(dir: &Path, package: &str, body: &str) {
-    let script = format!(
-        r#"
-import zipfile, sys
-name = "{package}"
-path = sys.argv[1] + "/" + name + "-1.0-py3-none-any.whl"
-with zipfile.ZipFile(path, "w") as w:
-    w.writestr(name + "/__init__.py", {body:?})
-    w.writestr(name + "/tests/__init__.py", "")
-    info = name + "-1.0.dist-info/"
-    w.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: " + name + "\nVersion: 1.0\n")
-    w.writestr(info + "WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-    w.writestr(info + "RECORD", "")
-"#
-    );
-    let out = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 #[test]

@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
 
+pub mod build;
+
 /// The `lambda-scaffold` binary, run in `cwd`, with no terminal and no colour.
 pub fn scaffold(cwd: &Path) -> Command {
     let mut cmd = Command::cargo_bin("lambda-scaffold").expect("binary is built");
