@@ -13,7 +13,7 @@ use heck::ToUpperCamelCase;
 
 use crate::generated::{self, FileHashes, file_hash};
 use crate::lambdas::Lambda;
-use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
+use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
@@ -37,8 +37,11 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
         .set("layout", spec.layout.as_str())
         .set("python_version", spec.python.as_str())
         .set("arch", spec.arch.as_str())
-        .set("pip_platform", spec.arch.pip_platform())
         .set("ci", spec.ci.as_str())
+        .set_list(
+            "python_versions",
+            PYTHON_VERSIONS.iter().map(|v| v.to_string()).collect(),
+        )
         .set_list(
             "kinds",
             spec.layout

@@ -189,14 +189,6 @@ impl Arch {
             Arch::Arm64 => "arm64",
         }
     }
-
-    /// The platform tag pip uses to fetch wheels that run on this Lambda.
-    pub fn pip_platform(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "manylinux2014_x86_64",
-            Arch::Arm64 => "manylinux2014_aarch64",
-        }
-    }
 }
 
 /// Which CI configuration the project gets.

@@ -7,8 +7,8 @@ mod common;
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use common::build::*;
 use common::*;
@@ -174,10 +174,15 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
     let (dir, root) = project("svc", &["--layout", "web-stack"]);
     let wheels = dir.path().join("wheels");
     fs::create_dir(&wheels).unwrap();
-    write_wheel(
+    make_wheel(
         &wheels,
-        "lsdemo_greeting",
-        "def greet(name):\n    return 'hi ' + name\n",
+        &[
+            "lsdemo_greeting",
+            "1.0",
+            "py3-none-any",
+            "--init",
+            "def greet(name):\n    return 'hi ' + name\n",
+        ],
     );
     let mut requirements = fs::OpenOptions::new()
         .append(true)
@@ -234,20 +239,185 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
 }
 
 #[test]
-fn build_all_builds_every_lambda_and_list_names_them() {
+fn build_all_builds_exactly_the_lambdas_the_manifest_lists() {
     let (_dir, root) = project("svc", &[]);
     ok(&root, &["add-handler", "producers", "error_event"]);
+    // Handler-shaped folders the manifest does not list are not Lambdas.
+    for stray in ["producers/MyThing", "producers/stray"] {
+        fs::create_dir_all(root.join(stray)).unwrap();
+        fs::write(
+            root.join(stray).join("producers.py"),
+            "def stray(event, context):\n    return 1\n",
+        )
+        .unwrap();
+    }
     let listed = build_ok(&root, &["--list"], &[]);
     assert_eq!(
         listed.lines().collect::<Vec<_>>(),
         [
-            "error_event ./producers/error_event",
             "log_event ./producers/log_event",
-            "log_sink ./consumers/log_sink"
+            "log_sink ./consumers/log_sink",
+            "error_event ./producers/error_event",
         ]
     );
     build_ok(&root, &["--all", "--local"], &[]);
-    for name in ["error_event", "log_event", "log_sink"] {
+    let mut built: Vec<String> = fs::read_dir(root.join("target"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    built.sort();
+    assert_eq!(built, ["error_event.zip", "log_event.zip", "log_sink.zip"]);
+}
+
+/// Runs a refused build: exit 1, one `error:` line and one `hint:` line, no
+/// traceback, and nothing changed in the project.
+fn assert_build_refused(root: &Path, args: &[&str], envs: &[(&str, &str)], message: &str) {
+    let before = snapshot(root);
+    let out = build_sh(root, args, envs);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("+ ")).collect();
+    assert!(
+        lines.len() >= 2
+            && lines[lines.len() - 2].starts_with("error: ")
+            && lines[lines.len() - 1].starts_with("hint: "),
+        "{args:?}: not an error and a hint:\n{err}"
+    );
+    assert!(
+        err.contains(message),
+        "{args:?}: expected `{message}` in:\n{err}"
+    );
+    assert!(!err.contains("Traceback"), "{err}");
+    assert_eq!(snapshot(root), before, "{args:?} changed the project");
+}
+
+#[test]
+fn build_refuses_a_path_outside_the_project_and_a_name_that_is_not_the_handler() {
+    let (dir, root) = project("svc", &[]);
+    let (_other_dir, other) = project("other", &[]);
+    let outside = other.join("producers/log_event");
+    let sibling = dir.path().join("other/producers/log_event");
+    fs::create_dir_all(&sibling).unwrap();
+    fs::copy(outside.join("producers.py"), sibling.join("producers.py")).unwrap();
+    fs::write(
+        root.join("producers/log_event/helper.py"),
+        "def helper():\n    return 1\n",
+    )
+    .unwrap();
+    let outside = outside.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--local", "log_event", "../other/producers/log_event"],
+            "`../other/producers/log_event` is outside the project",
+        ),
+        (&["--local", "log_event", outside], "is outside the project"),
+        (
+            &["--local", "other", "./producers/log_event"],
+            "`other` is not the handler in `./producers/log_event`",
+        ),
+        (
+            &["--local", "utils", "./utils"],
+            "`./utils` is not a handler folder `<kind>/<name>`",
+        ),
+        (
+            &["--local", "log_event", "./producers/log_event/helper.py"],
+            "is not a handler folder",
+        ),
+        (
+            &["--local", "../x", "./producers/log_event"],
+            "`../x` is not a valid Lambda name",
+        ),
+    ];
+    for (args, message) in cases {
+        assert_build_refused(&root, args, &[], message);
+    }
+    // A module whose handler is `async def`: Lambda would not await it.
+    let module = root.join("producers/log_event/producers.py");
+    let code = fs::read_to_string(&module).unwrap();
+    assert!(code.contains("\ndef log_event("), "{code}");
+    fs::write(
+        &module,
+        code.replace("\ndef log_event(", "\nasync def log_event("),
+    )
+    .unwrap();
+    assert_build_refused(
+        &root,
+        &["--local", "log_event", "./producers/log_event"],
+        &[],
+        "`producers/log_event/producers.py` defines no `log_event`",
+    );
+    assert!(!root.join("target").exists());
+}
+
+#[test]
+fn a_target_that_is_a_file_is_one_error_line_with_a_hint() {
+    let (_dir, root) = project("svc", &[]);
+    fs::write(root.join("target"), "not a folder").unwrap();
+    assert_build_refused(
+        &root,
+        &["--local", "log_event", "./producers/log_event"],
+        &[],
+        "cannot write `target/log_event.zip`",
+    );
+}
+
+#[test]
+fn build_settings_come_from_the_manifest_and_hostile_values_are_refused() {
+    let (_dir, root) = project("svc", &["--python", "3.12"]);
+    // Official python images set PYTHON_VERSION to a patch version: ignored.
+    let help = build_ok(&root, &["--help"], &[("PYTHON_VERSION", "3.13.9")]);
+    assert!(
+        help.contains("sam/build-python3.12:latest-x86_64"),
+        "{help}"
+    );
+    let manifest = root.join("lambdas.toml");
+    let original = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        original.replace("arch = \"x86_64\"", "arch = \"arm64\" # changed"),
+    )
+    .unwrap();
+    let help = build_ok(&root, &["--help"], &[]);
+    assert!(help.contains("sam/build-python3.12:latest-arm64"), "{help}");
+    let pwned = root.join("pwned");
+    let hostile: &[(&str, &str, &str)] = &[
+        (
+            "python = \"3.12\"",
+            "python = \"$(touch pwned)\"",
+            "no supported `python` setting",
+        ),
+        (
+            "python = \"3.12\"",
+            "python = \"3.12\\\"; touch pwned; \\\"\"",
+            "`python` is not written as a plain string",
+        ),
+        ("python = \"3.12\"", "", "no supported `python` setting"),
+        (
+            "name = \"log_event\"",
+            "name = \"log_event; touch pwned\"",
+            "handler name `log_event; touch pwned` is not a snake_case Python identifier",
+        ),
+        (
+            "kind = \"producers\"",
+            "kind = \"../../etc\"",
+            "handler kind `../../etc` is not one of producers consumers",
+        ),
+    ];
+    for (from, to, message) in hostile {
+        assert!(original.contains(from), "{original}");
+        fs::write(&manifest, original.replacen(from, to, 1)).unwrap();
+        for args in [&["--list"][..], &["--all", "--local"]] {
+            assert_build_refused(&root, args, &[], message);
+        }
+        assert!(!pwned.exists(), "a manifest value ran as shell code");
+    }
+}
+
+#[test]
+fn build_all_builds_every_lambda_and_list_names_them() {
+    let (_dir, root) = project("svc", &[]);
+    build_ok(&root, &["--all", "--local"], &[]);
+    for name in ["log_event", "log_sink"] {
         assert!(root.join(format!("target/{name}.zip")).is_file(), "{name}");
     }
 }
@@ -282,4 +452,178 @@ fn a_missing_wheel_fails_the_build_with_a_hint_and_writes_no_zip() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("hint: "), "{}", stderr(&out));
     assert!(!root.join("target/log_event.zip").exists());
+}
+
+/// Builds `log_event` of a new project made with `project_args`, with
+/// `requirements` installed from `wheels` only (plus `extra_pip` options).
+fn build_with_wheels(
+    project_args: &[&str],
+    wheels: &Path,
+    requirements: &str,
+    extra_pip: &str,
+) -> (tempfile::TempDir, PathBuf, Output) {
+    let (dir, root) = project("svc", project_args);
+    fs::write(root.join("requirements.txt"), requirements).unwrap();
+    let extra = format!("--no-index --find-links {} {extra_pip}", wheels.display());
+    let out = build_sh(
+        &root,
+        &["--local", "log_event", "./producers/log_event"],
+        &[("PIP_EXTRA_ARGS", &extra)],
+    );
+    (dir, root, out)
+}
+
+/// The `NAME-VERSION.dist-info/` folders a zip holds.
+fn dist_infos(zip: &Path) -> Vec<String> {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(
+            "import sys, zipfile\n\
+             names = zipfile.ZipFile(sys.argv[1]).namelist()\n\
+             print(*sorted({n.split('/')[0] for n in names if '.dist-info/' in n}))",
+        )
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn wheels_are_chosen_for_each_runtimes_glibc_and_architecture() {
+    let wheels = tempfile::tempdir().unwrap();
+    let w = wheels.path();
+    make_wheel(w, &["lsdemo_fast", "2.0", "py3-none-manylinux_2_28_x86_64"]);
+    make_wheel(
+        w,
+        &[
+            "lsdemo_fast",
+            "1.0",
+            "py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        ],
+    );
+    make_wheel(w, &["lsdemo_arm", "1.0", "py3-none-manylinux2014_aarch64"]);
+    // Amazon Linux 2023 (glibc 2.34) loads the newer build, Amazon Linux 2
+    // (glibc 2.26) only the older one.
+    for (python, want) in [
+        ("3.12", "lsdemo_fast-2.0.dist-info"),
+        ("3.11", "lsdemo_fast-1.0.dist-info"),
+    ] {
+        let (_dir, root, out) = build_with_wheels(&["--python", python], w, "lsdemo_fast\n", "");
+        assert!(out.status.success(), "{python}: {}", stderr(&out));
+        assert_eq!(
+            dist_infos(&root.join("target/log_event.zip")),
+            [want],
+            "{python}"
+        );
+    }
+    let (_dir, root, out) = build_with_wheels(
+        &["--python", "3.13", "--arch", "arm64"],
+        w,
+        "lsdemo_arm\n",
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        dist_infos(&root.join("target/log_event.zip")),
+        ["lsdemo_arm-1.0.dist-info"]
+    );
+    // An aarch64-only package has nothing for an x86_64 project.
+    let (_dir, root, out) = build_with_wheels(&[], w, "lsdemo_arm\n", "");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: no wheel of `lsdemo_arm` fits Lambda's python3.13 x86_64 (Amazon Linux 2023, glibc 2.34)"),
+        "{err}"
+    );
+    assert!(!root.join("target").exists());
+}
+
+#[test]
+fn a_package_that_ships_only_source_code_is_refused_with_a_hint_to_build_in_docker() {
+    let wheels = tempfile::tempdir().unwrap();
+    make_wheel(wheels.path(), &["lsdemo_src", "1.0", "--sdist"]);
+    let (_dir, root, out) = build_with_wheels(&[], wheels.path(), "lsdemo_src==1.0\n", "");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: no wheel of `lsdemo_src` fits"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: ") && err.contains("sdist") && err.contains("without --local"),
+        "{err}"
+    );
+    assert!(!root.join("target").exists());
+}
+
+#[test]
+fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
+    let wheels = tempfile::tempdir().unwrap();
+    let w = wheels.path();
+    let linux = "py3-none-manylinux2014_x86_64";
+    make_wheel(w, &["lsdemo_mac", "1.0", linux, "--native", "macho"]);
+    make_wheel(
+        w,
+        &["lsdemo_armso", "1.0", linux, "--native", "elf:aarch64:2.17"],
+    );
+    make_wheel(
+        w,
+        &[
+            "lsdemo_newglibc",
+            "1.0",
+            linux,
+            "--native",
+            "elf:x86_64:2.28",
+        ],
+    );
+    make_wheel(
+        w,
+        &["lsdemo_ok", "1.0", linux, "--native", "elf:x86_64:2.17"],
+    );
+    make_wheel(w, &["lsdemo_228", "1.0", "py3-none-manylinux_2_28_x86_64"]);
+    let cases: &[(&[&str], &str, &str, &str)] = &[
+        (
+            &[],
+            "lsdemo_mac\n",
+            "",
+            "`lsdemo_mac 1.0`: `lsdemo_mac/_native.so` is a macOS (Mach-O) binary",
+        ),
+        (
+            &[],
+            "lsdemo_armso\n",
+            "",
+            "`lsdemo_armso 1.0`: `lsdemo_armso/_native.so` is built for aarch64, not x86_64",
+        ),
+        // A wheel whose tag claims more than its binary keeps.
+        (
+            &["--python", "3.11"],
+            "lsdemo_newglibc\n",
+            "",
+            "`lsdemo_newglibc 1.0`: `lsdemo_newglibc/_native.so` needs GLIBC_2.28, newer than the runtime's glibc 2.26",
+        ),
+        // A manylinux_2_28 wheel forced into a python3.11 (glibc 2.26) build.
+        (
+            &["--python", "3.11"],
+            "lsdemo_228\n",
+            "--platform manylinux_2_28_x86_64",
+            "`lsdemo_228 1.0` is a wheel for py3-none-manylinux_2_28_x86_64",
+        ),
+    ];
+    for (project_args, requirements, extra, message) in cases {
+        let (_dir, root, out) = build_with_wheels(project_args, w, requirements, extra);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{requirements}: {err}");
+        assert!(err.contains("could not load these dependencies"), "{err}");
+        assert!(err.contains(message), "expected `{message}` in:\n{err}");
+        assert!(err.contains("\nhint: "), "{err}");
+        assert!(!root.join("target").exists(), "{requirements}");
+    }
+    // The same checks pass a library built for the runtime.
+    let (_dir, root, out) = build_with_wheels(&["--python", "3.11"], w, "lsdemo_ok\n", "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        dist_infos(&root.join("target/log_event.zip")),
+        ["lsdemo_ok-1.0.dist-info"]
+    );
 }

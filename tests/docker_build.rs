@@ -54,10 +54,15 @@ fn project_with_wheelhouse(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let (dir, root) = project("svc", &args);
     let wheels = root.join("wheels");
     fs::create_dir(&wheels).unwrap();
-    write_wheel(
+    make_wheel(
         &wheels,
-        DEPENDENCY,
-        "def greet(name):\n    return 'hi ' + name\n",
+        &[
+            DEPENDENCY,
+            "1.0",
+            "py3-none-any",
+            "--init",
+            "def greet(name):\n    return 'hi ' + name\n",
+        ],
     );
     add_requirement(&root, &format!("{DEPENDENCY}==1.0"));
     (dir, root)

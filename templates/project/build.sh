@@ -2,47 +2,18 @@
 # Build the deployment zips of {{ project_name }}'s Lambdas into target/.
 #
 # Both modes run the same code, tools/package_lambda.py: the Docker mode runs
-# `./build.sh --local` inside the AWS SAM build image, the local mode runs it
-# on this machine. Run `./build.sh --help` for the options.
+# `./build.sh --local --native` inside the AWS SAM build image, the local mode
+# runs it on this machine. The Python version, the architecture and the list of
+# Lambdas come from lambdas.toml, the project's one source of build settings.
+# Run `./build.sh --help` for the options.
 set -euo pipefail
 
 # Everything below is relative to the project root, wherever we are called from.
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-default_python_version="{{ python_version }}"
-default_arch="{{ arch }}"
 KINDS=({{ kinds | join(sep=" ") }})
-
-PYTHON_VERSION="${PYTHON_VERSION:-$default_python_version}"
-LAMBDA_ARCH="${LAMBDA_ARCH:-$default_arch}"
-PYTHON="${PYTHON:-python3}"
-# The one place that names the build image; pin a dated tag here (or set
-# SAM_IMAGE) for reproducible Docker builds.
-SAM_IMAGE="${SAM_IMAGE:-public.ecr.aws/sam/build-python${PYTHON_VERSION}:latest-${LAMBDA_ARCH}}"
-
-usage() {
-    cat <<EOF
-Build deployment zips for the Lambdas of this project into target/.
-
-usage:
-  ./build.sh NAME PATH            build target/NAME.zip in the AWS SAM build image (Docker)
-  ./build.sh --local NAME PATH    build target/NAME.zip with python3 on this machine
-  ./build.sh --all [--local]      build every Lambda
-  ./build.sh --list               print "NAME PATH" for every Lambda, one per line
-  ./build.sh -h | --help          show this help
-
-PATH is the Lambda's folder, relative to the project root, for example
-./${KINDS[0]}/my_lambda; it holds ${KINDS[0]}.py, which defines my_lambda(event, context).
-
-environment:
-  PYTHON_VERSION   Lambda runtime Python version (now: $PYTHON_VERSION)
-  LAMBDA_ARCH      x86_64 or arm64 (now: $LAMBDA_ARCH)
-  SAM_IMAGE        build image of the Docker mode (now: $SAM_IMAGE)
-  PIP_EXTRA_ARGS   extra pip options, e.g. "--no-index --find-links ./wheels"
-                   (the Docker mode mounts the project at /var/task)
-  PYTHON           interpreter of the --local mode (now: $PYTHON)
-EOF
-}
+MANIFEST=lambdas.toml
+LAMBDA_BUILD_PYTHON="${LAMBDA_BUILD_PYTHON:-python3}"
 
 # fail STATUS MESSAGE [HINT]: print an error (and a hint) and exit.
 fail() {
@@ -57,46 +28,133 @@ usage_error() {
     fail 2 "$1" "run \`./build.sh --help\` for usage"
 }
 
-case "$LAMBDA_ARCH" in
-    x86_64)
-        PIP_PLATFORM=manylinux2014_x86_64
-        DOCKER_PLATFORM=linux/amd64
-        ;;
-    arm64)
-        PIP_PLATFORM=manylinux2014_aarch64
-        DOCKER_PLATFORM=linux/arm64
-        ;;
-    *)
-        fail 2 "LAMBDA_ARCH \`$LAMBDA_ARCH\` is not a Lambda architecture" "use x86_64 or arm64"
-        ;;
-esac
+# key = "value" or key = 'value' (no escapes), maybe followed by a comment.
+readonly PLAIN_SETTING='^[[:space:]]*([A-Za-z0-9_-]+)[[:space:]]*=[[:space:]]*("([^"\]*)"|'\''([^'\'']*)'\'')[[:space:]]*(#.*)?$'
+readonly ANY_KEY='^[[:space:]]*["'\'']?([A-Za-z0-9_-]+)'
 
-# Print "NAME PATH" for every folder <kind>/<name>/ that holds <kind>.py.
-list_lambdas() {
-    local kind dir name
-    for kind in "${KINDS[@]}"; do
-        for dir in "$kind"/*/; do
-            dir="${dir%/}"
-            name="${dir##*/}"
-            if [[ -f "$dir/$kind.py" && "$name" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
-                printf '%s ./%s\n' "$name" "$dir"
+manifest_error() {
+    fail 1 "\`$MANIFEST\` line $1: $2" "run \`lambda-scaffold check\`; build.sh reads plain \`key = \"value\"\` lines"
+}
+
+# read_manifest: sets lambda_python, lambda_arch and lambdas ("NAME ./KIND/NAME"
+# for each [[handlers]] entry, in order) from lambdas.toml. Every value is
+# checked against what it may be before it is used: nothing read here ever
+# reaches the shell as code.
+read_manifest() {
+    [[ -f $MANIFEST ]] || fail 1 "\`$MANIFEST\` is missing" "run build.sh in a project made by lambda-scaffold"
+    lambda_python=""
+    lambda_arch=""
+    lambdas=()
+    lambda_count=0
+    local line number=0 table="" key value kind="" name="" entry_line=0
+    while IFS= read -r line || [[ -n $line ]]; do
+        number=$((number + 1))
+        line="${line%$'\r'}"
+        if [[ $line =~ ^[[:space:]]*(#.*)?$ ]]; then
+            continue
+        elif [[ $line =~ ^[[:space:]]*\[ ]]; then
+            add_entry "$entry_line" "$table" "$kind" "$name"
+            table=other
+            kind=""
+            name=""
+            entry_line=$number
+            if [[ $line =~ ^[[:space:]]*\[\[[[:space:]]*handlers[[:space:]]*\]\][[:space:]]*(#.*)?$ ]]; then
+                table=handlers
             fi
-        done
+        elif [[ $line =~ $PLAIN_SETTING ]]; then
+            key="${BASH_REMATCH[1]}"
+            value="${BASH_REMATCH[3]}${BASH_REMATCH[4]}"
+            case "$table:$key" in
+                :python) lambda_python="$value" ;;
+                :arch) lambda_arch="$value" ;;
+                handlers:kind) kind="$value" ;;
+                handlers:name) name="$value" ;;
+            esac
+        elif [[ $line =~ $ANY_KEY ]]; then
+            case "$table:${BASH_REMATCH[1]}" in
+                :python | :arch | :handlers | handlers:kind | handlers:name)
+                    manifest_error "$number" "\`${BASH_REMATCH[1]}\` is not written as a plain string"
+                    ;;
+            esac
+        fi
+    done <"$MANIFEST"
+    add_entry "$entry_line" "$table" "$kind" "$name"
+    case "$lambda_python" in
+        {{ python_versions | join(sep="|") }}) ;;
+        *) fail 1 "\`$MANIFEST\` has no supported \`python\` setting (\`$lambda_python\`)" "set \`python\` to one of {{ python_versions | join(sep=", ") }}" ;;
+    esac
+    case "$lambda_arch" in
+        x86_64 | arm64) ;;
+        *) fail 1 "\`$MANIFEST\` has no supported \`arch\` setting (\`$lambda_arch\`)" "set \`arch\` to x86_64 or arm64" ;;
+    esac
+}
+
+# add_entry LINE TABLE KIND NAME: records a [[handlers]] entry once it is read.
+add_entry() {
+    [[ $2 == handlers ]] || return 0
+    local known
+    for known in "${KINDS[@]}"; do
+        if [[ $3 == "$known" ]]; then
+            if [[ ! $4 =~ ^[a-z_][a-z0-9_]{0,63}$ ]]; then
+                manifest_error "$1" "handler name \`$4\` is not a snake_case Python identifier"
+            fi
+            lambdas+=("$4" "./$3/$4")
+            lambda_count=$((lambda_count + 1))
+            return 0
+        fi
     done
+    manifest_error "$1" "handler kind \`$3\` is not one of ${KINDS[*]}"
 }
 
-# package_local NAME PATH [NAME PATH ...]
+read_manifest
+case "$lambda_arch" in
+    x86_64) DOCKER_PLATFORM=linux/amd64 ;;
+    arm64) DOCKER_PLATFORM=linux/arm64 ;;
+esac
+# The one place that names the build image; pin a dated tag here (or set
+# SAM_IMAGE) for reproducible Docker builds.
+SAM_IMAGE="${SAM_IMAGE:-public.ecr.aws/sam/build-python${lambda_python}:latest-${lambda_arch}}"
+
+usage() {
+    cat <<EOF
+Build deployment zips for the Lambdas of this project into target/.
+
+usage:
+  ./build.sh NAME PATH            build target/NAME.zip in the AWS SAM build image (Docker)
+  ./build.sh --local NAME PATH    build target/NAME.zip with python3 on this machine
+  ./build.sh --all [--local]      build every Lambda listed in $MANIFEST
+  ./build.sh --list               print "NAME PATH" for every Lambda of $MANIFEST, one per line
+  ./build.sh -h | --help          show this help
+
+PATH is the Lambda's folder in this project, for example ./${KINDS[0]}/my_lambda;
+it holds ${KINDS[0]}.py, which defines my_lambda(event, context), and NAME is
+the folder's name.
+
+The local mode installs only wheels built for the Lambda runtime (python$lambda_python,
+$lambda_arch, from $MANIFEST). The Docker mode installs inside the SAM build
+image, the runtime's own platform, where packages that ship only source code
+(an sdist) can be compiled too; it passes --native to the local mode.
+
+environment:
+  SAM_IMAGE            build image of the Docker mode (now: $SAM_IMAGE)
+  PIP_EXTRA_ARGS       extra pip options, e.g. "--no-index --find-links ./wheels"
+                       (the Docker mode mounts the project at /var/task)
+  LAMBDA_BUILD_PYTHON  interpreter of the --local mode (now: $LAMBDA_BUILD_PYTHON)
+EOF
+}
+
+# package_local [--native] NAME PATH [NAME PATH ...]
 package_local() {
-    if ! command -v "$PYTHON" >/dev/null 2>&1; then
-        fail 1 "\`$PYTHON\` is not installed" "install Python 3.9 or newer, set PYTHON, or drop --local to build in Docker"
+    if ! command -v "$LAMBDA_BUILD_PYTHON" >/dev/null 2>&1; then
+        fail 1 "\`$LAMBDA_BUILD_PYTHON\` is not installed" "install Python 3.10 or newer, set LAMBDA_BUILD_PYTHON, or drop --local to build in Docker"
     fi
-    "$PYTHON" tools/package_lambda.py \
-        --python-version "$PYTHON_VERSION" \
-        --platform "$PIP_PLATFORM" \
-        -- "$@"
+    "$LAMBDA_BUILD_PYTHON" tools/package_lambda.py \
+        --python-version "$lambda_python" \
+        --arch "$lambda_arch" \
+        "$@"
 }
 
-# package_docker ARGS...: run `./build.sh --local ARGS...` in the SAM build image.
+# package_docker ARGS...: run `./build.sh --local --native ARGS...` in the SAM build image.
 package_docker() {
     if ! command -v docker >/dev/null 2>&1; then
         fail 1 "\`docker\` is not installed" "install Docker, or build on this machine with \`./build.sh --local\`"
@@ -106,7 +164,7 @@ package_docker() {
     if ! docker info >/dev/null 2>&1; then
         fail 1 "cannot reach a Docker daemon (\`docker info\` failed)" "start Docker (and check that you may use it), or build on this machine with \`./build.sh --local\`"
     fi
-    local image="lambda-scaffold-build:py${PYTHON_VERSION}-${LAMBDA_ARCH}-{{ project_name }}"
+    local image="lambda-scaffold-build:py${lambda_python}-${lambda_arch}-{{ project_name }}"
     image="${image:0:150}"
     # The Dockerfile copies nothing, so it is sent without a build context.
     # Docker's progress goes to stderr: stdout lists the zips built, as in --local.
@@ -122,8 +180,6 @@ package_docker() {
         --user "$(id -u):$(id -g)" \
         --env HOME=/tmp \
         --env PIP_EXTRA_ARGS \
-        --env "PYTHON_VERSION=$PYTHON_VERSION" \
-        --env "LAMBDA_ARCH=$LAMBDA_ARCH" \
         --volume "$PWD:/var/task" \
         --workdir /var/task \
         "$image" "$@"
@@ -131,12 +187,14 @@ package_docker() {
 
 mode=docker
 action=one
+native=""
 name=""
 path=""
 count=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --local) mode=local ;;
+        --native) native=--native ;;
         --all) action=all ;;
         --list) action=list ;;
         -h | --help)
@@ -155,26 +213,25 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
+if [[ -n $native && $mode != local ]]; then
+    usage_error "--native goes with --local (the Docker mode passes it inside the SAM image)"
+fi
 
 case "$action" in
     list)
         [[ $count -eq 0 ]] || usage_error "--list takes no NAME or PATH"
-        list_lambdas
+        if [[ $lambda_count -gt 0 ]]; then
+            printf '%s %s\n' "${lambdas[@]}"
+        fi
         ;;
     all)
         [[ $count -eq 0 ]] || usage_error "--all takes no NAME or PATH"
-        lambdas=()
-        found=0
-        while read -r lambda_name lambda_path; do
-            lambdas+=("$lambda_name" "$lambda_path")
-            found=$((found + 1))
-        done < <(list_lambdas)
-        if [[ $found -eq 0 ]]; then
-            echo "nothing to build: no Lambda folder <kind>/<name>/ holding <kind>.py (kinds: ${KINDS[*]})" >&2
+        if [[ $lambda_count -eq 0 ]]; then
+            echo "nothing to build: $MANIFEST lists no [[handlers]]" >&2
             exit 0
         fi
         if [[ $mode == local ]]; then
-            package_local "${lambdas[@]}"
+            package_local ${native:+"$native"} -- "${lambdas[@]}"
         else
             package_docker --all
         fi
@@ -182,7 +239,7 @@ case "$action" in
     one)
         [[ $count -eq 2 ]] || usage_error "expected NAME and PATH, e.g. \`./build.sh my_lambda ./${KINDS[0]}/my_lambda\`"
         if [[ $mode == local ]]; then
-            package_local "$name" "$path"
+            package_local ${native:+"$native"} -- "$name" "$path"
         else
             package_docker "$name" "$path"
         fi

@@ -37,26 +37,14 @@ pub fn build_ok(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
     stdout(&out)
 }
 
-/// A minimal pure-Python wheel, built by hand: no network, no build backend.
-pub fn write_wheel(dir: &Path, package: &str, body: &str) {
-    let script = format!(
-        r#"
-import zipfile, sys
-name = "{package}"
-path = sys.argv[1] + "/" + name + "-1.0-py3-none-any.whl"
-with zipfile.ZipFile(path, "w") as w:
-    w.writestr(name + "/__init__.py", {body:?})
-    w.writestr(name + "/tests/__init__.py", "")
-    info = name + "-1.0.dist-info/"
-    w.writestr(info + "METADATA", "Metadata-Version: 2.1\nName: " + name + "\nVersion: 1.0\n")
-    w.writestr(info + "WHEEL", "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-    w.writestr(info + "RECORD", "")
-"#
-    );
+/// Runs tests/support/make_wheel.py: a tiny wheel (or sdist) in `dir`, made by
+/// hand (no network, no build backend); `args` are the script's (see its doc).
+pub fn make_wheel(dir: &Path, args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/make_wheel.py");
     let out = Command::new(python())
-        .arg("-c")
         .arg(script)
         .arg(dir)
+        .args(args)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

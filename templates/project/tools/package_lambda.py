@@ -6,16 +6,29 @@ CI runs it through ``./build.sh --all --local``.
 
 Usage, from any folder (PATH is relative to the project root)::
 
-    python3 tools/package_lambda.py NAME PATH [NAME PATH ...]
-        [--python-version X.Y] [--platform manylinux2014_ARCH] [--out DIR]
+    python3 tools/package_lambda.py --python-version X.Y --arch x86_64|arm64
+        [--native] [--out DIR] -- NAME PATH [NAME PATH ...]
+
+``build.sh`` passes the ``python`` and ``arch`` of ``lambdas.toml``, the
+project's one source of build settings.
 
 For each ``NAME PATH`` pair it writes ``target/NAME.zip`` holding:
 
 * the files of PATH at the zip root, so ``<kind>.py`` is importable as the
   module ``<kind>`` and the handler string ``<kind>.NAME`` resolves;
 * ``utils/`` at the zip root (shared code);
-* the dependencies of the root ``requirements.txt``, installed as wheels for
-  the Lambda platform (never built from source), at the zip root.
+* the dependencies of the root ``requirements.txt`` at the zip root, installed
+  as wheels for the Lambda runtime's platform: every manylinux tag its
+  operating system can load (Amazon Linux 2, glibc 2.26, for python3.10 and
+  3.11; Amazon Linux 2023, glibc 2.34, for 3.12 and newer), never built from
+  source. With ``--native`` (inside the SAM build image, which is that
+  platform) pip installs for the running interpreter and may compile packages
+  that ship only source code.
+
+After installing, every installed wheel's tags and every native library
+(``.so``: ELF machine and the glibc versions it needs; no macOS or Windows
+binaries) are checked against the runtime: a zip Lambda could not load is
+refused, naming the package.
 
 ``__pycache__`` and ``*.pyc`` files are left out everywhere; tests and hidden
 files are left out of the project's own code. Entries are sorted, timestamped
@@ -43,8 +56,10 @@ import argparse
 import ast
 import hashlib
 import os
+import platform
 import re
 import shlex
+import struct
 import subprocess
 import sys
 import tempfile
@@ -53,8 +68,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("producers", "consumers", "handlers")
-DEFAULT_PYTHON_VERSION = "{{ python_version }}"
-DEFAULT_PLATFORM = "{{ pip_platform }}"
+
+# The glibc of each Lambda runtime's operating system: Amazon Linux 2 for
+# python3.10 and 3.11, Amazon Linux 2023 for 3.12 and newer.
+RUNTIME_GLIBC = {
+    "3.10": (2, 26),
+    "3.11": (2, 26),
+    "3.12": (2, 34),
+    "3.13": (2, 34),
+    "3.14": (2, 34),
+}
+# Lambda's architecture names and the machine names of wheel tags.
+MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
+# ELF e_machine values of those machines.
+ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
+# The manylinux tags named before PEP 600, by the glibc minor they stand for.
+LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+# The oldest glibc any manylinux tag names, per machine (aarch64 came with 2014).
+OLDEST_GLIBC_MINOR = {"x86_64": 5, "aarch64": 17}
+NATIVE_LIBRARY = re.compile(r".*\.(so(\.[0-9]+)*|dylib|pyd|dll)")
+MACH_O_MAGICS = frozenset(
+    {
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    }
+)
+SHT_GNU_VERNEED = 0x6FFFFFFE
+GLIBC_VERSION = re.compile(rb"GLIBC_([0-9]+)\.([0-9]+)")
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
@@ -74,7 +117,7 @@ MAX_UNZIPPED = 250 * 1024 * 1024
 CACHE_DIRS = frozenset({"__pycache__", ".pytest_cache"})
 TEST_DIRS = frozenset({"test", "tests"})
 INCLUDES = ("-r", "--requirement", "-e", "--editable")
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class PackagingError(Exception):
@@ -83,6 +126,212 @@ class PackagingError(Exception):
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class Runtime:
+    """A Lambda Python runtime: what its zips may hold, and how pip finds it."""
+
+    def __init__(self, python_version: str, arch: str) -> None:
+        if python_version not in RUNTIME_GLIBC:
+            raise PackagingError(
+                f"python `{python_version}` is not a Lambda runtime this "
+                "project knows",
+                hint="set `python` in lambdas.toml to one of "
+                + ", ".join(RUNTIME_GLIBC),
+            )
+        if arch not in MACHINES:
+            raise PackagingError(
+                f"arch `{arch}` is not a Lambda architecture",
+                hint="set `arch` in lambdas.toml to x86_64 or arm64",
+            )
+        self.python_version = python_version
+        self.minor = int(python_version.split(".")[1])
+        self.arch = arch
+        self.machine = MACHINES[arch]
+        self.glibc = RUNTIME_GLIBC[python_version]
+        self.os_name = "Amazon Linux 2" if self.glibc < (2, 34) else "Amazon Linux 2023"
+
+    def __str__(self) -> str:
+        glibc = ".".join(map(str, self.glibc))
+        return (
+            f"python{self.python_version} {self.arch} "
+            f"({self.os_name}, glibc {glibc})"
+        )
+
+    def platform_tags(self) -> list[str]:
+        """Every manylinux platform tag the runtime loads, newest first.
+
+        pip prefers the tags given first, so the newest build a package ships
+        for this glibc wins.
+        """
+        tags = []
+        oldest = OLDEST_GLIBC_MINOR[self.machine]
+        for minor in range(self.glibc[1], oldest - 1, -1):
+            tags.append(f"manylinux_2_{minor}_{self.machine}")
+            legacy = LEGACY_MANYLINUX.get(minor)
+            if legacy and (legacy == "manylinux2014" or self.machine == "x86_64"):
+                tags.append(f"{legacy}_{self.machine}")
+        return tags
+
+    def accepts_tag(self, tag: str, native: bool) -> bool:
+        """Whether a wheel tag (``cp312-cp312-manylinux_2_28_x86_64``) loads here.
+
+        ``native``: wheels built in the SAM build image for this machine
+        (``linux_x86_64``) load too.
+        """
+        parts = tag.split("-")
+        if len(parts) != 3:
+            return False
+        interpreters, abi, platforms = parts
+        loadable = set(self.platform_tags()) | {"any"}
+        if native:
+            loadable.add(f"linux_{self.machine}")
+        if not loadable.intersection(platforms.split(".")):
+            return False
+        return any(
+            self.accepts_interpreter(i, abi) for i in interpreters.split(".")
+        )
+
+    def accepts_interpreter(self, interpreter: str, abi: str) -> bool:
+        """Whether ``py3``, ``cp312`` (with ``abi3`` or its own ABI) fit."""
+        if interpreter in ("py3", f"py3{self.minor}") and abi == "none":
+            return True
+        found = re.fullmatch(r"cp3([0-9]+)", interpreter)
+        if not found:
+            return False
+        minor = int(found.group(1))
+        return minor <= self.minor if abi in ("abi3", "none") else minor == self.minor
+
+    def binary_problem(self, path: Path) -> str | None:
+        """Why a native library could not load on this runtime, or ``None``."""
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(64)
+                if head[:4] in MACH_O_MAGICS:
+                    return "is a macOS (Mach-O) binary"
+                if head[:2] == b"MZ":
+                    return "is a Windows (PE) binary"
+                if head[:4] != b"\x7fELF":
+                    return "is not an ELF shared library"
+                if len(head) < 64 or head[4] != 2 or head[5] != 1:
+                    return "is not a 64-bit little-endian ELF binary"
+                machine = struct.unpack_from("<H", head, 18)[0]
+                if ELF_MACHINES.get(machine) != self.machine:
+                    found = ELF_MACHINES.get(machine, f"machine {machine}")
+                    return f"is built for {found}, not {self.machine}"
+                needed = newest_glibc_needed(handle, head)
+        except (OSError, struct.error, IndexError):
+            return "is not a readable ELF file"
+        if needed is not None and needed > self.glibc:
+            return (
+                f"needs GLIBC_{needed[0]}.{needed[1]}, newer than the runtime's "
+                f"glibc {self.glibc[0]}.{self.glibc[1]}"
+            )
+        return None
+
+
+def newest_glibc_needed(handle, head: bytes) -> tuple[int, int] | None:
+    """The newest ``GLIBC_x.y`` symbol version an ELF64 file needs.
+
+    Read from its version-needs section (``.gnu.version_r``): each entry names
+    a library and the symbol versions it must provide.
+    """
+    section_offset = struct.unpack_from("<Q", head, 0x28)[0]
+    entry_size, count = struct.unpack_from("<HH", head, 0x3A)
+    handle.seek(section_offset)
+    table = handle.read(entry_size * count)
+    # name, type, flags, addr, offset, size, link, info, align, entsize
+    sections = [
+        struct.unpack_from("<IIQQQQIIQQ", table, i * entry_size) for i in range(count)
+    ]
+    newest = None
+    for section in sections:
+        if section[1] != SHT_GNU_VERNEED:
+            continue
+        strings_section = sections[section[6]]
+        handle.seek(strings_section[4])
+        strings = handle.read(strings_section[5])
+        handle.seek(section[4])
+        data = handle.read(section[5])
+        offset = 0
+        for _ in range(section[7]):
+            _, aux_count, _, aux, next_entry = struct.unpack_from("<HHIII", data, offset)
+            aux_offset = offset + aux
+            for _ in range(aux_count):
+                _, _, _, name, next_aux = struct.unpack_from("<IHHII", data, aux_offset)
+                end = strings.index(b"\0", name)
+                found = GLIBC_VERSION.fullmatch(strings[name:end])
+                if found:
+                    version = (int(found.group(1)), int(found.group(2)))
+                    newest = version if newest is None else max(newest, version)
+                aux_offset += next_aux
+            if not next_entry:
+                break
+            offset += next_entry
+    return newest
+
+
+class Distribution:
+    """A package pip installed: its name, version, wheel tags and files."""
+
+    def __init__(self, dist_info: Path) -> None:
+        metadata = read_fields(dist_info / "METADATA")
+        name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
+        self.label = (
+            f"{metadata.get('Name', [name])[0]} {metadata.get('Version', [version])[0]}"
+        )
+        self.tags = read_fields(dist_info / "WHEEL").get("Tag", [])
+        record = dist_info / "RECORD"
+        lines = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
+        self.files = [line.rsplit(",", 2)[0] for line in lines if line]
+
+
+def read_fields(path: Path) -> dict[str, list[str]]:
+    """The ``Key: value`` header fields of a dist-info file, by key."""
+    fields: dict[str, list[str]] = {}
+    if not path.is_file():
+        return fields
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line:
+            break
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), []).append(value.strip())
+    return fields
+
+
+def check_installed(staging: Path, runtime: Runtime, native: bool) -> None:
+    """Refuse dependencies the runtime could not load, naming each package.
+
+    Every installed wheel must carry a tag of the runtime, and every native
+    library must be an ELF file for its machine needing no newer glibc: pip
+    only checks the tags a wheel claims, and a resolver that fell back to the
+    host's platform ships binaries that fail at import time in Lambda.
+    """
+    owners: dict[str, str] = {}
+    problems = []
+    for dist_info in sorted(staging.glob("*.dist-info")):
+        distribution = Distribution(dist_info)
+        owners.update(dict.fromkeys(distribution.files, distribution.label))
+        if not any(runtime.accepts_tag(t, native) for t in distribution.tags):
+            tags = ", ".join(distribution.tags) or "none"
+            problems.append(f"`{distribution.label}` is a wheel for {tags}")
+    for path in sorted(staging.rglob("*")):
+        if not (NATIVE_LIBRARY.fullmatch(path.name) and path.is_file()):
+            continue
+        relative = path.relative_to(staging).as_posix()
+        reason = runtime.binary_problem(path)
+        if reason:
+            owner = owners.get(relative, relative.split("/")[0])
+            problems.append(f"`{owner}`: `{relative}` {reason}")
+    if problems:
+        raise PackagingError(
+            f"Lambda's {runtime} could not load these dependencies: "
+            + "; ".join(problems),
+            hint="pin versions that ship manylinux wheels for this runtime "
+            "(see `python` and `arch` in lambdas.toml), or build in the SAM "
+            "image with `./build.sh NAME PATH` (without --local)",
+        )
 
 
 def is_cache_file(name: str) -> bool:
@@ -219,9 +468,13 @@ def requirement_lines(requirements: Path) -> list[str]:
 
 
 def install_dependencies(
-    requirements: Path, staging: Path, python_version: str, platform: str
+    requirements: Path, staging: Path, runtime: Runtime, native: bool
 ) -> None:
-    """Install the wheels of ``requirements`` for the Lambda platform."""
+    """Install the wheels of ``requirements`` for the Lambda runtime.
+
+    ``native``: for the running interpreter (which must be the runtime's),
+    building packages that ship only source code if need be.
+    """
     command = [
         sys.executable,
         "-m",
@@ -232,82 +485,157 @@ def install_dependencies(
         str(requirements),
         "--target",
         str(staging),
-        "--platform",
-        platform,
-        "--only-binary=:all:",
-        "--implementation",
-        "cp",
-        "--python-version",
-        python_version,
         "--no-compile",
     ]
+    if native:
+        check_native_interpreter(runtime)
+    else:
+        for tag in runtime.platform_tags():
+            command += ["--platform", tag]
+        command += [
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            runtime.python_version,
+        ]
     command += shlex.split(os.environ.get("PIP_EXTRA_ARGS", ""))
     print("+ " + shlex.join(command), file=sys.stderr)
-    # pip's progress goes to stderr so that stdout only lists the zips built.
+    # pip's progress goes to stderr so that stdout only lists the zips built;
+    # its errors are kept to name the package that has no fitting wheel.
     # Installing into a throwaway folder as root (CI, the Docker image) is fine.
     env = {"PIP_ROOT_USER_ACTION": "ignore", **os.environ}
-    result = subprocess.run(
-        command, stdout=sys.stderr.fileno(), env=env, cwd=ROOT, check=False
+    with subprocess.Popen(
+        command,
+        stdout=sys.stderr.fileno(),
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        text=True,
+        errors="replace",
+    ) as pip:
+        assert pip.stderr is not None
+        errors = []
+        for line in pip.stderr:
+            sys.stderr.write(line)
+            errors.append(line)
+    if pip.returncode == 0:
+        return
+    missing = re.search(
+        r"satisfies the requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", "".join(errors)
     )
-    if result.returncode != 0:
+    if missing and not native:
         raise PackagingError(
-            f"pip could not install `{requirements.name}` "
-            f"(exit status {result.returncode})",
-            hint="only wheels for "
-            f"`{platform}` and Python {python_version} can be used; pin a "
-            "version that ships one, or set PIP_EXTRA_ARGS (see "
-            "tools/package_lambda.py)",
+            f"no wheel of `{missing.group(1)}` fits Lambda's {runtime}",
+            hint="pin a version that ships a manylinux wheel for it; a package "
+            "that ships only source code (an sdist) can be compiled in the SAM "
+            "build image: `./build.sh NAME PATH` (without --local)",
+        )
+    raise PackagingError(
+        f"pip could not install `{requirements.name}` "
+        f"(exit status {pip.returncode})",
+        hint="see pip's message above; extra pip options go in PIP_EXTRA_ARGS "
+        "(see tools/package_lambda.py)",
+    )
+
+
+def check_native_interpreter(runtime: Runtime) -> None:
+    """Refuse ``--native`` with an interpreter other than the runtime's.
+
+    The glibc of the machine is not compared: what matters is what the
+    binaries built here need, which :func:`check_installed` reads from them.
+    """
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    machine = platform.machine()
+    if here != runtime.python_version or machine != runtime.machine:
+        raise PackagingError(
+            f"--native installs for this machine's python{here} {machine}, "
+            f"which is not Lambda's {runtime}",
+            hint="build in the SAM build image with `./build.sh NAME PATH`, "
+            "or drop --native",
         )
 
 
 def resolve_source(name: str, path: str) -> tuple[Path, str]:
-    """Check one ``NAME PATH`` pair; return the folder and the module name."""
+    """Check one ``NAME PATH`` pair; return the folder and the module name.
+
+    PATH must be a handler folder ``KIND/NAME`` of this project, NAME its
+    folder's name, and the module must define NAME: anything else would ship
+    code from elsewhere or a zip whose handler string does not resolve.
+    """
     if not NAME_PATTERN.fullmatch(name):
         raise PackagingError(
             f"`{name}` is not a valid Lambda name",
-            hint="use letters, digits, `_`, `-` and `.` only",
+            hint="use letters, digits and `_` only",
         )
-    folder = Path(path)
-    if not folder.is_absolute():
-        folder = ROOT / folder
-    folder = folder.resolve()
+    folder = Path(os.path.normpath(ROOT / path))
+    example = f"`./build.sh {name} ./{KINDS[0]}/{name}`"
+    try:
+        relative = folder.relative_to(ROOT)
+        folder.resolve().relative_to(ROOT)
+    except ValueError:
+        raise PackagingError(
+            f"Lambda folder `{path}` is outside the project",
+            hint=f"PATH is a handler folder of this project, e.g. {example}",
+        ) from None
+    if len(relative.parts) != 2 or relative.parts[0] not in KINDS:
+        raise PackagingError(
+            f"Lambda folder `{path}` is not a handler folder `<kind>/<name>`",
+            hint=f"PATH is a folder of {', '.join(KINDS)}, e.g. {example}",
+        )
     if not folder.is_dir():
         raise PackagingError(
             f"Lambda folder `{path}` does not exist",
-            hint="PATH is relative to the project root, e.g. `./producers/error_event`",
+            hint=f"PATH is relative to the project root, e.g. {example}",
         )
-    kinds = [folder.parent.name] if folder.parent.name in KINDS else list(KINDS)
-    modules = [kind for kind in kinds if (folder / f"{kind}.py").is_file()]
-    if not modules:
-        expected = " or ".join(f"`{kind}.py`" for kind in kinds)
+    kind, folder_name = relative.parts
+    if folder_name != name:
         raise PackagingError(
-            f"Lambda folder `{path}` contains no {expected}",
+            f"`{name}` is not the handler in `{path}`",
+            hint=f"NAME is the folder's name: `./build.sh {folder_name} {path}`",
+        )
+    module = folder / f"{kind}.py"
+    if not module.is_file():
+        raise PackagingError(
+            f"Lambda folder `{path}` contains no `{kind}.py`",
             hint="a Lambda is a folder `<kind>/<name>/` holding `<kind>.py`",
         )
-    module = modules[0]
-    if not defines(folder / f"{module}.py", name):
-        print(
-            f"warning: `{path}/{module}.py` defines no `{name}`, so the "
-            f"handler string `{module}.{name}` will not resolve",
-            file=sys.stderr,
+    if not defines(module, name):
+        raise PackagingError(
+            f"`{kind}/{name}/{kind}.py` defines no `{name}`, so the handler "
+            f"`{kind}.{name}` would not resolve",
+            hint=f"define `def {name}(event, context)` at the top level of the "
+            "module (an `async def` is not a Lambda handler)",
         )
-    return folder, module
+    return folder, kind
 
 
 def defines(module: Path, name: str) -> bool:
-    """Tell whether a module binds ``name`` at its top level."""
+    """Tell whether a module binds ``name`` at its top level as a handler.
+
+    A ``def``, an assignment (``name = Mangum(app)``) or an import binds it;
+    an ``async def`` does not count: Lambda's Python runtime calls the
+    handler and does not await what it returns. The cases are listed in the
+    lambda-scaffold repository's tests/handler_definitions.json, which the
+    tool's own ``check`` is tested against too.
+    """
     try:
         tree = ast.parse(module.read_bytes(), filename=str(module))
     except (SyntaxError, ValueError):
         return False
     bound: set[str] = set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, ast.FunctionDef):
             bound.add(node.name)
         elif isinstance(node, ast.Assign):
             bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                bound.add(node.target.id)
         elif isinstance(node, (ast.ImportFrom, ast.Import)):
-            bound.update(alias.asname or alias.name for alias in node.names)
+            bound.update(
+                alias.asname or alias.name.split(".")[0] for alias in node.names
+            )
     return name in bound
 
 
@@ -320,7 +648,7 @@ def display(path: Path) -> str:
 
 
 def package(
-    lambdas: list[tuple[str, str]], python_version: str, platform: str, out: Path
+    lambdas: list[tuple[str, str]], runtime: Runtime, native: bool, out: Path
 ) -> None:
     """Build one zip per ``(NAME, PATH)``, installing dependencies once."""
     seen: dict[str, str] = {}
@@ -337,7 +665,8 @@ def package(
         staging = Path(staging_dir)
         requirements = ROOT / "requirements.txt"
         if requirement_lines(requirements):
-            install_dependencies(requirements, staging, python_version, platform)
+            install_dependencies(requirements, staging, runtime, native)
+            check_installed(staging, runtime, native)
         dependencies = collect(staging)
         utils = ROOT / "utils"
         shared = collect(utils, "utils/", own_code=True) if utils.is_dir() else {}
@@ -348,7 +677,15 @@ def package(
             merge(entries, shared, "utils/", name)
             merge(entries, dependencies, "requirements.txt", name)
             destination = out / f"{name}.zip"
-            unzipped = write_zip(destination, entries)
+            try:
+                unzipped = write_zip(destination, entries)
+            except OSError as error:
+                raise PackagingError(
+                    f"cannot write `{display(destination)}`: "
+                    f"{error.strerror or error}",
+                    hint=f"`{display(out)}` must be a folder the build can write "
+                    "to; move away whatever is in the way",
+                ) from None
             data = destination.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             print(f"{display(destination)}  {len(data)} bytes  sha256:{digest}")
@@ -372,22 +709,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """Turn the command line into options, pairing NAME and PATH."""
     parser = argparse.ArgumentParser(
         prog="package_lambda.py",
-        usage="%(prog)s NAME PATH [NAME PATH ...] [options]",
+        usage="%(prog)s --python-version X.Y --arch ARCH [options] -- "
+        "NAME PATH [NAME PATH ...]",
         description="Build target/NAME.zip for each Lambda folder PATH "
-        "(relative to the project root).",
+        "(relative to the project root). build.sh passes the settings of "
+        "lambdas.toml.",
         epilog="PIP_EXTRA_ARGS: extra pip options, e.g. "
         '"--no-index --find-links ./wheels" (paths relative to the project root).',
     )
     parser.add_argument("lambdas", nargs="+", metavar="NAME PATH")
     parser.add_argument(
         "--python-version",
-        default=DEFAULT_PYTHON_VERSION,
-        help="Lambda runtime Python version (default: %(default)s)",
+        required=True,
+        help="Lambda runtime Python version (`python` of lambdas.toml)",
     )
     parser.add_argument(
-        "--platform",
-        default=DEFAULT_PLATFORM,
-        help="pip platform tag of the Lambda architecture (default: %(default)s)",
+        "--arch",
+        required=True,
+        help="Lambda architecture, x86_64 or arm64 (`arch` of lambdas.toml)",
+    )
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="install for the running interpreter, compiling packages that "
+        "ship only source code (only inside the SAM build image)",
     )
     parser.add_argument(
         "--out",
@@ -397,8 +742,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if len(args.lambdas) % 2:
         parser.error("expected NAME PATH pairs, got an odd number of arguments")
-    if not re.fullmatch(r"3\.[0-9]+", args.python_version):
-        parser.error(f"`{args.python_version}` is not a Python version like 3.13")
     return args
 
 
@@ -410,11 +753,17 @@ def main(argv: list[str] | None = None) -> int:
     if not out.is_absolute():
         out = ROOT / out
     try:
-        package(pairs, args.python_version, args.platform, out)
+        runtime = Runtime(args.python_version, args.arch)
+        package(pairs, runtime, args.native, out)
     except PackagingError as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
             print(f"hint: {error.hint}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f" `{display(Path(error.filename))}`" if error.filename else ""
+        print(f"error: cannot build{where}: {error.strerror or error}", file=sys.stderr)
+        print("hint: check that the project's files are readable", file=sys.stderr)
         return 1
     return 0
 
