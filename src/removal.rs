@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::error::UserError;
 use crate::generated::{self, FileHashes};
 use crate::lambdas::Lambda;
 use crate::manifest::Manifest;
@@ -44,18 +45,19 @@ pub fn user_files(
         .collect()
 }
 
-/// Removes the handler's two folders whole and its manifest entry; never the
-/// kind's own `__init__.py` nor the shared fixtures, which lie outside them.
-pub fn plan_removal(manifest: &Manifest, lambda: &Lambda) -> Plan {
+/// Removes the handler's two folders whole and its manifest entries (every
+/// copy); never the kind's own `__init__.py` nor the shared fixtures, which lie
+/// outside them. Refused when the entry cannot be taken out of the manifest.
+pub fn plan_removal(manifest: &Manifest, lambda: &Lambda) -> Result<Plan, UserError> {
     let mut plan = Plan::default();
     plan.remove(lambda.source());
     plan.remove(lambda.test());
     plan.remove(generated::record_path(lambda));
     let mut updated = manifest.clone();
-    if updated.remove_handler(lambda.kind, &lambda.name) {
+    if updated.remove_handler(lambda.kind, &lambda.name)? {
         plan.add(updated.planned_file(IfExists::Replace));
     }
-    plan
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -105,7 +107,7 @@ mod tests {
         .unwrap();
         let lambda = Lambda::new(Kind::Producers, HandlerName::parse("a").unwrap().name);
         manifest.record_handler(lambda.kind, &lambda.name);
-        let plan = plan_removal(&manifest, &lambda);
+        let plan = plan_removal(&manifest, &lambda).unwrap();
         assert_eq!(
             plan.removals,
             [

@@ -66,7 +66,7 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
             .into());
         }
     }
-    let resolved = apply::resolve(&project.root, plan_removal(&project.manifest, &lambda))?;
+    let resolved = apply::resolve(&project.root, plan_removal(&project.manifest, &lambda)?)?;
     let (kind, name, shown) = (lambda.kind, &lambda.name, &located.shown_root);
     if args.dry_run {
         report::print(&format!(

@@ -1,0 +1,134 @@
+//! Generated manifest texts for the property tests of [`super::scan`] and
+//! [`super::edit`]: valid manifests in the forms people write (comments, blank
+//! lines, either quote, either key order, LF or CRLF), and mutations of them
+//! that land anywhere: inserted, deleted and replaced characters drawn from
+//! what TOML treats specially (control characters, CR, form feed, quotes,
+//! brackets, `#`, `=`, non-ASCII spaces, a byte order mark), and repeated lines.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::{Index, select};
+
+/// Cases each property runs: thousands, and still about a second.
+pub(super) const CASES: u32 = 10_000;
+
+/// Characters the mutations insert.
+const TRICKY: &[char] = &[
+    '\0', '\u{1}', '\u{8}', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1f}', ' ', '"', '\'', '#', '=',
+    '[', ']', '\\', '.', 'a', '_', '\u{7f}', '\u{80}', '\u{a0}', '\u{feff}', 'é', '\u{2028}',
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Insert(Index, char),
+    Delete(Index),
+    Replace(Index, char),
+    RepeatLine(Index),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let tricky = || select(TRICKY);
+    prop_oneof![
+        (any::<Index>(), tricky()).prop_map(|(at, c)| Mutation::Insert(at, c)),
+        any::<Index>().prop_map(Mutation::Delete),
+        (any::<Index>(), tricky()).prop_map(|(at, c)| Mutation::Replace(at, c)),
+        any::<Index>().prop_map(Mutation::RepeatLine),
+    ]
+}
+
+fn mutate(text: &str, mutation: &Mutation) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    match mutation {
+        Mutation::Insert(at, c) => chars.insert(at.index(chars.len() + 1), *c),
+        Mutation::Delete(at) if !chars.is_empty() => {
+            chars.remove(at.index(chars.len()));
+        }
+        Mutation::Replace(at, c) if !chars.is_empty() => {
+            let at = at.index(chars.len());
+            chars[at] = *c;
+        }
+        Mutation::RepeatLine(at) => {
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            if lines.is_empty() {
+                return text.to_string();
+            }
+            let at = at.index(lines.len());
+            return lines[..=at].iter().chain(&lines[at..]).copied().collect();
+        }
+        _ => {}
+    }
+    chars.into_iter().collect()
+}
+
+/// A string value as users write it: either quote, sometimes a `#` inside.
+fn string_value(words: &'static [&'static str]) -> impl Strategy<Value = String> {
+    (select(words), any::<bool>()).prop_map(|(word, double)| {
+        if double {
+            format!("\"{word}\"")
+        } else {
+            format!("'{word}'")
+        }
+    })
+}
+
+/// Nothing, or a comment after a value or header.
+fn trailing_comment() -> impl Strategy<Value = &'static str> {
+    select(&["", "", "  # note", "\t#", " # ü ok"][..])
+}
+
+fn entry() -> impl Strategy<Value = String> {
+    let kind = string_value(&["producers", "consumers", "handlers", "widgets"]);
+    let name = string_value(&["log_event", "a", "error_event", "a#b", "", "x y"]);
+    (
+        select(&["", "", "\n", "# the next one\n", "  \n"][..]),
+        trailing_comment(),
+        kind,
+        name,
+        trailing_comment(),
+        any::<bool>(),
+        select(&["", " ", "\t"][..]),
+    )
+        .prop_map(
+            |(before, header_note, kind, name, note, name_first, indent)| {
+                let kind = format!("{indent}kind = {kind}{note}\n");
+                let name = format!("{indent}name={name}\n");
+                let (first, second) = if name_first {
+                    (name, kind)
+                } else {
+                    (kind, name)
+                };
+                format!("{before}[[handlers]]{header_note}\n{first}{second}")
+            },
+        )
+}
+
+/// A valid manifest: settings, then up to five entries, LF or CRLF.
+fn valid_manifest() -> impl Strategy<Value = String> {
+    (
+        select(&["", "# my notes\n", "name = \"svc\"  # the project\n"][..]),
+        select(&["log-centric", "web-stack"][..]),
+        vec(entry(), 0..5),
+        any::<bool>(),
+    )
+        .prop_map(|(head, layout, entries, crlf)| {
+            let text = format!(
+                "{head}schema_version = 1\nlayout = \"{layout}\"\n\n{}",
+                entries.concat()
+            );
+            if crlf {
+                text.replace('\n', "\r\n")
+            } else {
+                text
+            }
+        })
+}
+
+/// A valid manifest, then up to three mutations (none in a quarter of cases).
+pub(super) fn manifest_texts() -> impl Strategy<Value = String> {
+    let mutations = prop_oneof![1 => Just(Vec::new()), 3 => vec(mutation(), 1..4)];
+    (valid_manifest(), mutations).prop_map(|(text, mutations)| {
+        mutations
+            .iter()
+            .fold(text, |text, mutation| mutate(&text, mutation))
+    })
+}

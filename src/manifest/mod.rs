@@ -1,0 +1,330 @@
+//! `lambdas.toml`, the project manifest: its settings and the list of handlers.
+//!
+//! The model and its queries live here; [`scan`] reads the `[[handlers]]`
+//! entries fast, and [`edit`] adds and removes them, keeping the user's
+//! comments, formatting and line endings. Parsing and editing are pure; the
+//! commands read and write the file.
+//!
+//! Each `[[handlers]]` entry is a `kind` and a `name`; what was generated for
+//! it is recorded beside the manifest (see [`crate::generated`]).
+//!
+//! A manifest that starts with a UTF-8 byte order mark is refused by every
+//! command, as Python's `tomllib` refuses it: the tools of the generated
+//! project must read the same file the same way.
+
+#[cfg(test)]
+mod cases;
+mod edit;
+mod scan;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use toml_edit::{DocumentMut, Item, Table};
+
+use crate::error::UserError;
+use crate::layout::{Kind, Layout};
+use crate::names::HandlerName;
+use crate::plan::{IfExists, PlannedFile};
+
+pub const MANIFEST_FILE: &str = "lambdas.toml";
+
+/// The manifest schema this version of the tool reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A parsed manifest: its text exactly as written, its settings and entries.
+///
+/// Reading a project with thousands of handlers must stay fast (see
+/// BENCHMARKS.md), so the settings before the first table are parsed with
+/// toml_edit while the `[[handlers]]` entries, when they are written in the
+/// plain form this tool writes (string values, comments, blank lines), are read
+/// by a line scanner ([`scan`]). Anything else in them, and any error, goes
+/// through the full TOML parser, so what is accepted and the errors reported
+/// are the same (a property test holds the scanner to that).
+/// Adding an entry appends its text; other edits go through toml_edit.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    text: String,
+    /// Where the `[[handlers]]` tables start in `text` when the scanner can
+    /// read them; `None` when toml_edit read them into `parsed`.
+    plain_from: Option<usize>,
+    parsed: Vec<HandlerEntry>,
+    /// `handlers()`, built on first use: `add-handler` only needs to know
+    /// whether one handler is listed, which `listed` answers.
+    entries: OnceLock<Vec<HandlerEntry>>,
+    /// The sorted [`entry_key`]s of all entries: whether a handler is listed
+    /// without another pass over the text.
+    listed: Vec<u64>,
+    settings: BTreeMap<String, String>,
+    pub layout: Layout,
+}
+
+/// One `[[handlers]]` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HandlerEntry {
+    pub kind: String,
+    pub name: String,
+}
+
+/// The byte order mark some Windows editors put at the start of a UTF-8 file.
+const BOM: char = '\u{feff}';
+
+impl Manifest {
+    /// Parses the manifest's text; `path` is only used in error messages.
+    pub fn parse(text: impl Into<String>, path: &Path) -> Result<Self, UserError> {
+        let text = text.into();
+        if text.starts_with(BOM) {
+            return Err(UserError::new(format!(
+                "`{}` starts with a byte order mark (U+FEFF), which TOML readers such as Python's tomllib refuse",
+                path.display()
+            ))
+            .hint("save the file as UTF-8 without a byte order mark; nothing was changed"));
+        }
+        let mut listed = Vec::new();
+        let scanned = scan::scan(&text, |kind, name| {
+            listed.push(entry_key(kind, name));
+            true
+        });
+        let (doc, plain_from, parsed) = match scanned {
+            Some((doc, body_start)) => (doc, Some(body_start), Vec::new()),
+            None => {
+                let doc = parse_document(&text, path)?;
+                let parsed = entries_of(&doc);
+                listed = parsed.iter().map(|e| entry_key(&e.kind, &e.name)).collect();
+                (doc, None, parsed)
+            }
+        };
+        listed.sort_unstable();
+        let invalid = |what: &str| {
+            UserError::new(format!("`{}` {what}", path.display()))
+                .hint("compare it with a freshly generated project's lambdas.toml")
+        };
+        match doc.get("schema_version").and_then(Item::as_integer) {
+            Some(SCHEMA_VERSION) => {}
+            Some(v) if v > SCHEMA_VERSION => {
+                return Err(UserError::new(format!(
+                    "`{}` has schema_version {v}, newer than this lambda-scaffold understands ({SCHEMA_VERSION})",
+                    path.display()
+                ))
+                .hint("upgrade lambda-scaffold"));
+            }
+            _ => return Err(invalid("has no valid `schema_version`")),
+        }
+        let layout = doc
+            .get("layout")
+            .and_then(Item::as_str)
+            .and_then(Layout::from_manifest)
+            .ok_or_else(|| invalid("has no valid `layout` (`log-centric` or `web-stack`)"))?;
+        if doc
+            .get("handlers")
+            .is_some_and(|item| !item.is_array_of_tables())
+        {
+            return Err(invalid(
+                "has a `handlers` key that is not a list of [[handlers]] tables",
+            ));
+        }
+        let settings = doc
+            .iter()
+            .filter_map(|(key, item)| Some((key.to_string(), item.as_str()?.to_string())))
+            .collect();
+        Ok(Self {
+            text,
+            plain_from,
+            parsed,
+            entries: OnceLock::new(),
+            listed,
+            settings,
+            layout,
+        })
+    }
+
+    /// A string setting such as `python` or `arch`.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
+
+    pub fn handlers(&self) -> &[HandlerEntry] {
+        self.entries.get_or_init(|| {
+            let mut all = Vec::new();
+            self.each_entry(|kind, name| {
+                all.push(HandlerEntry {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                });
+                true
+            });
+            all
+        })
+    }
+
+    pub fn has_handler(&self, kind: Kind, name: &HandlerName) -> bool {
+        let key = entry_key(kind.as_str(), name.as_str());
+        // Equal keys are confirmed by a scan: two names could share a key.
+        self.listed.binary_search(&key).is_ok() && self.position(kind, name).is_some()
+    }
+
+    /// Calls `each` with the kind and name of every entry, in order, until it
+    /// returns false.
+    fn each_entry<'a>(&'a self, mut each: impl FnMut(&'a str, &'a str) -> bool) {
+        match self.plain_from {
+            Some(start) => {
+                // Read by the same scanner when parsed, so it cannot fail here.
+                let _ = scan::scan_entries(&self.text[start..], each);
+            }
+            None => {
+                for entry in &self.parsed {
+                    if !each(&entry.kind, &entry.name) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The index of the handler's first entry.
+    fn position(&self, kind: Kind, name: &HandlerName) -> Option<usize> {
+        let (mut index, mut found) = (0, None);
+        self.each_entry(|k, n| {
+            if n == name.as_str() && k == kind.as_str() {
+                found = Some(index);
+                return false;
+            }
+            index += 1;
+            true
+        });
+        found
+    }
+
+    pub fn to_text(&self) -> &str {
+        &self.text
+    }
+
+    /// The manifest as a file of a plan.
+    pub fn planned_file(&self, if_exists: IfExists) -> PlannedFile {
+        PlannedFile {
+            path: MANIFEST_FILE.into(),
+            contents: self.text.clone().into_bytes(),
+            executable: false,
+            if_exists,
+        }
+    }
+
+    /// The line ending the file uses, judged by its first line: what edits
+    /// write, so that a CRLF manifest stays CRLF.
+    fn line_ending(&self) -> &'static str {
+        match self.text.find('\n') {
+            Some(at) if self.text[..at].ends_with('\r') => "\r\n",
+            _ => "\n",
+        }
+    }
+}
+
+/// A 64-bit FNV-1a hash of an entry's kind and name.
+fn entry_key(kind: &str, name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in kind.bytes().chain([b'.']).chain(name.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+fn parse_document(text: &str, path: &Path) -> Result<DocumentMut, UserError> {
+    text.parse().map_err(|e: toml_edit::TomlError| {
+        let (line, column) = e
+            .span()
+            .map(|s| line_and_column(text, s.start))
+            .unwrap_or((1, 1));
+        UserError::new(format!(
+            "`{}` is not valid TOML at line {line}, column {column}: {}",
+            path.display(),
+            e.message().trim_end_matches('\n')
+        ))
+        .hint("fix the file by hand; nothing was changed")
+    })
+}
+
+/// The `[[handlers]]` entries of a document read by toml_edit.
+fn entries_of(doc: &DocumentMut) -> Vec<HandlerEntry> {
+    doc.get("handlers")
+        .and_then(Item::as_array_of_tables)
+        .map(|tables| tables.iter().map(entry).collect())
+        .unwrap_or_default()
+}
+
+/// One `[[handlers]]` table as an entry; a missing value reads as empty.
+fn entry(table: &Table) -> HandlerEntry {
+    let text = |key| {
+        table
+            .get(key)
+            .and_then(Item::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    HandlerEntry {
+        kind: text("kind"),
+        name: text("name"),
+    }
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) const MINIMAL: &str =
+        "# my notes\nschema_version = 1\nlayout = \"log-centric\"  # keep\n";
+
+    pub(super) fn parse(text: &str) -> Result<Manifest, UserError> {
+        Manifest::parse(text, Path::new("lambdas.toml"))
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error_with_its_line() {
+        let text = format!("{MINIMAL}[[handlers]]\nkind = \"producers\"\nkind = \"consumers\"\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("line 6"), "{}", err.message);
+    }
+
+    #[test]
+    fn invalid_toml_is_reported_with_line_and_column() {
+        let err = parse("schema_version = 1\nlayout = \n").unwrap_err();
+        assert!(err.message.contains("line 2, column"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let err = parse("schema_version = 2\nlayout = \"web-stack\"\n").unwrap_err();
+        assert!(
+            err.message.contains("newer than this lambda-scaffold"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_missing_layout_is_refused() {
+        let err = parse("schema_version = 1\n").unwrap_err();
+        assert!(err.message.contains("layout"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_refused_as_tomllib_refuses_it() {
+        let err = parse(&format!("{BOM}{MINIMAL}")).unwrap_err();
+        assert!(err.message.contains("byte order mark"), "{}", err.message);
+        assert!(parse(MINIMAL).is_ok());
+    }
+
+    #[test]
+    fn the_line_ending_is_that_of_the_first_line() {
+        assert_eq!(parse(MINIMAL).unwrap().line_ending(), "\n");
+        let crlf = MINIMAL.replace('\n', "\r\n");
+        assert_eq!(parse(&crlf).unwrap().line_ending(), "\r\n");
+    }
+}

@@ -1,0 +1,293 @@
+//! The fast reading of `lambdas.toml`: the settings (the text before the first
+//! table) with toml_edit, the `[[handlers]]` entries with a line scanner, when
+//! they are in the plain form this tool writes. A project of 10,000 handlers
+//! has a manifest of tens of thousands of short lines, and reading them is
+//! most of `add-handler`'s cost (see BENCHMARKS.md).
+//!
+//! The scanner must never accept a text that TOML rejects: it reads only what
+//! it can check byte for byte against the TOML grammar, and gives up (`None`,
+//! the caller then runs the full parser) at anything else. TOML's rules that
+//! matter here: whitespace is space and tab only (no form feed, no other
+//! Unicode space); a line ends with LF or CRLF, and a CR anywhere else is an
+//! error; comments and strings hold no control character but tab (U+0000 to
+//! U+001F, U+007F). The property test below holds the scanner to toml_edit's
+//! verdict over thousands of mutated manifests.
+
+use toml_edit::DocumentMut;
+
+/// The settings read by toml_edit and the offset where the `[[handlers]]`
+/// entries start, when [`scan_entries`] can read them (calling `each` with each
+/// entry's kind and name). `None` when either part is not in the plain form,
+/// and the whole text must go through toml_edit.
+pub(super) fn scan<'a>(
+    text: &'a str,
+    each: impl FnMut(&'a str, &'a str) -> bool,
+) -> Option<(DocumentMut, usize)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if trim_blanks_start(line).starts_with('[') {
+            break;
+        }
+        offset += line.len();
+    }
+    let doc: DocumentMut = text[..offset].parse().ok()?;
+    if doc.contains_key("handlers") {
+        return None;
+    }
+    scan_entries(&text[offset..], each)?;
+    Some((doc, offset))
+}
+
+/// Reads `[[handlers]]` tables whose lines are `kind = "…"` and `name = "…"`
+/// with plain strings (no escapes), comments and blank lines, calling `each`
+/// with every entry's kind and name until it returns false. `None` at anything
+/// else, a repeated key included. Allocates nothing.
+pub(super) fn scan_entries<'a>(
+    body: &'a str,
+    mut each: impl FnMut(&'a str, &'a str) -> bool,
+) -> Option<()> {
+    let mut current: Option<(Option<&str>, Option<&str>)> = None;
+    let mut stopped = false;
+    let mut finish = |entry: Option<(Option<&'a str>, Option<&'a str>)>, stopped: &mut bool| {
+        if let Some((kind, name)) = entry
+            && !*stopped
+            && !each(kind.unwrap_or_default(), name.unwrap_or_default())
+        {
+            *stopped = true;
+        }
+    };
+    // memchr finds the line ends: this loop is most of add-handler's cost.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
+    for end in ends {
+        let mut line = &body[start..end];
+        // A CR belongs to the line end only right before its LF; any other is
+        // left in the line, where no rule below accepts it.
+        if end < body.len() {
+            line = line.strip_suffix('\r').unwrap_or(line);
+        }
+        start = end + 1;
+        let line = trim_blanks_start(line);
+        match line.as_bytes().first() {
+            None => continue,
+            Some(b'#') => {
+                if !is_comment(line) {
+                    return None;
+                }
+                continue;
+            }
+            Some(b'[') => {
+                if !line
+                    .strip_prefix("[[handlers]]")
+                    .is_some_and(is_blank_or_comment)
+                {
+                    return None;
+                }
+                finish(current.take(), &mut stopped);
+                if stopped {
+                    // Only a caller that read the text before stops early.
+                    return Some(());
+                }
+                current = Some((None, None));
+                continue;
+            }
+            _ => {}
+        }
+        let (kind, name) = current.as_mut()?;
+        let equals = line.bytes().position(|b| b == b'=')?;
+        let value = plain_string(trim_blanks_start(&line[equals + 1..]))?;
+        match trim_blanks_end(&line[..equals]) {
+            "kind" if kind.is_none() => *kind = Some(value),
+            "name" if name.is_none() => *name = Some(value),
+            _ => return None,
+        }
+    }
+    finish(current, &mut stopped);
+    Some(())
+}
+
+/// The contents of a basic string without escapes or a literal string, when
+/// `text` is one followed only by blanks or a comment.
+fn plain_string(text: &str) -> Option<&str> {
+    let quote = *text
+        .as_bytes()
+        .first()
+        .filter(|q| **q == b'"' || **q == b'\'')?;
+    let inner = &text[1..];
+    let end = inner.bytes().position(|b| b == quote)?;
+    let (contents, rest) = (&inner[..end], &inner[end + 1..]);
+    // A backslash is an escape in a basic string: left to toml_edit in both.
+    let plain = contents.bytes().all(|b| b != b'\\' && is_text_byte(b));
+    (plain && is_blank_or_comment(rest)).then_some(contents)
+}
+
+/// Blanks, then nothing or a comment.
+fn is_blank_or_comment(text: &str) -> bool {
+    let text = trim_blanks_start(text);
+    text.is_empty() || is_comment(text)
+}
+
+/// `#` and the rest of the line, when TOML allows every character of it.
+fn is_comment(text: &str) -> bool {
+    text.strip_prefix('#')
+        .is_some_and(|rest| rest.bytes().all(is_text_byte))
+}
+
+/// A byte TOML allows in comments and strings: tab, printable ASCII, or part
+/// of a non-ASCII character (the text is UTF-8). Not U+0000 to U+001F but tab,
+/// nor U+007F.
+fn is_text_byte(byte: u8) -> bool {
+    byte == b'\t' || (0x20..0x7f).contains(&byte) || byte >= 0x80
+}
+
+/// TOML's whitespace is space and tab, nothing else.
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+fn trim_blanks_start(text: &str) -> &str {
+    text.trim_start_matches(is_blank)
+}
+
+fn trim_blanks_end(text: &str) -> &str {
+    text.trim_end_matches(is_blank)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use proptest::prop_assert_eq;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::super::cases::{CASES, manifest_texts};
+    use super::super::tests::{MINIMAL, parse};
+    use super::super::{HandlerEntry, entries_of};
+    use super::*;
+
+    fn scanned(text: &str) -> Option<Vec<HandlerEntry>> {
+        let mut found = Vec::new();
+        scan(text, |kind, name| {
+            found.push(HandlerEntry {
+                kind: kind.into(),
+                name: name.into(),
+            });
+            true
+        })?;
+        Some(found)
+    }
+
+    /// What the full TOML parser reads from `text`: the reference for the scanner.
+    fn by_toml_edit(text: &str) -> Result<Vec<HandlerEntry>, String> {
+        let doc: DocumentMut = text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| e.to_string())?;
+        Ok(entries_of(&doc))
+    }
+
+    #[test]
+    fn the_scanner_reads_plain_entries_as_toml_edit_does() {
+        let text = format!(
+            "{MINIMAL}\n[[handlers]]  # first\nkind = \"producers\"\n  name='a#b'   # note\n\n\
+             # between\n[[handlers]]\nname = \"c\"\nkind = \"consumers\"\n"
+        );
+        let scanned = scanned(&text).expect("plain form");
+        assert_eq!(Ok(scanned.clone()), by_toml_edit(&text));
+        assert_eq!(scanned[0].name, "a#b");
+        assert_eq!(parse(&text).unwrap().handlers(), scanned);
+    }
+
+    #[test]
+    fn crlf_line_ends_are_read_by_the_scanner() {
+        let text = format!("{MINIMAL}[[handlers]]\nkind = \"producers\"\nname = \"a\"\n")
+            .replace('\n', "\r\n");
+        assert_eq!(scanned(&text).map(|e| e.len()), Some(1));
+    }
+
+    #[test]
+    fn other_forms_are_read_by_toml_edit_with_the_same_result() {
+        for body in [
+            "[[handlers]]\nkind = \"producers\"\nname = \"e\\u0073c\"\n",
+            "[[ handlers ]]\nkind = \"producers\"\nname = \"a\"\n",
+            "[[handlers]]\nkind = \"producers\"\nname = \"a\"\nnote = { by = \"hand\" }\n",
+            "[[handlers]]\nkind = \"producers\"\nname = \"a\"\n[settings]\nx = 1\n",
+        ] {
+            let text = format!("{MINIMAL}{body}");
+            assert!(scanned(&text).is_none(), "{body}");
+            let manifest = parse(&text).unwrap();
+            assert_eq!(
+                Ok(manifest.handlers().to_vec()),
+                by_toml_edit(&text),
+                "{body}"
+            );
+        }
+        let inline = format!("{MINIMAL}handlers = [{{ kind = \"producers\", name = \"a\" }}]\n");
+        assert!(
+            parse(&inline).is_err(),
+            "an inline array is not [[handlers]] tables"
+        );
+    }
+
+    /// The examples of issue 9: each was read as fine by the scanner, while
+    /// TOML rejects it; every command must now refuse it.
+    #[test]
+    fn what_toml_rejects_the_scanner_rejects_too() {
+        let entry = "[[handlers]]\nkind = \"producers\"\nname = \"a\"\n";
+        for (what, body) in [
+            (
+                "a control character in a comment",
+                format!("{entry}# x\x01y\n"),
+            ),
+            ("NUL in a comment", format!("{entry}# \0\n")),
+            ("DEL in a comment", format!("{entry}name2 = 'x' # \x7f\n")),
+            ("a bare CR", entry.replace("\nname", "\rname")),
+            ("a form feed", format!("\x0c{entry}")),
+            (
+                "a form feed after a value",
+                entry.replace("\"a\"", "\"a\"\x0c"),
+            ),
+            ("a file ending in a bare CR", format!("{entry}\r")),
+            ("a CR in a comment", format!("{entry}# a\rb\n")),
+            ("a vertical tab", entry.replace("kind =", "kind\x0b=")),
+            ("a no-break space", entry.replace("kind =", "kind\u{a0}=")),
+        ] {
+            let text = format!("{MINIMAL}{body}");
+            assert!(by_toml_edit(&text).is_err(), "{what}: toml_edit accepts it");
+            assert_eq!(scanned(&text), None, "{what}");
+            let err = parse(&text).unwrap_err();
+            assert!(err.message.contains("is not valid TOML"), "{what}: {err}");
+        }
+    }
+
+    /// The differential property: over valid manifests and mutations of them
+    /// (inserted, deleted and replaced characters, control characters, CRs,
+    /// form feeds, quotes and brackets), whatever the scanner accepts, toml_edit
+    /// accepts too, with the same entries. Also counts how many cases each
+    /// side took, so that the test cannot pass by never reaching the scanner.
+    #[test]
+    fn the_scanner_never_accepts_what_toml_edit_rejects() {
+        let (scanner_read, toml_rejected) = (Cell::new(0), Cell::new(0));
+        let mut runner = TestRunner::new(Config {
+            failure_persistence: None,
+            ..Config::with_cases(CASES)
+        });
+        let result = runner.run(&manifest_texts(), |text| {
+            let reference = by_toml_edit(&text);
+            toml_rejected.set(toml_rejected.get() + usize::from(reference.is_err()));
+            if let Some(entries) = scanned(&text) {
+                scanner_read.set(scanner_read.get() + 1);
+                prop_assert_eq!(Ok(entries), reference, "on {:?}", text);
+            }
+            Ok(())
+        });
+        if let Err(failure) = result {
+            panic!("{failure}");
+        }
+        let (read, rejected) = (scanner_read.get(), toml_rejected.get());
+        eprintln!(
+            "{CASES} manifests: {read} read by the scanner, {rejected} rejected by toml_edit"
+        );
+        assert!(read > CASES as usize / 5, "{read}");
+        assert!(rejected > CASES as usize / 5, "{rejected}");
+    }
+}
