@@ -14,7 +14,9 @@
 //!   Lambda of the project; a handler listed twice; one name used by two kinds
 //!   (both would build `target/NAME.zip`);
 //! - a folder that follows the convention (`KIND/NAME/KIND.py`) but is missing
-//!   from the manifest;
+//!   from the manifest; when `add-handler` would refuse its name (it hides what
+//!   the module imports, or another kind has it, listed or as such a folder),
+//!   it is named as a clash, which needs a person;
 //! - `build.sh` without its exec bit, a missing `requirements.txt`.
 //!
 //! Safe to repair: the markers (created empty), the exec bit, the adoption of
@@ -27,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::lambdas::{BadEntry, Lambda};
+use crate::lambdas::{BadEntry, Lambda, NameClash};
 use clap::ValueEnum;
 
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
@@ -99,6 +101,9 @@ pub enum Problem {
     MissingFolder(Lambda),
     MissingModule(Lambda),
     Unlisted(Lambda),
+    /// A folder that follows the convention but may not be adopted: the
+    /// rule of `add-handler` refuses its name.
+    Clash(Lambda, NameClash),
     BadEntry(BadEntry),
     /// The same handler listed twice in the manifest.
     DuplicateEntry(Lambda),
@@ -130,6 +135,7 @@ impl Problem {
             Problem::MissingFolder(_) => "missing-folder",
             Problem::MissingModule(_) => "missing-module",
             Problem::Unlisted(_) => "unlisted-handler",
+            Problem::Clash(..) => "clashing-name",
             Problem::BadEntry(_) => "bad-entry",
             Problem::DuplicateEntry(_) => "duplicate-entry",
             Problem::SharedName(..) => "shared-name",
@@ -145,7 +151,9 @@ impl Problem {
             Problem::MissingMarker(dir) => dir.join(MARKER),
             Problem::MissingFunction(lambda) | Problem::MissingModule(lambda) => lambda.module(),
             Problem::MissingTest(lambda) => lambda.test(),
-            Problem::MissingFolder(lambda) | Problem::Unlisted(lambda) => lambda.source(),
+            Problem::MissingFolder(lambda)
+            | Problem::Unlisted(lambda)
+            | Problem::Clash(lambda, _) => lambda.source(),
             Problem::BadEntry(_) | Problem::DuplicateEntry(_) | Problem::BadSetting(..) => {
                 MANIFEST_FILE.into()
             }
@@ -185,6 +193,11 @@ impl Problem {
             Problem::Unlisted(l) => format!(
                 "the handler `{}` is not listed in {MANIFEST_FILE}",
                 l.handler()
+            ),
+            Problem::Clash(l, clash) => format!(
+                "the handler `{}` is not listed in {MANIFEST_FILE} and cannot be: {} (rename the folder)",
+                l.handler(),
+                clash.reason(l)
             ),
             Problem::BadEntry(bad) => bad.to_string(),
             Problem::DuplicateEntry(l) => format!("lists the handler `{}` twice", l.handler()),
@@ -256,8 +269,15 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
             Some(_) => {}
         }
     }
+    // Adoption obeys add-handler's rule; a name another kind has as a
+    // conventional folder counts as taken too, so two such folders are both
+    // named, not adopted in whichever order comes first.
+    let taken = |other: &Lambda| listed.contains(other) || conventional.contains(other);
     for lambda in conventional.difference(&listed) {
-        found.push(Problem::Unlisted(lambda.clone()));
+        found.push(match lambda.clash(taken) {
+            Some(clash) => Problem::Clash(lambda.clone(), clash),
+            None => Problem::Unlisted(lambda.clone()),
+        });
     }
     for lambda in &conventional {
         if !facts

@@ -147,7 +147,9 @@ pub struct CheckArgs {
     /// --fix, "fixed" those it repaired (or with --dry-run would repair).
     /// Codes: missing-init, missing-function, missing-test, missing-folder,
     /// missing-module, unlisted-handler, bad-entry, not-executable,
-    /// missing-requirements, duplicate-entry, shared-name, bad-setting.
+    /// missing-requirements, duplicate-entry, shared-name, bad-setting,
+    /// clashing-name (a conventional folder that add-handler's rules keep out
+    /// of the manifest: not adopted by --fix).
     #[arg(long)]
     pub json: bool,
 }

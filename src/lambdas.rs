@@ -123,6 +123,60 @@ impl fmt::Display for Lambda {
     }
 }
 
+/// Why a handler may not join a project, whichever way it comes in: the one
+/// rule that `add-handler` and the adoption of `check --fix` both apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NameClash {
+    /// The name is one the kind's module binds (`json`): the handler would hide it.
+    HidesModuleName,
+    /// A handler of another kind has that name: both would build
+    /// `target/NAME.zip` and deploy to one function.
+    TakenBy(Kind),
+}
+
+impl Lambda {
+    /// Whether the handler clashes with its module or with the project;
+    /// `taken` says whether a handler is in the project already.
+    pub fn clash(&self, taken: impl Fn(&Lambda) -> bool) -> Option<NameClash> {
+        if self.kind.module_names().contains(&self.name.as_str()) {
+            return Some(NameClash::HidesModuleName);
+        }
+        Kind::ALL
+            .into_iter()
+            .filter(|other| *other != self.kind)
+            .find(|other| taken(&Lambda::new(*other, self.name.clone())))
+            .map(NameClash::TakenBy)
+    }
+}
+
+impl NameClash {
+    /// The reason, as a sentence about the handler name.
+    pub fn reason(&self, lambda: &Lambda) -> String {
+        let name = &lambda.name;
+        match self {
+            NameClash::HidesModuleName => format!(
+                "handler name `{name}` would hide `{name}`, which the {} module uses",
+                lambda.kind
+            ),
+            NameClash::TakenBy(other) => {
+                format!("handler name `{name}` is already used by `{other}/{name}`")
+            }
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self, lambda: &Lambda) -> String {
+        match self {
+            NameClash::HidesModuleName => {
+                format!("choose another name, for example `{}_event`", lambda.name)
+            }
+            NameClash::TakenBy(_) => {
+                "Lambdas share target/NAME.zip and function names: choose another name".to_string()
+            }
+        }
+    }
+}
+
 /// A `[[handlers]]` entry that names no Lambda of the project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadEntry {
@@ -202,6 +256,26 @@ mod tests {
         assert!(!lambda.owns(Path::new("handlers/index2/handlers.py")));
         assert!(!lambda.owns(Path::new("handlers/__init__.py")));
         assert!(!lambda.owns(Path::new("test/fixtures/api_gateway_event.json")));
+    }
+
+    #[test]
+    fn a_name_clashes_with_its_module_or_with_another_kind_only() {
+        let lambda = |kind, name: &str| Lambda::new(kind, HandlerName::parse(name).unwrap().name);
+        let nothing_taken = |_: &Lambda| false;
+        assert_eq!(
+            lambda(Kind::Producers, "json").clash(nothing_taken),
+            Some(NameClash::HidesModuleName)
+        );
+        assert_eq!(lambda(Kind::Handlers, "os").clash(nothing_taken), None);
+        let taken = [lambda(Kind::Producers, "a"), lambda(Kind::Consumers, "b")];
+        let is_taken = |l: &Lambda| taken.contains(l);
+        assert_eq!(
+            lambda(Kind::Consumers, "a").clash(is_taken),
+            Some(NameClash::TakenBy(Kind::Producers))
+        );
+        assert_eq!(lambda(Kind::Producers, "a").clash(is_taken), None, "itself");
+        let reason = NameClash::TakenBy(Kind::Producers).reason(&lambda(Kind::Consumers, "a"));
+        assert_eq!(reason, "handler name `a` is already used by `producers/a`");
     }
 
     #[test]

@@ -194,6 +194,81 @@ fn fix_adopts_a_hand_made_handler_folder_into_the_manifest() {
     assert!(listed.contains("producers.by_hand"), "{listed}");
 }
 
+/// Each folder follows the convention, but `add-handler` would refuse its
+/// name: `check` names the clash in add-handler's own words, before any fix,
+/// and `check --fix` adopts none of them.
+#[test]
+fn fix_never_adopts_a_folder_whose_name_add_handler_would_refuse() {
+    let (_dir, root) = project("svc", &[]);
+    let folders = [
+        // hides `import json` in the producers module
+        ("producers", "json"),
+        // the listed producers/log_event has this name
+        ("consumers", "log_event"),
+        // two unlisted folders of one name in two kinds
+        ("producers", "twin"),
+        ("consumers", "twin"),
+    ];
+    for (kind, name) in folders {
+        write(
+            &root,
+            &format!("{kind}/{name}/{kind}.py"),
+            &format!("def {name}(event, context):\n    return None\n"),
+        );
+        write(&root, &format!("{kind}/{name}/__init__.py"), "");
+        write(&root, &format!("test/{kind}/{name}/__init__.py"), "");
+        write(&root, &format!("test/{kind}/{name}/test_{kind}.py"), "");
+    }
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    let report = check_json(&root, &[]);
+    let mut clashes = codes_and_paths(&report, "problems");
+    clashes.sort();
+    assert_eq!(
+        clashes,
+        [
+            ("clashing-name".into(), "consumers/log_event".into()),
+            ("clashing-name".into(), "consumers/twin".into()),
+            ("clashing-name".into(), "producers/json".into()),
+            ("clashing-name".into(), "producers/twin".into()),
+        ]
+    );
+    // The words are add-handler's own, from the same function.
+    let text = check_fails(&root, &[], "4 problems found");
+    let refusal = assert_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "json"],
+        "would hide",
+    );
+    let reason = refusal
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("error: ");
+    assert!(
+        text.contains(&format!(
+            "producers/json: the handler `producers.json` is not listed in lambdas.toml and cannot be: {reason} (rename the folder)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("handler name `log_event` is already used by `producers/log_event`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("handler name `twin` is already used by `consumers/twin`"),
+        "{text}"
+    );
+
+    let before = snapshot(&root);
+    check_fails(&root, &["--fix"], "4 problems left");
+    assert_eq!(snapshot(&root), before, "nothing adopted");
+    assert_eq!(
+        fs::read_to_string(root.join("lambdas.toml")).unwrap(),
+        manifest
+    );
+}
+
 #[test]
 fn problems_that_need_a_person_are_named_and_fix_leaves_the_tree_alone() {
     let (_dir, root) = project("svc", &[]);

@@ -8,7 +8,6 @@ use crate::cli::AddHandlerArgs;
 use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
 use crate::generate::plan_handler;
-use crate::layout::Kind;
 use crate::report::{self, file_lines};
 
 pub fn run(args: AddHandlerArgs) -> Result<()> {
@@ -19,22 +18,11 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         report::print(&format!("{note}\n"))?;
     }
     let (kind, name) = (lambda.kind, &lambda.name);
-    if kind.module_names().contains(&name.as_str()) {
-        return Err(UserError::new(format!(
-            "handler name `{name}` would hide `{name}`, which the {kind} module uses"
-        ))
-        .hint(format!("choose another name, for example `{name}_event`"))
-        .into());
-    }
-    if let Some(other) = Kind::ALL
-        .into_iter()
-        .find(|other| *other != kind && project.manifest.has_handler(*other, name))
+    if let Some(clash) = lambda.clash(|other| project.manifest.has_handler(other.kind, &other.name))
     {
-        return Err(UserError::new(format!(
-            "handler name `{name}` is already used by `{other}/{name}`"
-        ))
-        .hint("Lambdas share target/NAME.zip and function names: choose another name")
-        .into());
+        return Err(UserError::new(clash.reason(&lambda))
+            .hint(clash.hint(&lambda))
+            .into());
     }
     let listed = project.manifest.has_handler(kind, name);
     if listed && !args.force {
