@@ -17,25 +17,34 @@
 //!   from the manifest; when `add-handler` would refuse its name (it hides what
 //!   the module imports, or another kind has it, listed or as such a folder),
 //!   it is named as a clash, which needs a person;
-//! - `build.sh` without its exec bit, a missing `requirements.txt`.
+//! - a folder shaped like a handler (`KIND/FOLDER/KIND.py`) whose name is no
+//!   handler name, so the manifest cannot list it (`producers/MyThing`);
+//! - a missing `build.sh` or one without its exec bit, a missing
+//!   `requirements.txt`;
+//! - a file that copies a build setting of the manifest (`python`, `arch`)
+//!   with another value ([`crate::setting_copies`]).
 //!
 //! Safe to repair: the markers (created empty), the exec bit, the adoption of
 //! conventional folders into the manifest (no file hashes are recorded for them,
 //! so `remove-handler` treats their files as the user's), an empty
-//! `requirements.txt`. The rest needs a person.
+//! `requirements.txt`, a missing `build.sh` (from the template), the copies
+//! of the settings (rewritten from the manifest). The rest needs a person.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::lambdas::{BadEntry, Lambda, NameClash};
 use clap::ValueEnum;
 
+use crate::generate;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
-use crate::names::HandlerName;
+use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
+use crate::setting_copies::{self, Disagreement};
 
 pub const BUILD_SCRIPT: &str = "build.sh";
 pub const REQUIREMENTS: &str = "requirements.txt";
@@ -61,6 +70,9 @@ pub struct Facts {
     pub requirements: bool,
     /// The build settings of the manifest ([`SETTINGS`]), `None` when missing.
     pub settings: BTreeMap<&'static str, Option<String>>,
+    /// The text of each file that may copy the build settings
+    /// ([`setting_copies::files`]), by its path; missing files are absent.
+    pub copies: BTreeMap<String, String>,
 }
 
 /// The manifest settings that build.sh and CI were generated from.
@@ -114,6 +126,12 @@ pub enum Problem {
     BadSetting(&'static str, Option<String>),
     NotExecutable,
     MissingRequirements,
+    /// `KIND/FOLDER/KIND.py` where FOLDER is no handler name (given, with
+    /// the name it would become, if any).
+    MisnamedHandler(PathBuf, Kind, Option<HandlerName>),
+    MissingBuildScript,
+    /// A file copying `python` or `arch` with another value than the manifest.
+    SettingCopy(Disagreement),
 }
 
 /// One problem as `check --json` reports it.
@@ -142,6 +160,9 @@ impl Problem {
             Problem::BadSetting(..) => "bad-setting",
             Problem::NotExecutable => "not-executable",
             Problem::MissingRequirements => "missing-requirements",
+            Problem::MisnamedHandler(..) => "misnamed-handler",
+            Problem::MissingBuildScript => "missing-build-script",
+            Problem::SettingCopy(_) => "setting-mismatch",
         }
     }
 
@@ -158,8 +179,10 @@ impl Problem {
                 MANIFEST_FILE.into()
             }
             Problem::SharedName(lambda, _) => lambda.source(),
-            Problem::NotExecutable => BUILD_SCRIPT.into(),
+            Problem::NotExecutable | Problem::MissingBuildScript => BUILD_SCRIPT.into(),
             Problem::MissingRequirements => REQUIREMENTS.into(),
+            Problem::MisnamedHandler(folder, ..) => folder.clone(),
+            Problem::SettingCopy(copy) => copy.file.clone().into(),
         }
     }
 
@@ -215,6 +238,37 @@ impl Problem {
                 "missing: build.sh installs the shared dependencies from it (it may be empty)"
                     .to_string()
             }
+            Problem::MisnamedHandler(folder, kind, renamed) => {
+                let shown = folder.file_name().unwrap_or_default().to_string_lossy();
+                let rename = match renamed {
+                    Some(name) => format!("rename the folder to `{name}`"),
+                    None => "rename the folder to a snake_case Python identifier".to_string(),
+                };
+                format!(
+                    "holds `{kind}.py` like a handler, but `{shown}` is not a handler name, \
+                     so {MANIFEST_FILE} cannot list it and build.sh never builds it \
+                     ({rename}, then run `lambda-scaffold check --fix`)"
+                )
+            }
+            Problem::MissingBuildScript => {
+                "missing: it builds the Lambdas' zips (`check --fix` restores it)".to_string()
+            }
+            Problem::SettingCopy(copy) => {
+                let settings: Vec<String> = copy
+                    .settings
+                    .iter()
+                    .map(|(setting, found, want)| {
+                        format!(
+                            "`{}` `{found}` where {MANIFEST_FILE} has `{want}`",
+                            setting.key()
+                        )
+                    })
+                    .collect();
+                format!(
+                    "names {} (the build uses {MANIFEST_FILE})",
+                    settings.join(" and ")
+                )
+            }
         }
     }
 
@@ -225,6 +279,8 @@ impl Problem {
             Problem::Unlisted(_) => Some("added the handler to lambdas.toml"),
             Problem::NotExecutable => Some("made it executable"),
             Problem::MissingRequirements => Some("created it, with no dependencies"),
+            Problem::MissingBuildScript => Some("restored it from the template"),
+            Problem::SettingCopy(_) => Some("rewrote the settings from lambdas.toml"),
             _ => None,
         }
     }
@@ -306,8 +362,12 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
             found.push(Problem::BadSetting(key, value.clone()));
         }
     }
-    if facts.build_script == Some(false) {
-        found.push(Problem::NotExecutable);
+    found.extend(misnamed_handlers(facts));
+    found.extend(setting_copies(facts).into_iter().map(Problem::SettingCopy));
+    match facts.build_script {
+        Some(false) => found.push(Problem::NotExecutable),
+        None => found.push(Problem::MissingBuildScript),
+        Some(true) => {}
     }
     if !facts.requirements {
         found.push(Problem::MissingRequirements);
@@ -317,7 +377,7 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
 }
 
 /// The repairs of the fixable `problems`, as one plan.
-pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
+pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
     let mut plan = Plan::default();
     let mut updated = manifest.clone();
     let mut manifest_changed = false;
@@ -334,33 +394,100 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Plan {
                 executable: false,
                 if_exists: IfExists::Keep,
             }),
+            Problem::MissingBuildScript => {
+                plan.add(generate::build_script(
+                    &project_name(manifest),
+                    manifest.layout,
+                )?);
+            }
+            Problem::SettingCopy(copy) => plan.add(PlannedFile {
+                path: copy.file.clone().into(),
+                contents: copy.rewritten.clone().into_bytes(),
+                executable: false,
+                if_exists: IfExists::Replace,
+            }),
             _ => {}
         }
     }
     if manifest_changed {
         plan.add(updated.planned_file(IfExists::Replace));
     }
-    plan
+    Ok(plan)
+}
+
+/// The manifest's project name, as `new-project` validated it; a name that
+/// is missing or could not be a project's is replaced by a neutral one (it
+/// only names the build's Docker image).
+fn project_name(manifest: &Manifest) -> ProjectName {
+    manifest
+        .setting("name")
+        .and_then(|name| ProjectName::parse(name).ok())
+        .unwrap_or_else(|| ProjectName::parse("project").expect("a valid project name"))
+}
+
+/// Handler-shaped folders whose name is no handler name: not Lambdas, though
+/// they look like one.
+fn misnamed_handlers(facts: &Facts) -> Vec<Problem> {
+    handler_shaped(facts)
+        .filter_map(|(kind, folder)| {
+            let renamed = match HandlerName::parse(folder) {
+                Ok(parsed) if parsed.renamed_from.is_none() => return None,
+                Ok(parsed) => Some(parsed.name),
+                Err(_) => None,
+            };
+            Some(Problem::MisnamedHandler(
+                Path::new(kind.as_str()).join(folder),
+                kind,
+                renamed,
+            ))
+        })
+        .collect()
+}
+
+/// The files whose copies of the build settings differ from the manifest's,
+/// when the manifest's own are valid (otherwise `bad-setting` says so).
+fn setting_copies(facts: &Facts) -> Vec<Disagreement> {
+    let valid = |key: &str| {
+        facts
+            .settings
+            .get(key)
+            .cloned()
+            .flatten()
+            .filter(|value| valid_setting(key, value))
+    };
+    let (Some(python), Some(arch)) = (valid("python"), valid("arch")) else {
+        return Vec::new();
+    };
+    facts
+        .copies
+        .iter()
+        .filter_map(|(file, text)| setting_copies::disagreement(file, text, &python, &arch))
+        .collect()
 }
 
 /// The handler folders that follow the convention: `KIND/NAME/KIND.py`, with
-/// `NAME` a handler name as `add-handler` would write it. The survey read
-/// exactly those modules, so their paths are the list.
+/// `NAME` a handler name as `add-handler` would write it.
 fn conventional_handlers(facts: &Facts) -> BTreeSet<Lambda> {
-    facts
-        .modules
-        .keys()
-        .filter_map(|path| {
-            let mut parts = path.split('/');
-            let (kind, folder, module) = (parts.next()?, parts.next()?, parts.next()?);
-            let kind = *facts.layout.kinds().iter().find(|k| k.as_str() == kind)?;
+    handler_shaped(facts)
+        .filter_map(|(kind, folder)| {
             let parsed = HandlerName::parse(folder).ok()?;
-            let conventional = parts.next().is_none()
-                && module == format!("{kind}.py")
-                && parsed.renamed_from.is_none();
-            conventional.then(|| Lambda::new(kind, parsed.name))
+            parsed
+                .renamed_from
+                .is_none()
+                .then(|| Lambda::new(kind, parsed.name))
         })
         .collect()
+}
+
+/// The kind and folder name of every module at `KIND/FOLDER/KIND.py`. The
+/// survey read exactly those modules, so their paths are the list.
+fn handler_shaped(facts: &Facts) -> impl Iterator<Item = (Kind, &str)> {
+    facts.modules.keys().filter_map(|path| {
+        let mut parts = path.split('/');
+        let (kind, folder, module) = (parts.next()?, parts.next()?, parts.next()?);
+        let kind = *facts.layout.kinds().iter().find(|k| k.as_str() == kind)?;
+        (parts.next().is_none() && module == format!("{kind}.py")).then_some((kind, folder))
+    })
 }
 
 /// The folders that hold `.py` files or package folders, deepest first.
@@ -450,6 +577,7 @@ mod tests {
                 .zip(["3.13", "x86_64", "gitlab"])
                 .map(|(key, value)| (*key, Some(value.to_string())))
                 .collect(),
+            copies: BTreeMap::new(),
         }
     }
 
@@ -626,7 +754,86 @@ mod tests {
             [Problem::NotExecutable, Problem::MissingRequirements]
         );
         facts.build_script = None;
-        assert_eq!(problems(&facts), [Problem::MissingRequirements]);
+        assert_eq!(
+            problems(&facts),
+            [Problem::MissingBuildScript, Problem::MissingRequirements]
+        );
+        let manifest = Manifest::parse(
+            "schema_version = 1\nname = \"svc\"\nlayout = \"web-stack\"\n",
+            Path::new(MANIFEST_FILE),
+        )
+        .unwrap();
+        let plan = plan_fixes(&[Problem::MissingBuildScript], &manifest).unwrap();
+        assert_eq!(plan.files.len(), 1);
+        let script = String::from_utf8(plan.files[0].contents.clone()).unwrap();
+        assert!(plan.files[0].executable);
+        assert!(script.contains("KINDS=(handlers)\n"), "{script}");
+        assert!(script.contains("svc's Lambdas"), "{script}");
+    }
+
+    #[test]
+    fn a_handler_shaped_folder_with_no_handler_name_is_named() {
+        let mut facts = healthy();
+        for folder in ["MyThing", "9lives"] {
+            files(&mut facts, &format!("producers/{folder}"))
+                .extend(["__init__.py".into(), "producers.py".into()]);
+            facts.modules.insert(
+                format!("producers/{folder}/producers.py"),
+                "def x(event, context):\n    return 1\n".into(),
+            );
+        }
+        let found = problems(&facts);
+        assert_eq!(
+            found,
+            [
+                Problem::MisnamedHandler("producers/9lives".into(), Kind::Producers, None),
+                Problem::MisnamedHandler(
+                    "producers/MyThing".into(),
+                    Kind::Producers,
+                    Some(name("my_thing"))
+                ),
+            ]
+        );
+        assert!(
+            found[1]
+                .message()
+                .contains("rename the folder to `my_thing`")
+        );
+        assert!(found[1].fix().is_none());
+    }
+
+    #[test]
+    fn a_file_copying_another_python_or_arch_is_named_and_rewritten_by_the_fix() {
+        let mut facts = healthy();
+        let docker = "ARG SAM_IMAGE=public.ecr.aws/sam/build-python3.12:latest-arm64\n";
+        facts.copies.insert("Dockerfile".into(), docker.into());
+        facts.copies.insert(
+            "README.md".into(),
+            "runtime python3.13, architecture x86_64\n".into(),
+        );
+        let found = problems(&facts);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].code(), "setting-mismatch");
+        assert_eq!(found[0].path(), Path::new("Dockerfile"));
+        assert_eq!(
+            found[0].message(),
+            "names `python` `3.12` where lambdas.toml has `3.13` and `arch` `arm64` where \
+             lambdas.toml has `x86_64` (the build uses lambdas.toml)"
+        );
+        let manifest = Manifest::parse(
+            "schema_version = 1\nlayout = \"log-centric\"\n",
+            Path::new(MANIFEST_FILE),
+        )
+        .unwrap();
+        let plan = plan_fixes(&found, &manifest).unwrap();
+        assert_eq!(
+            plan.files[0].contents,
+            b"ARG SAM_IMAGE=public.ecr.aws/sam/build-python3.13:latest-x86_64\n"
+        );
+        // With an unsupported setting, bad-setting alone is reported.
+        facts.settings.insert("python", Some("2.7".into()));
+        let codes: Vec<&str> = problems(&facts).iter().map(Problem::code).collect();
+        assert_eq!(codes, ["bad-setting"]);
     }
 
     #[test]
@@ -645,7 +852,8 @@ mod tests {
                 Problem::MissingTest(adopted.clone()),
             ],
             &manifest,
-        );
+        )
+        .unwrap();
         let paths: Vec<_> = plan.files.iter().map(|f| slash(&f.path)).collect();
         assert_eq!(paths, ["test/producers/__init__.py", MANIFEST_FILE]);
         assert_eq!(plan.executables, [PathBuf::from(BUILD_SCRIPT)]);

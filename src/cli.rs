@@ -129,8 +129,10 @@ pub struct CheckArgs {
     pub project: ProjectArgs,
 
     /// Repair what is safe: create missing __init__.py files and an empty
-    /// requirements.txt, make build.sh executable, add handler folders that
-    /// follow the convention (KIND/NAME/KIND.py) to lambdas.toml
+    /// requirements.txt, restore a missing build.sh and make it executable,
+    /// add handler folders that follow the convention (KIND/NAME/KIND.py) to
+    /// lambdas.toml, rewrite the python and arch that the Dockerfile, CI file
+    /// and README copy from lambdas.toml
     #[arg(long)]
     pub fix: bool,
 
@@ -149,7 +151,8 @@ pub struct CheckArgs {
     /// missing-module, unlisted-handler, bad-entry, not-executable,
     /// missing-requirements, duplicate-entry, shared-name, bad-setting,
     /// clashing-name (a conventional folder that add-handler's rules keep out
-    /// of the manifest: not adopted by --fix).
+    /// of the manifest: not adopted by --fix), misnamed-handler,
+    /// missing-build-script, setting-mismatch.
     #[arg(long)]
     pub json: bool,
 }

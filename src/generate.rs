@@ -11,13 +11,14 @@ use std::path::Path;
 use anyhow::Result;
 use heck::ToUpperCamelCase;
 
+use crate::check::BUILD_SCRIPT;
 use crate::generated::{self, FileHashes, file_hash};
 use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
-use crate::templates::{Vars, render_set};
+use crate::templates::{Vars, render_one, render_set};
 
 /// Everything `new-project` needs, already validated.
 #[derive(Debug, Clone)]
@@ -32,24 +33,10 @@ pub struct ProjectSpec {
 
 /// The files of a new project, relative to its root folder.
 pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
-    let mut vars = Vars::default();
-    vars.set("project_name", spec.name.as_str())
-        .set("layout", spec.layout.as_str())
-        .set("python_version", spec.python.as_str())
+    let mut vars = project_vars(&spec.name, spec.layout);
+    vars.set("python_version", spec.python.as_str())
         .set("arch", spec.arch.as_str())
-        .set("ci", spec.ci.as_str())
-        .set_list(
-            "python_versions",
-            PYTHON_VERSIONS.iter().map(|v| v.to_string()).collect(),
-        )
-        .set_list(
-            "kinds",
-            spec.layout
-                .kinds()
-                .iter()
-                .map(|k| k.as_str().to_string())
-                .collect(),
-        );
+        .set("ci", spec.ci.as_str());
 
     let mut plan = Plan {
         new_root: true,
@@ -82,6 +69,37 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     plan.add(manifest.planned_file(IfExists::Refuse));
     plan.add_package_markers(Path::new("utils"));
     Ok(plan)
+}
+
+/// The variables every template of the `project` set may use, apart from the
+/// build settings: `build.sh` reads those from the manifest.
+fn project_vars(name: &ProjectName, layout: Layout) -> Vars {
+    let mut vars = Vars::default();
+    vars.set("project_name", name.as_str())
+        .set("layout", layout.as_str())
+        .set_list(
+            "python_versions",
+            PYTHON_VERSIONS.iter().map(|v| v.to_string()).collect(),
+        )
+        .set_list(
+            "kinds",
+            layout
+                .kinds()
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
+        );
+    vars
+}
+
+/// `build.sh` as `new-project` writes it, for `check --fix` to restore.
+pub fn build_script(name: &ProjectName, layout: Layout) -> Result<PlannedFile> {
+    render_one(
+        "project/build.sh",
+        BUILD_SCRIPT.into(),
+        &project_vars(name, layout),
+        IfExists::Refuse,
+    )
 }
 
 /// The files that add one handler to an existing project. With `force`, the

@@ -27,5 +27,6 @@ pub mod project;
 pub mod prompt;
 pub mod removal;
 pub mod report;
+pub mod setting_copies;
 pub mod survey;
 pub mod templates;

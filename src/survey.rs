@@ -1,7 +1,8 @@
 //! What the tool observes on disk, read only and handed to the pure cores.
 //!
 //! For `check` ([`survey`]): the folders and files of the code and test trees,
-//! the text of the handler modules, `build.sh` and `requirements.txt`. Never
+//! the text of the handler modules and of the files that copy the build
+//! settings, `build.sh` and `requirements.txt`. Never
 //! walked: hidden folders (`.venv`, `.git`, the staging folders of an
 //! interrupted run), `__pycache__` and `test/fixtures`.
 //!
@@ -20,6 +21,7 @@ use crate::generated::file_hash;
 use crate::lambdas::Lambda;
 use crate::manifest::Manifest;
 use crate::plan::slash;
+use crate::setting_copies;
 
 /// Caches, never code. (`target` and `venv` are not skipped: the walk starts at
 /// the kind, `utils` and `test` folders, where such a name is a handler's.)
@@ -73,6 +75,14 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
             .iter()
             .map(|key| (*key, manifest.setting(key).map(str::to_string)))
             .collect(),
+        copies: read_all(
+            root,
+            setting_copies::files()
+                .into_iter()
+                .filter(|file| root.join(file).is_file())
+                .map(String::from)
+                .collect(),
+        )?,
     })
 }
 

@@ -99,6 +99,25 @@ pub fn render_set(set: &str, vars: &Vars, if_exists: IfExists, plan: &mut Plan) 
     Ok(())
 }
 
+/// Renders one template (its path under `templates/`) into a planned file at
+/// `path`, with the exec bit the template set would give it.
+pub fn render_one(
+    template: &str,
+    path: PathBuf,
+    vars: &Vars,
+    if_exists: IfExists,
+) -> Result<PlannedFile> {
+    let file = TEMPLATES
+        .get_file(template)
+        .ok_or_else(|| anyhow!("template `{template}` is missing from the binary"))?;
+    Ok(PlannedFile {
+        path,
+        contents: render_file(&tera::Tera::new(), file, &vars.context())?,
+        executable: EXECUTABLE.contains(&template),
+        if_exists,
+    })
+}
+
 fn collect_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a File<'a>>) {
     out.extend(dir.files());
     for sub in dir.dirs() {

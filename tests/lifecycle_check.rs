@@ -395,3 +395,93 @@ fn usage_errors_exit_with_code_2() {
         assert_eq!(run(&root, args).status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree() {
+    let (_dir, root) = project("svc", &["--ci", "gitlab"]);
+    let manifest = root.join("lambdas.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        text.replace("python = \"3.13\"", "python = \"3.12\"")
+            .replace("arch = \"x86_64\"", "arch = \"arm64\""),
+    )
+    .unwrap();
+    let report = check_json(&root, &[]);
+    assert_eq!(
+        codes_and_paths(&report, "problems"),
+        [
+            ("setting-mismatch".into(), ".gitlab-ci.yml".into()),
+            ("setting-mismatch".into(), "Dockerfile".into()),
+            ("setting-mismatch".into(), "README.md".into()),
+        ]
+    );
+    let out = check_fails(&root, &[], "3 problems found");
+    assert!(
+        out.contains("Dockerfile: names `python` `3.13` where lambdas.toml has `3.12` and `arch` `x86_64` where lambdas.toml has `arm64`"),
+        "{out}"
+    );
+    let before = snapshot(&root);
+    let fixed = ok(&root, &["check", "--fix"]);
+    assert!(
+        stdout(&fixed).contains("fixed Dockerfile: rewrote the settings from lambdas.toml"),
+        "{}",
+        stdout(&fixed)
+    );
+    ok(&root, &["check"]);
+    let after = snapshot(&root);
+    let changed: Vec<_> = before
+        .keys()
+        .filter(|path| before.get(*path) != after.get(*path))
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(changed, [".gitlab-ci.yml", "Dockerfile", "README.md"]);
+    let docker = fs::read_to_string(root.join("Dockerfile")).unwrap();
+    assert!(
+        docker.contains("sam/build-python3.12:latest-arm64"),
+        "{docker}"
+    );
+    // The GitLab build image stays x86_64: it fetches arm64 wheels by tag.
+    let gitlab = fs::read_to_string(root.join(".gitlab-ci.yml")).unwrap();
+    assert!(
+        gitlab.contains("sam/build-python3.12:latest-x86_64") && gitlab.contains("python:3.12"),
+        "{gitlab}"
+    );
+    assert!(!gitlab.contains("3.13"), "{gitlab}");
+}
+
+#[test]
+fn a_missing_build_sh_is_named_and_fix_restores_it() {
+    let (_dir, root) = project("svc", &["--layout", "web-stack"]);
+    let build = root.join("build.sh");
+    let original = fs::read(&build).unwrap();
+    fs::remove_file(&build).unwrap();
+    let out = check_fails(&root, &[], "1 problem found");
+    assert!(out.contains("build.sh: missing"), "{out}");
+    ok(&root, &["check", "--fix"]);
+    assert_eq!(fs::read(&build).unwrap(), original);
+    assert_eq!(
+        fs::metadata(&build).unwrap().permissions().mode() & 0o111,
+        0o111
+    );
+    ok(&root, &["check"]);
+}
+
+#[test]
+fn a_handler_shaped_folder_the_manifest_cannot_list_is_named() {
+    let (_dir, root) = project("svc", &[]);
+    write(
+        &root,
+        "producers/MyThing/producers.py",
+        "def my_thing(event, context):\n    return 1\n",
+    );
+    write(&root, "producers/MyThing/__init__.py", "");
+    let before = snapshot(&root);
+    let out = check_fails(&root, &["--fix"], "1 problem left");
+    assert!(
+        out.contains("producers/MyThing: holds `producers.py` like a handler, but `MyThing` is not a handler name"),
+        "{out}"
+    );
+    assert!(out.contains("rename the folder to `my_thing`"), "{out}");
+    assert_eq!(snapshot(&root), before);
+}

@@ -60,14 +60,30 @@ fn variants() -> Vec<(tempfile::TempDir, std::path::PathBuf, &'static str)> {
             "gitlab",
         ),
     ];
-    cases
+    let mut made: Vec<_> = cases
         .iter()
         .map(|(args, kind, ci)| {
             let (dir, root) = project("lint-me", args);
             ok(&root, &["add-handler", kind, "extra_one"]);
             (dir, root, *ci)
         })
-        .collect()
+        .collect();
+    // Projects whose Python and architecture were changed in lambdas.toml
+    // afterwards, the other files rewritten by `check --fix`.
+    for ci in ["github", "gitlab"] {
+        let (dir, root) = project("lint-me", &["--ci", ci, "--python", "3.10"]);
+        let manifest = root.join("lambdas.toml");
+        let text = fs::read_to_string(&manifest).unwrap();
+        let changed = text
+            .replace("python = \"3.10\"", "python = \"3.14\"")
+            .replace("arch = \"x86_64\"", "arch = \"arm64\"");
+        assert_ne!(text, changed);
+        fs::write(&manifest, changed).unwrap();
+        ok(&root, &["check", "--fix"]);
+        ok(&root, &["check"]);
+        made.push((dir, root, ci));
+    }
+    made
 }
 
 fn run_tool(tool_path: &Path, args: &[&str], cwd: &Path) {

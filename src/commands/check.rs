@@ -54,7 +54,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
         .cloned()
         .collect();
     let (fixed, left) = if args.fix && !fixable.is_empty() {
-        let resolved = apply::resolve(&project.root, plan_fixes(&fixable, &project.manifest))?;
+        let resolved = apply::resolve(&project.root, plan_fixes(&fixable, &project.manifest)?)?;
         if args.dry_run {
             (fixable, found)
         } else {
