@@ -148,9 +148,11 @@ pub fn resolve(root: &Path, plan: Plan) -> Result<Resolved> {
         }
     }
     for append in &plan.appends {
-        let len = existing_inside(root, inside, &append.path)?
-            .filter(fs::Metadata::is_file)
-            .map(|meta| meta.len());
+        let meta = existing_inside(root, inside, &append.path)?;
+        if let Some(meta) = meta.as_ref().filter(|m| m.is_symlink() || is_read_only(m)) {
+            return Err(unchangeable(root, &append.path, meta).into());
+        }
+        let len = meta.filter(fs::Metadata::is_file).map(|meta| meta.len());
         if len != Some(append.expected_len) {
             return Err(UserError::new(format!(
                 "`{}` changed while this command was reading it",
@@ -199,6 +201,39 @@ fn existing_inside(root: &Path, real_root: &Path, rel: &Path) -> Result<Option<f
         .into());
     }
     Ok(Some(meta))
+}
+
+/// The refusal to change a file that is a symbolic link (a change would
+/// replace the link, or write where it leads) or read-only (its owner chose
+/// that it stays as it is; root could write it all the same).
+fn unchangeable(root: &Path, rel: &Path, meta: &fs::Metadata) -> UserError {
+    if meta.is_symlink() {
+        let target = fs::read_link(root.join(rel))
+            .map(|t| format!(" (to `{}`)", t.display()))
+            .unwrap_or_default();
+        UserError::new(format!(
+            "`{}` is a symbolic link{target}; lambda-scaffold changes files only in place, never through a link",
+            rel.display()
+        ))
+        .hint("replace the link with a copy of the file it leads to, then run the command again; nothing was changed")
+    } else {
+        UserError::new(format!("`{}` is read-only", rel.display())).hint(format!(
+            "make it writable (`chmod u+w {}`) if it may change, then run the command again; nothing was changed",
+            rel.display()
+        ))
+    }
+}
+
+/// Whether the file's owner may not write it.
+#[cfg(unix)]
+fn is_read_only(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o200 == 0
+}
+
+#[cfg(not(unix))]
+fn is_read_only(meta: &fs::Metadata) -> bool {
+    meta.permissions().readonly()
 }
 
 /// The refusal of a new project's folder that already holds something.
@@ -286,14 +321,20 @@ fn file_action(root: &Path, file: &PlannedFile) -> Result<Action> {
     match fs::symlink_metadata(&full) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Action::Create),
         Err(e) => Err(e).with_context(|| format!("cannot read `{}`", full.display())),
+        Ok(meta) if meta.is_symlink() && file.if_exists == IfExists::Replace => {
+            Err(unchangeable(root, &file.path, &meta).into())
+        }
         Ok(meta) if !meta.is_file() => Err(UserError::new(format!(
             "`{}` exists and is not a regular file",
             file.path.display()
         ))
         .hint("move or remove it, then run the command again")
         .into()),
-        Ok(_) => match file.if_exists {
+        Ok(meta) => match file.if_exists {
             IfExists::Keep => Ok(Action::Keep),
+            IfExists::Replace if is_read_only(&meta) => {
+                Err(unchangeable(root, &file.path, &meta).into())
+            }
             IfExists::Replace => Ok(Action::Replace),
             IfExists::Refuse => Err(AlreadyExists {
                 path: file.path.clone(),
@@ -588,6 +629,12 @@ fn stage_and_place(resolved: &Resolved, staging: &Path, done: &mut Vec<Done>) ->
         pause_for_tests();
         let target = root.join(&file.path);
         if action == Action::Replace {
+            // The new file keeps the mode the user gave the old one.
+            let mode = fs::metadata(&target)
+                .with_context(|| format!("cannot read `{}`", target.display()))?
+                .permissions();
+            fs::set_permissions(staging.join(i.to_string()), mode)
+                .with_context(|| format!("cannot write `{}`", target.display()))?;
             let backup = staging.join(format!("{i}.orig"));
             fs::rename(&target, &backup)
                 .with_context(|| format!("cannot replace `{}`", target.display()))?;

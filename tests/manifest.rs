@@ -126,8 +126,30 @@ fn a_crlf_manifest_keeps_crlf_through_add_remove_and_fix() {
     assert_eq!(manifest(&root), crlf, "back to what it was, byte for byte");
 
     // check --fix adopts a hand-made handler into the manifest: CRLF too.
+    with_adoptable_folder(&root);
+    ok(&root, &["check", "--fix"]);
+    let fixed = manifest(&root);
+    assert!(fixed.contains("name = \"by_hand\"\r\n"), "{fixed:?}");
+    assert_eq!(bare_lf(&fixed), 0);
+}
+
+/// The commands that would change `lambdas.toml` in a project holding the
+/// hand-made, adoptable folder `producers/by_hand`, dry runs included.
+const MANIFEST_WRITERS: &[&[&str]] = &[
+    &["add-handler", "producers", "new_one"],
+    &["add-handler", "producers", "new_one", "--dry-run"],
+    &["remove-handler", "producers", "log_event"],
+    &["remove-handler", "producers", "log_event", "--force"],
+    &["remove-handler", "producers", "log_event", "--dry-run"],
+    &["check", "--fix"],
+    &["check", "--fix", "--dry-run"],
+];
+
+fn with_adoptable_folder(root: &Path) {
     for file in [
+        "producers/by_hand/__init__.py",
         "producers/by_hand/producers.py",
+        "test/producers/by_hand/__init__.py",
         "test/producers/by_hand/test_producers.py",
     ] {
         fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
@@ -137,8 +159,67 @@ fn a_crlf_manifest_keeps_crlf_through_add_remove_and_fix() {
         )
         .unwrap();
     }
+}
+
+/// Reading commands follow the link or read the read-only file as any other.
+fn reading_commands_work(root: &Path) {
+    let listed = stdout(&ok(root, &["list"]));
+    assert!(listed.contains("producers.log_event"), "{listed}");
+    let out = run(root, &["check"]);
+    assert!(
+        stdout(&out).contains("producers/by_hand: the handler"),
+        "{}",
+        stdout(&out)
+    );
+    ok(root, &["invoke", "producers", "log_event"]);
+}
+
+#[test]
+fn a_symlinked_manifest_is_read_through_and_never_changed_by_any_command() {
+    let (_dir, root) = project("svc", &[]);
+    with_adoptable_folder(&root);
+    fs::rename(root.join("lambdas.toml"), root.join("shared.toml")).unwrap();
+    std::os::unix::fs::symlink("shared.toml", root.join("lambdas.toml")).unwrap();
+    reading_commands_work(&root);
+    for args in MANIFEST_WRITERS {
+        let err = assert_refused(
+            &root,
+            &root,
+            args,
+            "error: `lambdas.toml` is a symbolic link (to `shared.toml`); lambda-scaffold changes files only in place, never through a link\n",
+        );
+        assert!(!err.contains("changed while"), "{args:?}: {err}");
+    }
+    // What does not touch the manifest still works: a missing marker is made.
+    fs::remove_dir_all(root.join("producers/by_hand")).unwrap();
+    fs::remove_dir_all(root.join("test/producers/by_hand")).unwrap();
+    fs::remove_file(root.join("test/producers/__init__.py")).unwrap();
+    ok(&root, &["check", "--fix"]);
+    assert!(root.join("lambdas.toml").is_symlink());
+}
+
+#[test]
+fn a_read_only_manifest_is_refused_by_every_command_that_would_change_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, root) = project("svc", &[]);
+    with_adoptable_folder(&root);
+    let manifest = root.join("lambdas.toml");
+    fs::set_permissions(&manifest, fs::Permissions::from_mode(0o444)).unwrap();
+    reading_commands_work(&root);
+    for args in MANIFEST_WRITERS {
+        assert_refused(
+            &root,
+            &root,
+            args,
+            "error: `lambdas.toml` is read-only\nhint: make it writable (`chmod u+w lambdas.toml`)",
+        );
+    }
+    // Made writable with a mode of the user's: an edit keeps that mode.
+    fs::set_permissions(&manifest, fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&root, &["remove-handler", "producers", "log_event"]);
+    ok(&root, &["add-handler", "producers", "new_one"]);
     run(&root, &["check", "--fix"]);
-    let fixed = manifest(&root);
-    assert!(fixed.contains("name = \"by_hand\"\r\n"), "{fixed:?}");
-    assert_eq!(bare_lf(&fixed), 0);
+    assert!(fs::read_to_string(&manifest).unwrap().contains("by_hand"));
+    let mode = fs::metadata(&manifest).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
