@@ -7,8 +7,8 @@
 //!   folder and `utils/`) and the test tree (`test/`, whose `fixtures/` holds
 //!   data, not code); a folder is a package folder when it holds `.py` files or
 //!   package folders;
-//! - a handler module `KIND/NAME/KIND.py` that binds no `NAME` (`def NAME(` or
-//!   `NAME = …`);
+//! - a handler module `KIND/NAME/KIND.py` that binds no `NAME` (see
+//!   [`crate::handler_module`]: `def NAME(`, `NAME = …`, `from … import NAME`);
 //! - a handler without a test (`test/KIND/NAME/test*.py`);
 //! - a manifest entry without its folder or module, or one that names no
 //!   Lambda of the project; a handler listed twice; one name used by two kinds
@@ -40,6 +40,7 @@ use crate::lambdas::{BadEntry, Lambda, NameClash};
 use clap::ValueEnum;
 
 use crate::generate;
+use crate::handler_module::defines_handler;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
@@ -339,7 +340,7 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         if !facts
             .modules
             .get(&slash(&lambda.module()))
-            .is_some_and(|text| defines_function(text, &lambda.name))
+            .is_some_and(|text| defines_handler(text, &lambda.name))
         {
             found.push(Problem::MissingFunction(lambda.clone()));
         }
@@ -506,23 +507,6 @@ fn package_dirs(dirs: &BTreeMap<String, BTreeSet<String>>) -> Vec<&str> {
         }
     }
     packages
-}
-
-/// Whether a module binds the handler at its top level: `def NAME(` or an
-/// assignment such as `NAME = Mangum(app)` (what the Lambda runtime looks up).
-fn defines_function(text: &str, name: &HandlerName) -> bool {
-    text.lines().any(|line| {
-        let defined = line
-            .strip_prefix("def")
-            .filter(|rest| rest.starts_with([' ', '\t']))
-            .and_then(|rest| rest.trim_start().strip_prefix(name.as_str()))
-            .is_some_and(|rest| rest.trim_start().starts_with('('));
-        let assigned = line
-            .strip_prefix(name.as_str())
-            .map(str::trim_start)
-            .is_some_and(|rest| rest.starts_with('=') && !rest.starts_with("=="));
-        defined || assigned
-    })
 }
 
 #[cfg(test)]
@@ -862,20 +846,6 @@ mod tests {
             text.ends_with("[[handlers]]\nkind = \"consumers\"\nname = \"by_hand\"\n"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn handlers_are_found_only_at_the_top_level() {
-        let n = name("index");
-        assert!(defines_function("def index(event, context):", &n));
-        assert!(defines_function("def  index (event, context):", &n));
-        assert!(!defines_function("    def index(self):", &n));
-        assert!(!defines_function("def index2(event, context):", &n));
-        assert!(!defines_function("define index(", &n));
-        // The runtime looks the name up in the module: an assignment binds it too.
-        assert!(defines_function("index = Mangum(app)", &n));
-        assert!(!defines_function("index2 = other", &n));
-        assert!(!defines_function("index == other", &n));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod commands;
 pub mod error;
 pub mod generate;
 pub mod generated;
+pub mod handler_module;
 pub mod invoke;
 pub mod lambdas;
 pub mod layout;

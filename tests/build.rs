@@ -627,3 +627,35 @@ fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
         ["lsdemo_ok-1.0.dist-info"]
     );
 }
+
+#[test]
+fn the_packager_gives_every_verdict_of_the_shared_handler_definition_table() {
+    // The same table `check` is tested against (src/handler_module.rs).
+    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/handler_definitions.json");
+    let (dir, root) = project("svc", &[]);
+    let script = "import json, sys, tempfile\n\
+        from pathlib import Path\n\
+        sys.path.insert(0, 'tools')\n\
+        from package_lambda import defines\n\
+        wrong = []\n\
+        cases = json.loads(Path(sys.argv[1]).read_text())\n\
+        for case in cases:\n\
+        \x20   module = Path(sys.argv[2]) / 'module.py'\n\
+        \x20   module.write_text(case['source'])\n\
+        \x20   if defines(module, case['name']) != case['defines']:\n\
+        \x20       wrong.append(case['case'])\n\
+        print(len(cases), json.dumps(wrong))\n";
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(&table)
+        .arg(dir.path())
+        .current_dir(&root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (count, wrong) = text.trim().split_once(' ').unwrap();
+    assert!(count.parse::<usize>().unwrap() >= 20, "{text}");
+    assert_eq!(wrong, "[]", "wrong verdicts of the packager");
+}

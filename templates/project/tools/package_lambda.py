@@ -613,9 +613,10 @@ def resolve_source(name: str, path: str) -> tuple[Path, str]:
 def defines(module: Path, name: str) -> bool:
     """Tell whether a module binds ``name`` at its top level as a handler.
 
-    A ``def``, an assignment (``name = Mangum(app)``) or an import binds it;
-    an ``async def`` does not count: Lambda's Python runtime calls the
-    handler and does not await what it returns. The cases are listed in the
+    A ``def``, an assignment (``name = Mangum(app)``, also annotated) or
+    ``from ... import name`` binds it; an ``async def`` does not count:
+    Lambda's Python runtime calls the handler and does not await what it
+    returns, and ``import name`` binds a module. The cases are listed in the
     lambda-scaffold repository's tests/handler_definitions.json, which the
     tool's own ``check`` is tested against too.
     """
@@ -632,10 +633,8 @@ def defines(module: Path, name: str) -> bool:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             if isinstance(node.target, ast.Name):
                 bound.add(node.target.id)
-        elif isinstance(node, (ast.ImportFrom, ast.Import)):
-            bound.update(
-                alias.asname or alias.name.split(".")[0] for alias in node.names
-            )
+        elif isinstance(node, ast.ImportFrom):
+            bound.update(alias.asname or alias.name for alias in node.names)
     return name in bound
 
 
