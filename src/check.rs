@@ -44,7 +44,7 @@ use crate::handler_module::defines_handler;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
-use crate::plan::{IfExists, Plan, PlannedFile, slash};
+use crate::plan::{IfExists, Plan, PlannedFile, hex_unless_utf8, slash};
 use crate::setting_copies::{self, Disagreement};
 
 pub const BUILD_SCRIPT: &str = "build.sh";
@@ -64,6 +64,9 @@ pub struct Facts {
     /// makes path comparisons the bulk of the work), with the names of the
     /// files directly in it.
     pub dirs: BTreeMap<String, BTreeSet<String>>,
+    /// The files and folders of those trees whose name is not UTF-8, relative
+    /// to the project root; absent from `dirs`, with all they hold.
+    pub not_utf8: Vec<PathBuf>,
     /// The text of every module found at `KIND/NAME/KIND.py`, by its path.
     pub modules: BTreeMap<String, String>,
     /// `build.sh`: `None` when missing, otherwise whether it is executable.
@@ -133,13 +136,19 @@ pub enum Problem {
     MissingBuildScript,
     /// A file copying `python` or `arch` with another value than the manifest.
     SettingCopy(Disagreement),
+    /// A file or folder (given) whose name is not UTF-8.
+    NotUtf8(PathBuf),
 }
 
 /// One problem as `check --json` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProblemReport {
     pub code: &'static str,
+    /// `/`-separated; a byte that is not UTF-8 shown as `\xNN`.
     pub path: String,
+    /// The path's exact bytes in hexadecimal, only when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
     pub message: String,
     pub fixable: bool,
 }
@@ -164,6 +173,7 @@ impl Problem {
             Problem::MisnamedHandler(..) => "misnamed-handler",
             Problem::MissingBuildScript => "missing-build-script",
             Problem::SettingCopy(_) => "setting-mismatch",
+            Problem::NotUtf8(_) => "not-utf8-name",
         }
     }
 
@@ -182,7 +192,7 @@ impl Problem {
             Problem::SharedName(lambda, _) => lambda.source(),
             Problem::NotExecutable | Problem::MissingBuildScript => BUILD_SCRIPT.into(),
             Problem::MissingRequirements => REQUIREMENTS.into(),
-            Problem::MisnamedHandler(folder, ..) => folder.clone(),
+            Problem::MisnamedHandler(folder, ..) | Problem::NotUtf8(folder) => folder.clone(),
             Problem::SettingCopy(copy) => copy.file.clone().into(),
         }
     }
@@ -254,6 +264,9 @@ impl Problem {
             Problem::MissingBuildScript => {
                 "missing: it builds the Lambdas' zips (`check --fix` restores it)".to_string()
             }
+            Problem::NotUtf8(_) => "the name is not UTF-8, so Python cannot import it; \
+                 lambda-scaffold checks and repairs nothing in it (rename it)"
+                .to_string(),
             Problem::SettingCopy(copy) => {
                 let settings: Vec<String> = copy
                     .settings
@@ -290,6 +303,7 @@ impl Problem {
         ProblemReport {
             code: self.code(),
             path: slash(&self.path()),
+            path_hex: hex_unless_utf8(&self.path()),
             message: self.message(),
             fixable: self.fix().is_some(),
         }
@@ -358,6 +372,7 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
             found.push(Problem::MissingMarker(PathBuf::from(dir)));
         }
     }
+    found.extend(facts.not_utf8.iter().cloned().map(Problem::NotUtf8));
     for (key, value) in &facts.settings {
         if !value.as_deref().is_some_and(|v| valid_setting(key, v)) {
             found.push(Problem::BadSetting(key, value.clone()));
@@ -550,6 +565,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            not_utf8: Vec::new(),
             modules: BTreeMap::from([(
                 "producers/log_event/producers.py".into(),
                 "import json\n\n\ndef log_event(event, context):\n    return {}\n".into(),
@@ -856,6 +872,7 @@ mod tests {
             ProblemReport {
                 code: "missing-init",
                 path: "test/producers/__init__.py".into(),
+                path_hex: None,
                 message: "missing: its folder holds Python code, so it must be a package".into(),
                 fixable: true,
             }

@@ -118,7 +118,9 @@ pub struct ListArgs {
     /// Schema (version 1; paths relative to the project root, `/`-separated):
     /// {"schema_version": 1, "project": NAME, "root": DIR, "layout": LAYOUT,
     /// "python": "X.Y", "arch": ARCH, "ci": CI, "lambdas": [{"kind", "name", "handler",
-    /// "source", "test", "zip", "build"}, ...]}
+    /// "source", "test", "zip", "build"}, ...]}. A root that is not UTF-8 is
+    /// shown with \xNN for each byte that is not, and "root_hex" gives its
+    /// exact bytes in hexadecimal (present only then).
     #[arg(long)]
     pub json: bool,
 }
@@ -152,7 +154,13 @@ pub struct CheckArgs {
     /// missing-requirements, duplicate-entry, shared-name, bad-setting,
     /// clashing-name (a conventional folder that add-handler's rules keep out
     /// of the manifest: not adopted by --fix), misnamed-handler,
-    /// missing-build-script, setting-mismatch.
+    /// missing-build-script, setting-mismatch, not-utf8-name.
+    ///
+    /// Paths that are not UTF-8: "root" and "path" show each byte that is not
+    /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the
+    /// exact bytes in hexadecimal. A file or folder whose name is not UTF-8 is
+    /// one not-utf8-name problem, which --fix never repairs; nothing in it is
+    /// checked or repaired (no second folder with another spelling is made).
     #[arg(long)]
     pub json: bool,
 }

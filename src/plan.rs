@@ -117,12 +117,37 @@ pub fn is_plain_relative(path: &Path) -> bool {
         && path.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// A plan path spelled with `/`, as the manifest and the JSON output spell paths.
+/// A relative path spelled with `/`, as the manifest and the JSON output spell
+/// paths; a name that is not UTF-8 is spelled as [`escaped`] spells it.
 pub fn slash(path: &Path) -> String {
     path.iter()
-        .map(|part| part.to_string_lossy())
+        .map(|part| escaped(part.as_ref()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// A path as text, for people: as it is when it is UTF-8, otherwise with each
+/// byte that is not part of a UTF-8 character written `\xNN`. Never turned
+/// back into a path to write: `check` keeps such names out of its plans
+/// (a lossy U+FFFD would name another file).
+pub fn escaped(path: &Path) -> String {
+    let mut text = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    text
+}
+
+/// The bytes of a path that is not UTF-8, in hexadecimal, for the JSON output
+/// (whose strings cannot hold them); `None` for a UTF-8 path.
+pub fn hex_unless_utf8(path: &Path) -> Option<String> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    std::str::from_utf8(bytes)
+        .is_err()
+        .then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]
@@ -172,6 +197,21 @@ mod tests {
         });
         assert_eq!(plan.files.len(), 1);
         assert_eq!(plan.files[0].contents, b"y");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_shown_escaped_and_given_in_hex() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = Path::new(std::ffi::OsStr::from_bytes(b"utils/caf\xe9/x.py"));
+        assert_eq!(slash(path), "utils/caf\\xE9/x.py");
+        assert_eq!(escaped(path), "utils/caf\\xE9/x.py");
+        assert_eq!(
+            hex_unless_utf8(path).as_deref(),
+            Some("7574696c732f636166e92f782e7079")
+        );
+        assert_eq!(hex_unless_utf8(Path::new("utils/café")), None);
+        assert_eq!(escaped(Path::new("utils/café")), "utils/café");
     }
 
     #[test]

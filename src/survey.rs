@@ -1,6 +1,7 @@
 //! What the tool observes on disk, read only and handed to the pure cores.
 //!
-//! For `check` ([`survey`]): the folders and files of the code and test trees,
+//! For `check` ([`survey`]): the folders and files of the code and test trees
+//! (a name that is not UTF-8 is noted, and nothing below it is read),
 //! the text of the handler modules and of the files that copy the build
 //! settings, `build.sh` and `requirements.txt`. Never
 //! walked: hidden folders (`.venv`, `.git`, the staging folders of an
@@ -31,18 +32,25 @@ const SKIPPED: &[&str] = &["__pycache__"];
 pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
     let layout = manifest.layout;
     let mut dirs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut not_utf8 = Vec::new();
     for tree in tree_roots(layout) {
         if !root.join(&tree).is_dir() {
             continue;
         }
-        let walk = WalkDir::new(root.join(&tree))
+        let mut walk = WalkDir::new(root.join(&tree))
             .follow_links(false)
             .into_iter()
             .filter_entry(|e| !skipped(root, e));
-        for entry in walk {
+        while let Some(entry) = walk.next() {
             let entry = entry.with_context(|| format!("cannot read `{}`", tree.display()))?;
             let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            if entry.file_type().is_dir() {
+            if entry.file_name().to_str().is_none() {
+                // Named, never looked into: no plan may name what is below.
+                not_utf8.push(rel.to_path_buf());
+                if entry.file_type().is_dir() {
+                    walk.skip_current_dir();
+                }
+            } else if entry.file_type().is_dir() {
                 dirs.entry(slash(rel)).or_default();
             } else if let Some(parent) = rel.parent() {
                 dirs.entry(slash(parent))
@@ -68,6 +76,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         layout,
         entries: manifest.handlers().to_vec(),
         dirs,
+        not_utf8,
         modules,
         build_script: build_script(&root.join(BUILD_SCRIPT)),
         requirements: root.join(REQUIREMENTS).is_file(),

@@ -15,6 +15,12 @@
 //! `problems` are the problems the tree has when the command ends (after
 //! `--fix`, those left); `fixed` are those `--fix` repaired, or with
 //! `--dry-run` would repair. The exit code is 1 when `problems` is not empty.
+//!
+//! Paths that are not UTF-8 (which a JSON string cannot hold): `root` and
+//! `path` show each byte that is not UTF-8 as `\xNN`, and `root_hex` and
+//! `path_hex`, present only then, give the exact bytes in hexadecimal. A
+//! file or folder with such a name is one `not-utf8-name` problem; nothing in
+//! it is checked or repaired.
 
 use std::path::Path;
 
@@ -26,6 +32,7 @@ use crate::check::{Problem, ProblemReport, plan_fixes, problems};
 use crate::cli::CheckArgs;
 use crate::commands::locate_for_change;
 use crate::error::UserError;
+use crate::plan::{escaped, hex_unless_utf8};
 use crate::project::Project;
 use crate::report;
 use crate::survey::survey;
@@ -37,6 +44,8 @@ const SCHEMA_VERSION: u32 = 1;
 struct CheckReport {
     schema_version: u32,
     root: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_hex: Option<String>,
     ok: bool,
     dry_run: bool,
     problems: Vec<ProblemReport>,
@@ -71,7 +80,8 @@ pub fn run(args: CheckArgs) -> Result<()> {
     let text = if args.json {
         let report = CheckReport {
             schema_version: SCHEMA_VERSION,
-            root: project.root.canonicalize()?.to_string_lossy().into_owned(),
+            root: escaped(&project.root.canonicalize()?),
+            root_hex: hex_unless_utf8(&project.root.canonicalize()?),
             ok: left.is_empty(),
             dry_run: args.dry_run,
             problems: left.iter().map(Problem::report).collect(),
@@ -101,12 +111,12 @@ fn text_report(fixed: &[Problem], left: &[Problem], dry_run: bool, shown: &Path)
     let verb = if dry_run { "would fix" } else { "fixed" };
     let fixes = fixed.iter().map(|p| {
         let fix = p.fix().unwrap_or_default();
-        format!("{verb} {}: {fix}\n", shown.join(p.path()).display())
+        format!("{verb} {}: {fix}\n", escaped(&shown.join(p.path())))
     });
     let problems = left
         .iter()
         .filter(|p| !(dry_run && p.fix().is_some()))
-        .map(|p| format!("{}: {}\n", shown.join(p.path()).display(), p.message()));
+        .map(|p| format!("{}: {}\n", escaped(&shown.join(p.path())), p.message()));
     fixes.chain(problems).collect()
 }
 

@@ -11,6 +11,8 @@
 //! ```
 //!
 //! Paths are relative to the project root. Reads the manifest only, never the tree.
+//! A root that is not UTF-8 is shown with `\xNN` for each byte that is not,
+//! and given exactly, in hexadecimal, as `root_hex` (present only then).
 
 use anyhow::Result;
 use serde::Serialize;
@@ -18,6 +20,7 @@ use serde::Serialize;
 use crate::cli::ListArgs;
 use crate::commands::locate;
 use crate::lambdas::{self, LambdaInfo};
+use crate::plan::{escaped, hex_unless_utf8};
 use crate::report::{self, table};
 
 /// Bumped only when a field changes meaning or disappears; fields may be added.
@@ -28,6 +31,8 @@ struct Listing<'a> {
     schema_version: u32,
     project: Option<&'a str>,
     root: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_hex: Option<String>,
     layout: &'a str,
     python: Option<&'a str>,
     arch: Option<&'a str>,
@@ -47,7 +52,8 @@ pub fn run(args: ListArgs) -> Result<()> {
         let listing = Listing {
             schema_version: SCHEMA_VERSION,
             project: manifest.setting("name"),
-            root: root.to_string_lossy().into_owned(),
+            root: escaped(&root),
+            root_hex: hex_unless_utf8(&root),
             layout: manifest.layout.as_str(),
             python: manifest.setting("python"),
             arch: manifest.setting("arch"),
