@@ -764,9 +764,10 @@ mod tests {
         )
         .unwrap();
         let plan = plan_fixes(&[Problem::MissingBuildScript], &manifest).unwrap();
-        assert_eq!(plan.files.len(), 1);
-        let script = String::from_utf8(plan.files[0].contents.clone()).unwrap();
-        assert!(plan.files[0].executable);
+        let files: Vec<_> = plan.files().collect();
+        assert_eq!(files.len(), 1);
+        let script = String::from_utf8(files[0].contents.clone()).unwrap();
+        assert!(files[0].executable);
         assert!(script.contains("KINDS=(handlers)\n"), "{script}");
         assert!(script.contains("svc's Lambdas"), "{script}");
     }
@@ -827,7 +828,7 @@ mod tests {
         .unwrap();
         let plan = plan_fixes(&found, &manifest).unwrap();
         assert_eq!(
-            plan.files[0].contents,
+            plan.files().next().unwrap().contents,
             b"ARG SAM_IMAGE=public.ecr.aws/sam/build-python3.13:latest-x86_64\n"
         );
         // With an unsupported setting, bad-setting alone is reported.
@@ -854,10 +855,14 @@ mod tests {
             &manifest,
         )
         .unwrap();
-        let paths: Vec<_> = plan.files.iter().map(|f| slash(&f.path)).collect();
+        let files: Vec<_> = plan.files().collect();
+        let paths: Vec<_> = files.iter().map(|f| slash(&f.path)).collect();
         assert_eq!(paths, ["test/producers/__init__.py", MANIFEST_FILE]);
-        assert_eq!(plan.executables, [PathBuf::from(BUILD_SCRIPT)]);
-        let text = String::from_utf8(plan.files[1].contents.clone()).unwrap();
+        assert_eq!(
+            plan.executables().collect::<Vec<_>>(),
+            [&PathBuf::from(BUILD_SCRIPT)]
+        );
+        let text = String::from_utf8(files[1].contents.clone()).unwrap();
         assert!(
             text.ends_with("[[handlers]]\nkind = \"consumers\"\nname = \"by_hand\"\n"),
             "{text}"

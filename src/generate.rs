@@ -121,7 +121,7 @@ pub fn plan_handler(
     };
     add_handler_files(&mut plan, kind, name, if_exists)?;
     if !listed {
-        plan.appends.push(manifest.planned_entry(kind, name));
+        plan.append(manifest.planned_entry(kind, name));
     }
     Ok(plan)
 }
@@ -146,7 +146,7 @@ fn add_handler_files(
         if_exists,
         &mut handler,
     )?;
-    for mut file in handler.files {
+    for mut file in handler.into_files() {
         // The kind's sample event is shared by all its handlers: never rewritten.
         if file.path.starts_with("test/fixtures") {
             file.if_exists = IfExists::Keep;
@@ -157,8 +157,7 @@ fn add_handler_files(
     plan.add_package_markers(Path::new("test"));
     let lambda = Lambda::new(kind, name.clone());
     let hashes: FileHashes = plan
-        .files
-        .iter()
+        .files()
         .filter(|f| lambda.owns(&f.path))
         .map(|f| (slash(&f.path), file_hash(&f.contents)))
         .collect();
@@ -174,8 +173,7 @@ fn add_handler_files(
 
 fn planned_text(plan: &Plan, path: &str) -> Result<String> {
     let file = plan
-        .files
-        .iter()
+        .files()
         .find(|f| f.path == Path::new(path))
         .ok_or_else(|| anyhow::anyhow!("template set `project` has no `{path}`"))?;
     Ok(String::from_utf8(file.contents.clone())?)
@@ -216,8 +214,7 @@ mod tests {
             add_handler_files(&mut plan, kind, &name, IfExists::Refuse).unwrap();
             let module_path = Lambda::new(kind, name.clone()).module();
             let module = plan
-                .files
-                .iter()
+                .files()
                 .find(|f| f.path == module_path)
                 .expect("module");
             let mut bound: Vec<String> =

@@ -1,9 +1,9 @@
 //! A plan: the changes a command wants to make, computed without touching the disk.
 //!
-//! Commands render a [`Plan`]; [`crate::apply`] checks it against the tree and
-//! carries it out. A plan writes files, appends to files, removes files or
-//! folders whole, and sets exec bits. Folders to create are implied by the files' paths, so a plan never
-//! lists them.
+//! Commands render a [`Plan`], a list of [`Step`]s; [`crate::apply`] checks it
+//! against the tree and carries it out. A step writes a file, appends to one,
+//! removes a file or folder whole, or sets an exec bit. Folders to create are
+//! implied by the files' paths, so a plan never lists them.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -38,15 +38,26 @@ pub struct PlannedAppend {
     pub expected_len: u64,
 }
 
+/// One change a command wants, before it is checked against the tree. The
+/// apply module turns each step into the changes it makes (see
+/// [`crate::apply::Change`]); a new kind of step is a variant here and its
+/// arm in [`crate::apply`]'s resolver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Write a file (and the folders it needs).
+    Write(PlannedFile),
+    /// Add text at the end of an existing file.
+    Append(PlannedAppend),
+    /// Remove a file or folder whole (a missing one is nothing to do).
+    Remove(PathBuf),
+    /// Give an existing file the exec bit, as `chmod +x` does.
+    MakeExecutable(PathBuf),
+}
+
 /// Everything one command will change, below one root folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
-    pub files: Vec<PlannedFile>,
-    pub appends: Vec<PlannedAppend>,
-    /// Files or folders removed whole (a missing one is nothing to do).
-    pub removals: Vec<PathBuf>,
-    /// Existing files given the exec bit, as `chmod +x` does.
-    pub executables: Vec<PathBuf>,
+    pub steps: Vec<Step>,
     /// The plan makes its root folder (a new project): refused when the
     /// folder exists and is not empty.
     pub new_root: bool,
@@ -57,38 +68,49 @@ impl Plan {
     /// last writer wins (a handler's module over an example's marker, say).
     pub fn add(&mut self, file: PlannedFile) {
         debug_assert!(is_plain_relative(&file.path), "plan path {:?}", file.path);
-        match self.files.iter_mut().find(|f| f.path == file.path) {
-            Some(existing) => *existing = file,
-            None => self.files.push(file),
+        if let Some(existing) = self.files_mut().find(|f| f.path == file.path) {
+            *existing = file;
+        } else {
+            self.steps.push(Step::Write(file));
         }
+    }
+
+    /// Adds text at the end of an existing file.
+    pub fn append(&mut self, append: PlannedAppend) {
+        debug_assert!(
+            is_plain_relative(&append.path),
+            "plan path {:?}",
+            append.path
+        );
+        self.steps.push(Step::Append(append));
     }
 
     /// Removes the file or folder at `path`, with everything in it.
     pub fn remove(&mut self, path: PathBuf) {
         debug_assert!(is_plain_relative(&path), "plan path {path:?}");
-        if !self.removals.contains(&path) {
-            self.removals.push(path);
+        if !self.removals().any(|p| *p == path) {
+            self.steps.push(Step::Remove(path));
         }
     }
 
     /// Sets the exec bit of the existing file at `path`.
     pub fn make_executable(&mut self, path: PathBuf) {
         debug_assert!(is_plain_relative(&path), "plan path {path:?}");
-        if !self.executables.contains(&path) {
-            self.executables.push(path);
+        if !self.executables().any(|p| *p == path) {
+            self.steps.push(Step::MakeExecutable(path));
         }
     }
 
     /// Adds an empty `__init__.py` in `dir` unless the plan already has one.
     pub fn add_marker(&mut self, dir: &Path) {
         let path = dir.join("__init__.py");
-        if !self.files.iter().any(|f| f.path == path) {
-            self.files.push(PlannedFile {
+        if !self.files().any(|f| f.path == path) {
+            self.steps.push(Step::Write(PlannedFile {
                 path,
                 contents: Vec::new(),
                 executable: false,
                 if_exists: IfExists::Keep,
-            });
+            }));
         }
     }
 
@@ -96,8 +118,7 @@ impl Plan {
     /// Python file an `__init__.py`, so the tree imports as packages.
     pub fn add_package_markers(&mut self, tree_root: &Path) {
         let dirs: Vec<PathBuf> = self
-            .files
-            .iter()
+            .files()
             .filter(|f| {
                 f.path.starts_with(tree_root) && f.path.extension().is_some_and(|e| e == "py")
             })
@@ -108,6 +129,45 @@ impl Plan {
                 self.add_marker(ancestor);
             }
         }
+    }
+
+    /// The files the plan writes, in the order they were added.
+    pub fn files(&self) -> impl Iterator<Item = &PlannedFile> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Write(file) => Some(file),
+            _ => None,
+        })
+    }
+
+    fn files_mut(&mut self) -> impl Iterator<Item = &mut PlannedFile> {
+        self.steps.iter_mut().filter_map(|step| match step {
+            Step::Write(file) => Some(file),
+            _ => None,
+        })
+    }
+
+    /// The files the plan writes, taken out of it.
+    pub fn into_files(self) -> impl Iterator<Item = PlannedFile> {
+        self.steps.into_iter().filter_map(|step| match step {
+            Step::Write(file) => Some(file),
+            _ => None,
+        })
+    }
+
+    /// The paths the plan removes.
+    pub fn removals(&self) -> impl Iterator<Item = &PathBuf> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::Remove(path) => Some(path),
+            _ => None,
+        })
+    }
+
+    /// The files the plan makes executable.
+    pub fn executables(&self) -> impl Iterator<Item = &PathBuf> {
+        self.steps.iter().filter_map(|step| match step {
+            Step::MakeExecutable(path) => Some(path),
+            _ => None,
+        })
     }
 }
 
@@ -170,8 +230,7 @@ mod tests {
         plan.add(file("test/fixtures/kinesis_event.json"));
         plan.add_package_markers(Path::new("test"));
         let mut paths: Vec<_> = plan
-            .files
-            .iter()
+            .files()
             .map(|f| f.path.to_string_lossy().into_owned())
             .collect();
         paths.sort();
@@ -195,8 +254,9 @@ mod tests {
             contents: b"y".to_vec(),
             ..file("a.py")
         });
-        assert_eq!(plan.files.len(), 1);
-        assert_eq!(plan.files[0].contents, b"y");
+        let files: Vec<_> = plan.files().collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].contents, b"y");
     }
 
     #[cfg(unix)]

@@ -109,14 +109,15 @@ mod tests {
         manifest.record_handler(lambda.kind, &lambda.name);
         let plan = plan_removal(&manifest, &lambda).unwrap();
         assert_eq!(
-            plan.removals,
+            plan.removals().collect::<Vec<_>>(),
             [
-                PathBuf::from("producers/a"),
-                PathBuf::from("test/producers/a"),
-                PathBuf::from(".lambda-scaffold/generated/producers/a.sha256"),
+                &PathBuf::from("producers/a"),
+                &PathBuf::from("test/producers/a"),
+                &PathBuf::from(".lambda-scaffold/generated/producers/a.sha256"),
             ]
         );
-        let text = String::from_utf8(plan.files[0].contents.clone()).unwrap();
+        let manifest_file = plan.files().next().unwrap();
+        let text = String::from_utf8(manifest_file.contents.clone()).unwrap();
         assert_eq!(text, "schema_version = 1\nlayout = \"log-centric\"\n");
     }
 }

@@ -72,18 +72,12 @@ fn write_stdout(text: &str) -> io::Result<()> {
 /// One line per removed, then per written or appended file: the verb, then
 /// the path shown from `shown_root`.
 pub fn file_lines(resolved: &Resolved, shown_root: &Path, dry_run: bool) -> String {
-    let removed = resolved.removed.iter().map(|path| {
-        (
-            if dry_run { "would remove" } else { "removed" },
-            path.as_path(),
-        )
-    });
-    let appended = resolved.appends.iter().map(|append| {
-        (
-            if dry_run { "would update" } else { "updated" },
-            append.path.as_path(),
-        )
-    });
+    let removed = resolved
+        .removed()
+        .map(|path| (if dry_run { "would remove" } else { "removed" }, path));
+    let appended = resolved
+        .appended()
+        .map(|path| (if dry_run { "would update" } else { "updated" }, path));
     let mut changed: Vec<(&str, &Path)> = resolved
         .written()
         .map(|(path, action)| {

@@ -109,16 +109,6 @@ fn handler_files(name: &str) -> Vec<String> {
     ]
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// Kills `cmd` after `delay`, then waits for it.
 fn run_and_kill(mut cmd: Command, delay: Duration) {
     let mut child = cmd
@@ -153,27 +143,34 @@ fn kill_times(mut cmd: Command, trials: u32) -> Vec<Duration> {
     times
 }
 
+/// `args` run in `root` with each visible step slowed.
+fn slowed(root: &Path, args: &[&str]) -> Command {
+    let mut cmd = scaffold(root);
+    cmd.args(args).env(STEP_DELAY.0, STEP_DELAY.1);
+    cmd
+}
+
+/// [`kill_times`] of `args`, measured in a copy of `base` made in `scratch`.
+fn kill_times_in_copy(base: &Path, scratch: &Path, args: &[&str], trials: u32) -> Vec<Duration> {
+    let timing_root = scratch.join("timing");
+    copy_tree(base, &timing_root);
+    kill_times(slowed(&timing_root, args), trials)
+}
+
+const VICTIM: &[&str] = &["add-handler", "producers", "victim"];
+
 #[test]
 fn a_killed_add_handler_leaves_the_whole_handler_or_none_of_it() {
     let (dir, base) = project("svc", &[]);
     let trials = 60;
-    let timing_root = dir.path().join("timing");
-    copy_tree(&base, &timing_root);
-    let mut timed = scaffold(&timing_root);
-    timed
-        .args(["add-handler", "producers", "victim"])
-        .env(STEP_DELAY.0, STEP_DELAY.1);
-    let delays = kill_times(timed, trials);
+    let delays = kill_times_in_copy(&base, dir.path(), VICTIM, trials);
     let (mut whole, mut none) = (0, 0);
     for (trial, delay) in delays.into_iter().enumerate() {
         let root = dir.path().join(format!("trial-{trial}"));
         copy_tree(&base, &root);
         let before = snapshot(&root);
-        let mut cmd = scaffold(&root);
-        cmd.args(["add-handler", "producers", "victim"])
-            .env(STEP_DELAY.0, STEP_DELAY.1);
         // From before the process starts to after it has certainly finished.
-        run_and_kill(cmd, delay);
+        run_and_kill(slowed(&root, VICTIM), delay);
         // The next run finishes or discards what the killed one staged.
         ok(&root, &["add-handler", "consumers", "probe"]);
         assert!(
@@ -265,15 +262,88 @@ fn a_killed_new_project_leaves_the_whole_project_or_nothing() {
 }
 
 #[test]
-fn leftover_staging_from_a_dead_run_is_never_taken_for_user_files() {
+fn a_staging_folder_this_tool_cannot_prove_its_own_is_refused_not_replayed_nor_deleted() {
     let (_dir, root) = project("svc", &[]);
     let stale = root.join(".lambda-scaffold-staging-999999-1");
     fs::create_dir(&stale).unwrap();
     fs::write(stale.join("0"), "half-written").unwrap();
+    // `check` only reads; it never looks inside hidden folders.
     check_passes(&root);
+    assert_staging_refused(
+        &root,
+        &root,
+        &["add-handler", "producers", "after_crash"],
+        &stale,
+        "was not made by lambda-scaffold in this project folder",
+    );
+    // Doing what the hint says is the way out.
+    fs::remove_dir_all(&stale).unwrap();
     ok(&root, &["add-handler", "producers", "after_crash"]);
     assert!(staging_dirs(&root).is_empty());
     check_passes(&root);
+}
+
+const FIX: &[&str] = &["check", "--fix"];
+
+/// Folders under `utils/` whose names hold a newline, a tab, a backslash and
+/// quotes: `check --fix` gives each one a package marker.
+const ODD_FOLDERS: [&str; 3] = ["a\nb", "tab\there", "q'\"\\x\n"];
+
+#[test]
+fn a_killed_check_fix_over_folders_named_with_newlines_and_tabs_adds_every_marker_or_none() {
+    let (dir, base) = project("svc", &["--bare"]);
+    // The user's own files, named like the start of the odd folders' names:
+    // a journal that split names at a newline or tab would hit them.
+    for name in ["a", "tab", "q'"] {
+        fs::write(base.join("utils").join(name), format!("{name}: mine\n")).unwrap();
+    }
+    for folder in ODD_FOLDERS {
+        let path = base.join("utils").join(folder);
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("helpers.py"), "VALUE = 1\n").unwrap();
+    }
+    let before = snapshot(&base);
+    let markers: Vec<PathBuf> = ODD_FOLDERS
+        .iter()
+        .map(|f| Path::new("utils").join(f).join("__init__.py"))
+        .collect();
+    let trials = 30;
+    let delays = kill_times_in_copy(&base, dir.path(), FIX, trials);
+    let (mut whole, mut none) = (0, 0);
+    for (trial, delay) in delays.into_iter().enumerate() {
+        let root = dir.path().join(format!("trial-{trial}"));
+        copy_tree(&base, &root);
+        run_and_kill(slowed(&root, FIX), delay);
+        // The next writing run finishes or discards what the killed one
+        // staged, before it refuses to remove a handler that is not there.
+        let probe = run(&root, &["remove-handler", "producers", "not_there"]);
+        assert_eq!(probe.status.code(), Some(1), "{}", stderr(&probe));
+        assert!(stderr(&probe).contains("not_there"), "{}", stderr(&probe));
+        assert!(
+            staging_dirs(&root).is_empty(),
+            "trial {trial}: staging left"
+        );
+        let mut after = snapshot(&root);
+        after.remove(Path::new(".lambda-scaffold-owner"));
+        let present: Vec<bool> = markers
+            .iter()
+            .map(|m| {
+                after
+                    .remove(m)
+                    .is_some_and(|(kind, bytes, _)| kind == "file" && bytes.is_empty())
+            })
+            .collect();
+        // Apart from the markers, every byte is as it was: the user's files too.
+        assert_eq!(after, before, "trial {trial}");
+        if present.iter().all(|p| *p) {
+            whole += 1;
+        } else {
+            assert!(present.iter().all(|p| !*p), "trial {trial}: {present:?}");
+            none += 1;
+        }
+    }
+    eprintln!("killed check --fix: {whole} whole, {none} none, of {trials}");
+    assert!(whole > 0 && none > 0, "{whole} whole, {none} none");
 }
 
 /// A small tmpfs mounted for one test; unmounted on drop. Needs root: skipped

@@ -170,6 +170,38 @@ pub fn assert_usage_errors(root: &Path, commands: &[&[&str]]) {
     assert_eq!(snapshot(root), before);
 }
 
+/// Like [`assert_refused`], for a refusal over the staging folder `staging`:
+/// the message names it and the hint says how to delete it.
+pub fn assert_staging_refused(
+    cwd: &Path,
+    watched: &Path,
+    args: &[&str],
+    staging: &Path,
+    message: &str,
+) -> String {
+    let err = assert_refused(cwd, watched, args, message);
+    assert!(
+        err.contains(&format!("`{}`", staging.display())),
+        "{args:?}: the folder is not named in:\n{err}"
+    );
+    assert!(
+        err.contains(&format!("rm -r -- '{}'", staging.display())),
+        "{args:?}: no way out in:\n{err}"
+    );
+    err
+}
+
+/// `cp -a from to`: a copy of a tree with its modes and links.
+pub fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp runs");
+    assert!(status.success());
+}
+
 /// The staging folders left in `dir` (there should be none after a run).
 pub fn staging_dirs(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)

@@ -1,0 +1,361 @@
+//! One checked change to the tree, and everything it knows about itself: how
+//! it is staged, placed, undone, journalled and, after a kill, finished.
+//!
+//! A [`Change`] is what [`super::resolve`] makes of a plan's step once the
+//! tree agrees with it. Its journal form is the same type serialized with
+//! serde: the bytes a file gets are staged beside the journal, in a file
+//! named after the change's position, so the journal leaves them out. A new
+//! kind of change (say, "replace only if the file still has hash H") is one
+//! more variant here, with its arm in each method.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::journal::RelPath;
+
+/// One visible step of a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Change {
+    /// A folder the files below it need.
+    MakeDir { path: RelPath },
+    /// A file that did not exist.
+    Create {
+        path: RelPath,
+        #[serde(skip)]
+        contents: Vec<u8>,
+        #[serde(skip)]
+        executable: bool,
+    },
+    /// A file written over an existing one, which is kept in the staging
+    /// folder until the commit is done.
+    Replace {
+        path: RelPath,
+        #[serde(skip)]
+        contents: Vec<u8>,
+        #[serde(skip)]
+        executable: bool,
+    },
+    /// Bytes added at the end of a file that was `expected_len` long.
+    Append {
+        path: RelPath,
+        expected_len: u64,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    /// A file or folder moved whole into the staging folder, deleted with it.
+    Remove { path: RelPath },
+    /// An existing file given the exec bit.
+    MakeExecutable { path: RelPath },
+}
+
+/// What undoes one placed change.
+pub enum Undo {
+    RemoveDir(PathBuf),
+    RemoveFile(PathBuf),
+    Restore { backup: PathBuf, path: PathBuf },
+    Truncate { path: PathBuf, len: u64 },
+    Mode { path: PathBuf, old: fs::Permissions },
+}
+
+impl Undo {
+    pub fn run(self) -> io::Result<()> {
+        match self {
+            Undo::RemoveDir(dir) => fs::remove_dir(dir),
+            Undo::RemoveFile(path) => fs::remove_file(path),
+            Undo::Restore { backup, path } => fs::rename(backup, path),
+            Undo::Truncate { path, len } => fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|file| file.set_len(len)),
+            Undo::Mode { path, old } => fs::set_permissions(path, old),
+        }
+    }
+}
+
+/// The staging folder's name for what change number `position` staged.
+pub fn staged_name(position: usize) -> String {
+    position.to_string()
+}
+
+/// The staging folder's name for the original that change number
+/// `position` moved aside (a replaced file, a removed file or folder).
+pub fn backup_name(position: usize) -> String {
+    format!("{position}{BACKUP_SUFFIX}")
+}
+
+/// How the names of originals kept in a staging folder end.
+pub const BACKUP_SUFFIX: &str = ".orig";
+
+impl Change {
+    pub fn path(&self) -> &RelPath {
+        match self {
+            Change::MakeDir { path }
+            | Change::Create { path, .. }
+            | Change::Replace { path, .. }
+            | Change::Append { path, .. }
+            | Change::Remove { path }
+            | Change::MakeExecutable { path } => path,
+        }
+    }
+
+    /// The order of a commit: folders, removals, files, appends, exec bits
+    /// (so a file's folder exists before it, and the bit is set on a file
+    /// that is there).
+    pub fn phase(&self) -> u8 {
+        match self {
+            Change::MakeDir { .. } => 0,
+            Change::Remove { .. } => 1,
+            Change::Create { .. } | Change::Replace { .. } => 2,
+            Change::Append { .. } => 3,
+            Change::MakeExecutable { .. } => 4,
+        }
+    }
+
+    /// Writes what the change needs into the staging folder, as
+    /// [`staged_name`]: nothing visible changes yet.
+    pub fn stage(&self, staging: &Path, position: usize) -> io::Result<()> {
+        let staged = staging.join(staged_name(position));
+        match self {
+            Change::Create {
+                contents,
+                executable,
+                ..
+            }
+            | Change::Replace {
+                contents,
+                executable,
+                ..
+            } => write_file(&staged, contents, *executable),
+            Change::Append { bytes, .. } => fs::write(staged, bytes),
+            Change::MakeDir { .. } | Change::Remove { .. } | Change::MakeExecutable { .. } => {
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes the change into a new tree that is not visible yet (a new
+    /// project's staging folder), where nothing exists before.
+    pub fn write_into(&self, tree: &Path) -> io::Result<()> {
+        let target = tree.join(self.path().as_path());
+        match self {
+            Change::MakeDir { .. } => fs::create_dir(target),
+            Change::Create {
+                contents,
+                executable,
+                ..
+            } => write_file(&target, contents, *executable),
+            _ => Err(io::Error::other("a new tree only has folders and files")),
+        }
+    }
+
+    /// Carries out the staged change in the tree under `root`, recording in
+    /// `done` how to undo each part that happened.
+    pub fn place(
+        &self,
+        root: &Path,
+        staging: &Path,
+        position: usize,
+        done: &mut Vec<Undo>,
+    ) -> Result<()> {
+        let full = root.join(self.path().as_path());
+        let staged = staging.join(staged_name(position));
+        let backup = staging.join(backup_name(position));
+        match self {
+            Change::MakeDir { .. } => {
+                fs::create_dir(&full)
+                    .with_context(|| format!("cannot create `{}`", full.display()))?;
+                done.push(Undo::RemoveDir(full));
+            }
+            Change::Remove { .. } => {
+                fs::rename(&full, &backup)
+                    .with_context(|| format!("cannot remove `{}`", full.display()))?;
+                done.push(Undo::Restore { backup, path: full });
+            }
+            Change::Create { .. } => {
+                fs::rename(&staged, &full)
+                    .with_context(|| format!("cannot write `{}`", full.display()))?;
+                done.push(Undo::RemoveFile(full));
+            }
+            Change::Replace { .. } => {
+                keep_mode(&full, &staged)
+                    .with_context(|| format!("cannot write `{}`", full.display()))?;
+                fs::rename(&full, &backup)
+                    .with_context(|| format!("cannot replace `{}`", full.display()))?;
+                done.push(Undo::Restore {
+                    backup,
+                    path: full.clone(),
+                });
+                fs::rename(&staged, &full)
+                    .with_context(|| format!("cannot write `{}`", full.display()))?;
+            }
+            Change::Append {
+                bytes,
+                expected_len,
+                ..
+            } => {
+                append_to(&full, bytes)
+                    .with_context(|| format!("cannot write `{}`", full.display()))?;
+                done.push(Undo::Truncate {
+                    path: full,
+                    len: *expected_len,
+                });
+            }
+            Change::MakeExecutable { .. } => {
+                let old = fs::metadata(&full)
+                    .with_context(|| format!("cannot read `{}`", full.display()))?
+                    .permissions();
+                add_exec_bits(&full, &old)
+                    .with_context(|| format!("cannot make `{}` executable", full.display()))?;
+                done.push(Undo::Mode { path: full, old });
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses the change for a replay unless its path leads through plain
+    /// folders (no symbolic link, no file) and ends at something the change
+    /// may touch, and an append finds its file as it was or as it will be: a
+    /// journal is never trusted to stay inside the project, and a replay that
+    /// would stop half way does not start.
+    pub fn check_replayable(
+        &self,
+        root: &Path,
+        staging: &Path,
+        position: usize,
+    ) -> Result<(), String> {
+        let path = self.path().as_path();
+        let mut folder = root.to_path_buf();
+        for part in path.parent().into_iter().flat_map(Path::iter) {
+            folder.push(part);
+            match fs::symlink_metadata(&folder) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(format!("`{}` is a symbolic link", shown(root, &folder)));
+                }
+                Ok(meta) if !meta.is_dir() => {
+                    return Err(format!("`{}` is not a folder", shown(root, &folder)));
+                }
+                Ok(_) => {}
+                // Made by an earlier change of the same journal, or the
+                // change is already done.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                Err(e) => return Err(format!("cannot read `{}`: {e}", shown(root, &folder))),
+            }
+        }
+        let target = fs::symlink_metadata(root.join(path));
+        match self {
+            Change::Append { expected_len, .. } => {
+                let staged = fs::symlink_metadata(staging.join(staged_name(position)))
+                    .map_err(|e| format!("its staged bytes cannot be read: {e}"))?;
+                match target {
+                    Ok(meta) if !meta.is_file() => Err("it is not a regular file".into()),
+                    Ok(meta)
+                        if meta.len() == *expected_len
+                            || meta.len() == expected_len + staged.len() =>
+                    {
+                        Ok(())
+                    }
+                    Ok(_) => Err("it changed since the append was staged".into()),
+                    Err(e) => Err(format!("it cannot be read: {e}")),
+                }
+            }
+            Change::MakeExecutable { .. } => match target {
+                Ok(meta) if meta.is_file() => Ok(()),
+                _ => Err("it is not a regular file".into()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Finishes the change after a kill: a no-op when it was already done.
+    pub fn replay(&self, root: &Path, staging: &Path, position: usize) -> Result<()> {
+        let full = root.join(self.path().as_path());
+        let staged = staging.join(staged_name(position));
+        match self {
+            Change::MakeDir { .. } => match fs::symlink_metadata(&full) {
+                Ok(meta) if meta.is_dir() => {}
+                _ => fs::create_dir(&full)?,
+            },
+            Change::Remove { .. } => match fs::symlink_metadata(&full) {
+                // Moved aside like the original run does, then deleted with
+                // the staging folder.
+                Ok(_) => fs::rename(&full, staging.join(backup_name(position)))?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            },
+            Change::Create { .. } => {
+                if fs::symlink_metadata(&staged).is_ok() {
+                    fs::rename(&staged, &full)?;
+                }
+            }
+            Change::Replace { .. } => {
+                if fs::symlink_metadata(&staged).is_ok() {
+                    if fs::symlink_metadata(&full).is_ok_and(|meta| meta.is_file()) {
+                        keep_mode(&full, &staged)?;
+                    }
+                    fs::rename(&staged, &full)?;
+                }
+            }
+            Change::Append { expected_len, .. } => {
+                let bytes = fs::read(&staged)?;
+                let len = fs::symlink_metadata(&full)?.len();
+                // Checked before the replay began: either not yet appended
+                // or already appended.
+                if len == *expected_len {
+                    append_to(&full, &bytes)?;
+                }
+            }
+            Change::MakeExecutable { .. } => {
+                let old = fs::symlink_metadata(&full)?.permissions();
+                add_exec_bits(&full, &old)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `path` as the user sees it from the project root.
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Gives the staged file the mode the user gave the file it replaces.
+fn keep_mode(original: &Path, staged: &Path) -> io::Result<()> {
+    fs::set_permissions(staged, fs::metadata(original)?.permissions())
+}
+
+/// Adds `bytes` at the end of the file in one write.
+fn append_to(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    fs::OpenOptions::new()
+        .append(true)
+        .open(path)?
+        .write_all(bytes)
+}
+
+fn write_file(path: &Path, contents: &[u8], executable: bool) -> io::Result<()> {
+    fs::File::create(path)?.write_all(contents)?;
+    set_mode(path, executable)
+}
+
+fn set_mode(path: &Path, executable: bool) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+/// `chmod +x`: whoever may read the file may now run it.
+fn add_exec_bits(path: &Path, old: &fs::Permissions) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = old.mode();
+    fs::set_permissions(
+        path,
+        fs::Permissions::from_mode(mode | ((mode & 0o444) >> 2)),
+    )
+}
