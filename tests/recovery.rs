@@ -38,9 +38,9 @@ impl Setup {
         let outside = dir.path().join("outside");
         fs::create_dir(&outside).unwrap();
         fs::write(outside.join("precious.txt"), "keep me\n").unwrap();
-        // The first change in a project writes its owner token.
-        ok(&root, &["add-handler", "producers", "seed"]);
+        // A new project has its owner token from the start.
         assert!(root.join(OWNER_FILE).is_file());
+        ok(&root, &["add-handler", "producers", "seed"]);
         Self { dir, root, outside }
     }
 
@@ -258,7 +258,6 @@ fn a_leftover_staging_folder_is_finished_only_in_the_folder_it_was_made_in() {
 
     // The folder alone, in another project with its own token.
     let (_other_dir, other) = project("other", &["--bare"]);
-    ok(&other, &["add-handler", "producers", "own"]);
     copy_tree(&staging, &other.join(name));
     assert_refused(
         &other,
@@ -267,8 +266,9 @@ fn a_leftover_staging_folder_is_finished_only_in_the_folder_it_was_made_in() {
         "was not made by lambda-scaffold in this project folder",
     );
 
-    // A project without a token yet proves nothing either.
+    // A project without a token (made by an older version) proves nothing.
     let (_fresh_dir, fresh) = project("fresh", &["--bare"]);
+    fs::remove_file(fresh.join(OWNER_FILE)).unwrap();
     copy_tree(&staging, &fresh.join(name));
     assert_refused(
         &fresh,

@@ -54,7 +54,7 @@ pub enum Change {
 }
 
 /// What undoes one placed change.
-pub enum Undo {
+pub(crate) enum Undo {
     RemoveDir(PathBuf),
     RemoveFile(PathBuf),
     Restore { backup: PathBuf, path: PathBuf },
@@ -63,7 +63,7 @@ pub enum Undo {
 }
 
 impl Undo {
-    pub fn run(self) -> io::Result<()> {
+    pub(crate) fn run(self) -> io::Result<()> {
         match self {
             Undo::RemoveDir(dir) => fs::remove_dir(dir),
             Undo::RemoveFile(path) => fs::remove_file(path),
@@ -78,18 +78,18 @@ impl Undo {
 }
 
 /// The staging folder's name for what change number `position` staged.
-pub fn staged_name(position: usize) -> String {
+pub(crate) fn staged_name(position: usize) -> String {
     position.to_string()
 }
 
 /// The staging folder's name for the original that change number
 /// `position` moved aside (a replaced file, a removed file or folder).
-pub fn backup_name(position: usize) -> String {
+pub(crate) fn backup_name(position: usize) -> String {
     format!("{position}{BACKUP_SUFFIX}")
 }
 
 /// How the names of originals kept in a staging folder end.
-pub const BACKUP_SUFFIX: &str = ".orig";
+pub(crate) const BACKUP_SUFFIX: &str = ".orig";
 
 impl Change {
     pub fn path(&self) -> &RelPath {
@@ -106,7 +106,7 @@ impl Change {
     /// The order of a commit: folders, removals, files, appends, exec bits
     /// (so a file's folder exists before it, and the bit is set on a file
     /// that is there).
-    pub fn phase(&self) -> u8 {
+    pub(crate) fn phase(&self) -> u8 {
         match self {
             Change::MakeDir { .. } => 0,
             Change::Remove { .. } => 1,
@@ -118,7 +118,7 @@ impl Change {
 
     /// Writes what the change needs into the staging folder, as
     /// [`staged_name`]: nothing visible changes yet.
-    pub fn stage(&self, staging: &Path, position: usize) -> io::Result<()> {
+    pub(crate) fn stage(&self, staging: &Path, position: usize) -> io::Result<()> {
         let staged = staging.join(staged_name(position));
         match self {
             Change::Create {
@@ -140,7 +140,7 @@ impl Change {
 
     /// Writes the change into a new tree that is not visible yet (a new
     /// project's staging folder), where nothing exists before.
-    pub fn write_into(&self, tree: &Path) -> io::Result<()> {
+    pub(crate) fn write_into(&self, tree: &Path) -> io::Result<()> {
         let target = tree.join(self.path().as_path());
         match self {
             Change::MakeDir { .. } => fs::create_dir(target),
@@ -155,7 +155,7 @@ impl Change {
 
     /// Carries out the staged change in the tree under `root`, recording in
     /// `done` how to undo each part that happened.
-    pub fn place(
+    pub(crate) fn place(
         &self,
         root: &Path,
         staging: &Path,
@@ -222,7 +222,7 @@ impl Change {
     /// may touch, and an append finds its file as it was or as it will be: a
     /// journal is never trusted to stay inside the project, and a replay that
     /// would stop half way does not start.
-    pub fn check_replayable(
+    pub(crate) fn check_replayable(
         &self,
         root: &Path,
         staging: &Path,
@@ -272,7 +272,7 @@ impl Change {
     }
 
     /// Finishes the change after a kill: a no-op when it was already done.
-    pub fn replay(&self, root: &Path, staging: &Path, position: usize) -> Result<()> {
+    pub(crate) fn replay(&self, root: &Path, staging: &Path, position: usize) -> Result<()> {
         let full = root.join(self.path().as_path());
         let staged = staging.join(staged_name(position));
         match self {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::change::Undo;
-use super::owner::{OWNER_FILE, Owner};
+use super::owner::{OWNER_FILE, Owner, write_token};
 use super::{JOURNAL, Resolved, STAGING_PREFIX, UNDO_FAILED, delete_command, journal, one_line};
 
 /// Test hook: microseconds to pause before each visible step of a commit, so
@@ -80,6 +80,9 @@ fn commit_fresh_root(resolved: &Resolved) -> Result<()> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).with_context(|| format!("cannot create `{}`", parent.display()))?;
+    // New projects made in one folder take turns, so that none deletes the
+    // staging folder of another before that one has locked it.
+    let _parent_lock = lock_folder(&parent)?;
     let owner = Owner::for_new_projects(&parent)?;
     discard_leftovers(&parent, &owner);
     let staging = Staging::create(&parent, &owner.staging_name())?;
@@ -92,6 +95,8 @@ fn commit_fresh_root(resolved: &Resolved) -> Result<()> {
                 )
             })?;
         }
+        // The project's owner token, so its first change needs no new file.
+        write_token(&staging.path)?;
         pause_for_tests();
         // One rename makes the whole tree appear; it also replaces an empty
         // folder that stands at the root.

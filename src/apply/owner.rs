@@ -3,8 +3,9 @@
 //! elsewhere: committed to version control, copied from another checkout,
 //! unpacked from an archive, or forged.
 //!
-//! The first change to a project writes a random token to [`OWNER_FILE`]
-//! (which the generated `.gitignore` leaves out of version control). The
+//! A new project gets a random token in [`OWNER_FILE`] (which the generated
+//! `.gitignore` leaves out of version control); a project made by an older
+//! version gets one with its first change. The
 //! owner's key is the sha256 of that token and of the identity (device and
 //! inode) of the project folder, so neither a copied token nor a copied or
 //! cloned folder proves anything. A staging folder's name ends in a tag made
@@ -63,21 +64,7 @@ impl Owner {
         if let Some(owner) = Self::load(root)? {
             return Ok((owner, false));
         }
-        let path = root.join(OWNER_FILE);
-        let mut random = [0u8; 32];
-        fs::File::open("/dev/urandom")
-            .and_then(|mut source| source.read_exact(&mut random))
-            .context("cannot read `/dev/urandom`")?;
-        let token = file_hash(&random);
-        // Written whole under another name, then renamed: a kill leaves
-        // either no token or a complete one.
-        let partial = root.join(format!("{OWNER_FILE}.partial"));
-        fs::write(&partial, format!("{token}\n"))
-            .and_then(|()| fs::rename(&partial, &path))
-            .inspect_err(|_| {
-                let _ = fs::remove_file(&partial);
-            })
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        let token = write_token(root)?;
         Ok((Self::keyed(root, token.as_bytes())?, true))
     }
 
@@ -147,6 +134,27 @@ impl Owner {
             == sum)
             .then_some(journal)
     }
+}
+
+/// Writes a new random token into the folder `dir` (a project, or a new
+/// project's tree before it is renamed into place); returns it.
+pub fn write_token(dir: &Path) -> Result<String> {
+    let path = dir.join(OWNER_FILE);
+    let mut random = [0u8; 32];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut source| source.read_exact(&mut random))
+        .context("cannot read `/dev/urandom`")?;
+    let token = file_hash(&random);
+    // Written whole under another name, then renamed: a kill leaves either
+    // no token or a complete one.
+    let partial = dir.join(format!("{OWNER_FILE}.partial"));
+    fs::write(&partial, format!("{token}\n"))
+        .and_then(|()| fs::rename(&partial, &path))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&partial);
+        })
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(token)
 }
 
 /// A name part no other staging folder has: this process, and the time.
