@@ -324,7 +324,6 @@ fn a_killed_check_fix_over_folders_named_with_newlines_and_tabs_adds_every_marke
             "trial {trial}: staging left"
         );
         let mut after = snapshot(&root);
-        after.remove(Path::new(".lambda-scaffold-owner"));
         let present: Vec<bool> = markers
             .iter()
             .map(|m| {
