@@ -166,6 +166,52 @@ fn build_all_in_docker_builds_every_lambda_as_the_local_build_does() {
 }
 
 #[test]
+fn a_package_that_ships_only_an_sdist_with_a_c_extension_builds_in_docker_only() {
+    let Some(image) = stand_in_image() else {
+        return;
+    };
+    let (_dir, root) = project_with_wheelhouse(&[]);
+    make_wheel(&root.join("wheels"), &["lsdemo_native", "1.0", "--sdist"]);
+    add_requirement(&root, "lsdemo_native==1.0");
+    let lambda = ["log_event", "./producers/log_event"];
+    let before = snapshot(&root);
+    let out = build_sh(
+        &root,
+        &["--local", lambda[0], lambda[1]],
+        &[("PIP_EXTRA_ARGS", WHEELHOUSE)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: no wheel of `lsdemo_native` fits"),
+        "{err}"
+    );
+    let hint = err.lines().find(|l| l.starts_with("hint: ")).unwrap_or("");
+    assert!(
+        hint.contains("(without --local)"),
+        "no hint to use Docker: {err}"
+    );
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "a refused build changed the project"
+    );
+
+    build_ok(&root, &lambda, &docker_env(&image));
+    let zip = root.join("target/log_event.zip");
+    let listing = python_with_zip(
+        &zip,
+        "import lsdemo_native, os; print(sorted(os.listdir(lsdemo_native.__path__[0])))\n\
+         print(lsdemo_native.answer())",
+    );
+    assert!(
+        listing.contains("'_native.cpython-311-x86_64-linux-gnu.so'"),
+        "the compiled extension is not in the zip: {listing}"
+    );
+    assert!(listing.ends_with("\n42\n"), "{listing}");
+}
+
+#[test]
 fn without_a_docker_daemon_the_build_stops_with_one_error_and_a_hint() {
     if tool("docker").is_none() {
         return;

@@ -1,7 +1,12 @@
-"""Make a tiny wheel (or sdist) for the build tests: no network, no build backend.
+"""Make a tiny wheel (or sdist) for the build tests: no network, no build tools.
 
 usage: python3 make_wheel.py DIR NAME VERSION TAG [--init TEXT] [--native KIND]
        python3 make_wheel.py DIR NAME VERSION --sdist
+
+``--sdist`` writes what a package that ships only source code looks like to
+pip: ``NAME-VERSION.tar.gz`` with a C extension (``NAME.answer()`` returns
+42) and its own build backend, which pip runs offline where a C compiler and
+Python's headers are (the Docker build mode's image).
 
 TAG is the wheel's compatibility tag, e.g. ``py3-none-any`` or
 ``py3-none-manylinux_2_28_x86_64``. ``--native`` adds ``NAME/_native.so``:
@@ -106,14 +111,95 @@ def write_wheel(args: argparse.Namespace) -> None:
             wheel.writestr(file, data)
 
 
+# The sdist: its PEP 517 backend is inside it (`backend-path`) and needs only a
+# C compiler and Python's headers, so pip builds it offline from a folder of
+# wheels that holds no build tools. Its package's `answer()` (42) is written in C.
+SDIST_PYPROJECT = """\
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+"""
+
+SDIST_BACKEND = r'''"""A PEP 517 backend that compiles _native.c with the system's C compiler."""
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import zipfile
+
+NAME, VERSION = NAME_VERSION
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    python = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    tag = f"{python}-{python}-{platform}"
+    extension = "_native" + sysconfig.get_config_var("EXT_SUFFIX")
+    include = "-I" + sysconfig.get_paths()["include"]
+    wheel = f"{NAME}-{VERSION}-{tag}.whl"
+    info = f"{NAME}-{VERSION}.dist-info/"
+    with tempfile.TemporaryDirectory() as tmp:
+        built = os.path.join(tmp, extension)
+        command = ["cc", "-shared", "-fPIC", include, "_native.c", "-o", built]
+        subprocess.run(command, check=True)
+        with zipfile.ZipFile(os.path.join(wheel_directory, wheel), "w") as w:
+            w.write(built, f"{NAME}/{extension}")
+            w.writestr(f"{NAME}/__init__.py", "from ._native import answer\n")
+            w.writestr(
+                info + "METADATA",
+                f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {VERSION}\n",
+            )
+            w.writestr(
+                info + "WHEEL",
+                "Wheel-Version: 1.0\nGenerator: test\n"
+                f"Root-Is-Purelib: false\nTag: {tag}\n",
+            )
+            w.writestr(info + "RECORD", "")
+    return wheel
+'''
+
+SDIST_NATIVE_C = """\
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *answer(PyObject *self, PyObject *args) {
+    return PyLong_FromLong(42);
+}
+
+static PyMethodDef methods[] = {
+    {"answer", answer, METH_NOARGS, "The answer, computed in C."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    return PyModule_Create(&module);
+}
+"""
+
+
 def write_sdist(args: argparse.Namespace) -> None:
+    """An sdist whose C extension pip compiles with SDIST_BACKEND, offline."""
     base = f"{args.name}-{args.version}"
-    pkg_info = f"Metadata-Version: 2.1\nName: {args.name}\nVersion: {args.version}\n"
+    files = {
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {args.name}\nVersion: {args.version}\n",
+        "pyproject.toml": SDIST_PYPROJECT,
+        "backend.py": SDIST_BACKEND.replace(
+            "NAME_VERSION", f"{args.name!r}, {args.version!r}"
+        ),
+        "_native.c": SDIST_NATIVE_C,
+    }
     with tarfile.open(Path(args.dir) / f"{base}.tar.gz", "w:gz") as sdist:
-        data = pkg_info.encode()
-        member = tarfile.TarInfo(f"{base}/PKG-INFO")
-        member.size = len(data)
-        sdist.addfile(member, io.BytesIO(data))
+        for name, text in files.items():
+            data = text.encode()
+            member = tarfile.TarInfo(f"{base}/{name}")
+            member.size = len(data)
+            member.mode = 0o644
+            sdist.addfile(member, io.BytesIO(data))
 
 
 def main() -> None:
