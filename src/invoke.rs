@@ -1,22 +1,41 @@
-//! Running one handler locally, imported exactly as Lambda imports it from its
-//! zip: `python3` runs the runner embedded in the binary (`invoke_runner.py`)
-//! with the handler folder as the task root, the event on stdin and the
-//! handler's timeout. Starts a process and waits for it; never writes into the
-//! project (no bytecode either).
+//! Running one handler locally, as Lambda runs it from its zip.
+//!
+//! The project's own packager (`tools/package_lambda.py --stage`) writes the
+//! files the zip would hold into a temporary task root, so `invoke` runs
+//! exactly those files; then `python3` runs the runner embedded in the binary
+//! (`invoke_runner.py`) there, in a process group of its own, with the context
+//! and Lambda's variables built by the project template `test/lambda_context.py`
+//! (embedded too: the one definition the tests use). This module enforces the
+//! timeouts, ends the whole process group whatever happens, and turns what the
+//! runner reports into the answer or one error. It writes only into its
+//! temporary folder, never into the project (no bytecode either).
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader};
+use std::iter;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use serde::Deserialize;
 
 use crate::error::UserError;
 use crate::lambdas::Lambda;
+use crate::report;
 
 /// The Python program that imports and calls the handler (ruff-clean, tested).
 const RUNNER: &str = include_str!("invoke_runner.py");
+
+/// The generated project's test support: the one definition of the context
+/// object and of the variables Lambda sets, for its tests and for `invoke`.
+const LAMBDA_CONTEXT: &str = include_str!("../templates/project/test/lambda_context.py");
+
+/// The project's packager, which knows which files a zip holds.
+pub const PACKAGER: &str = "tools/package_lambda.py";
 
 const PYTHON: &str = "python3";
 
@@ -25,33 +44,12 @@ pub const DEFAULT_TIMEOUT: u64 = 3;
 /// Lambda's longest timeout, in seconds.
 pub const MAX_TIMEOUT: u64 = 900;
 
-/// Lambda gives a function's import (its init phase) ten seconds of its own;
-/// the runner times the handler call itself, and this bounds the whole run.
+/// Lambda gives a function's import (its init phase) ten seconds of its own.
 const INIT_SECONDS: u64 = 10;
 
-/// What the runner's exit status says happened (its constants of the same names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Raised = 10,
-    ImportFailed = 11,
-    HandlerMissing = 12,
-    NotJson = 13,
-    TimedOut = 14,
-}
-
-impl Status {
-    const ALL: [Status; 5] = [
-        Status::Raised,
-        Status::ImportFailed,
-        Status::HandlerMissing,
-        Status::NotJson,
-        Status::TimedOut,
-    ];
-
-    fn from_code(code: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| *s as i32 == code)
-    }
-}
+/// The longest wait for what a runner wrote before it ended (the reader
+/// thread hands it over at once, unless the machine is very busy).
+const DRAIN: Duration = Duration::from_secs(5);
 
 /// One run of a handler.
 #[derive(Debug)]
@@ -63,127 +61,371 @@ pub struct Invocation<'a> {
     pub timeout_seconds: u64,
     /// The project's Lambda runtime (`3.13`), to note a different local Python.
     pub python_version: &'a str,
+    /// The function's own environment variables (`--env-file`).
+    pub environment: &'a [(String, String)],
+}
+
+/// What the runner writes to its stdout, one JSON object a line: `started`
+/// when the handler is called, then one of the others, last.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Message {
+    Started,
+    Answered { answer: String },
+    ImportFailed { error: String },
+    HandlerMissing,
+    Raised { error: String },
+    NotJson { error: String },
+    NotFinite,
 }
 
 /// Runs the handler: its answer goes to stdout, its logs and any traceback to
 /// stderr. Fails with a [`UserError`] when it cannot run, raises, cannot be
-/// imported, answers something that is not JSON or times out.
+/// imported, answers something that is not JSON, ends without answering or
+/// times out.
 pub fn invoke(invocation: &Invocation) -> Result<()> {
-    let lambda = invocation.lambda;
-    // Absolute: the runner starts in the task root, and relative paths would move with it.
+    // Absolute: the runner starts in the task root.
     let root = invocation
         .root
         .canonicalize()
         .with_context(|| format!("cannot read `{}`", invocation.root.display()))?;
-    let task_root = root.join(lambda.source());
-    let mut child = Command::new(PYTHON)
+    let scratch = tempfile::Builder::new()
+        .prefix("lambda-scaffold-invoke-")
+        .tempdir()
+        .context("cannot make a temporary folder for the task root")?;
+    let task_root = scratch.path().join("task");
+    std::fs::create_dir(&task_root).context("cannot make the task root")?;
+    stage(&root, invocation, &task_root)?;
+    let context_file = scratch.path().join("lambda_context.py");
+    let event_file = scratch.path().join("event.json");
+    std::fs::write(&context_file, LAMBDA_CONTEXT).context("cannot write the context module")?;
+    std::fs::write(&event_file, invocation.event).context("cannot write the event")?;
+
+    let lambda = invocation.lambda;
+    let mut runner = python();
+    runner
         .arg("-c")
         .arg(RUNNER)
         .arg(&task_root)
-        .arg(&root)
+        .arg(&context_file)
+        .arg(&event_file)
         .arg(lambda.kind.as_str())
         .arg(lambda.name.as_str())
-        .arg(invocation.timeout_seconds.to_string())
         .arg(invocation.python_version)
         .current_dir(&task_root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .spawn()
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => UserError::new(format!("`{PYTHON}` was not found"))
-                .hint(format!(
-                    "install Python 3 (this project's Lambda runtime is python{}) and put `{PYTHON}` on PATH",
-                    invocation.python_version
-                ))
-                .into(),
-            _ => anyhow::Error::new(e).context(format!("cannot run `{PYTHON}`")),
-        })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A runner that stops before reading the event says why itself.
-        let _ = stdin.write_all(invocation.event);
+        .envs(invocation.environment.iter().map(|(k, v)| (k, v)))
+        .env(
+            "LAMBDA_SCAFFOLD_TIMEOUT",
+            invocation.timeout_seconds.to_string(),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .process_group(0);
+    let mut child = spawn(&mut runner, invocation.python_version)?;
+    let messages = read_messages(&mut child);
+    let _group = ProcessGroup::new(&child);
+    let ended = supervise(&mut child, &messages, invocation.timeout_seconds)?;
+    conclude(ended, lambda, invocation.timeout_seconds)
+}
+
+/// `python3`, never writing bytecode into the project or the task root.
+fn python() -> Command {
+    let mut command = Command::new(PYTHON);
+    command.env("PYTHONDONTWRITEBYTECODE", "1");
+    command
+}
+
+fn spawn(command: &mut Command, python_version: &str) -> Result<Child> {
+    command.spawn().map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => UserError::new(format!("`{PYTHON}` was not found"))
+            .hint(format!(
+                "install Python 3 (this project's Lambda runtime is python{python_version}) \
+                 and put `{PYTHON}` on PATH"
+            ))
+            .into(),
+        _ => anyhow::Error::new(e).context(format!("cannot run `{PYTHON}`")),
+    })
+}
+
+/// Has the project's packager write the Lambda's code, as its zip holds it,
+/// into `task_root`; relays its warnings and turns its refusal into ours.
+fn stage(root: &Path, invocation: &Invocation, task_root: &Path) -> Result<()> {
+    let lambda = invocation.lambda;
+    if !root.join(PACKAGER).is_file() {
+        return Err(UserError::new(format!("`{PACKAGER}` is missing"))
+            .hint(format!(
+                "invoke runs the files the zip holds, as the project's packager picks them: \
+                 restore `{PACKAGER}` (a new project made by lambda-scaffold has it)"
+            ))
+            .into());
     }
-    let limit = Duration::from_secs(INIT_SECONDS + invocation.timeout_seconds);
-    match wait_at_most(&mut child, limit)? {
-        Some(status) => outcome(status, lambda, invocation.timeout_seconds),
-        None => Err(timed_out(lambda, invocation.timeout_seconds)),
+    let output: Output = spawn(
+        python()
+            .arg(root.join(PACKAGER))
+            .arg("--stage")
+            .arg(task_root)
+            .arg("--")
+            .arg(lambda.name.as_str())
+            .arg(format!("./{}", crate::plan::slash(&lambda.source())))
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+        invocation.python_version,
+    )?
+    .wait_with_output()
+    .with_context(|| format!("cannot run `{PACKAGER}`"))?;
+    let said = String::from_utf8_lossy(&output.stderr);
+    match output.status.code() {
+        Some(0) => {
+            report::eprint(&said);
+            Ok(())
+        }
+        Some(1) => {
+            let line = |prefix: &str| {
+                said.lines()
+                    .find_map(|l| l.strip_prefix(prefix))
+                    .map(str::to_string)
+            };
+            let message = line("error: ")
+                .unwrap_or_else(|| format!("`{PACKAGER}` cannot stage `{lambda}` (exit status 1)"));
+            report::eprint(
+                &said
+                    .lines()
+                    .filter(|l| !l.starts_with("error: ") && !l.starts_with("hint: "))
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>(),
+            );
+            let error = UserError::new(message);
+            Err(match line("hint: ") {
+                Some(hint) => error.hint(hint),
+                None => error,
+            }
+            .into())
+        }
+        _ => {
+            report::eprint(&said);
+            Err(UserError::new(format!(
+                "`{PACKAGER}` cannot stage the files of `{lambda}` for invoke ({})",
+                output.status
+            ))
+            .hint(format!(
+                "this project's packager may predate `--stage`: copy `{PACKAGER}` from a new \
+                 project made by this lambda-scaffold"
+            ))
+            .into())
+        }
     }
 }
 
-/// The exit status, or `None` when the process ran past `limit` and was killed.
-fn wait_at_most(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>> {
-    let deadline = Instant::now() + limit;
+/// The runner's messages, read by a thread of their own. A line that is not
+/// a message (a handler that wrote to the inherited pipe) is dropped.
+fn read_messages(child: &mut Child) -> Receiver<Message> {
+    let (sender, receiver) = mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(message) = serde_json::from_str::<Message>(&line)
+                    && sender.send(message).is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
+    receiver
+}
+
+/// How a run ended.
+#[derive(Debug)]
+enum Ended {
+    /// The runner's final message.
+    Reported(Message),
+    /// The process ended without one.
+    Silent(ExitStatus),
+    /// The import ran past Lambda's init time.
+    InitTimedOut,
+    /// The handler ran past its timeout.
+    TimedOut,
+}
+
+/// Waits for the run to end, within Lambda's limits: [`INIT_SECONDS`] for the
+/// import, then `timeout_seconds` from the handler's call.
+fn supervise(
+    child: &mut Child,
+    messages: &Receiver<Message>,
+    timeout_seconds: u64,
+) -> Result<Ended> {
+    let mut deadline = Instant::now() + Duration::from_secs(INIT_SECONDS);
+    let mut started = false;
     loop {
+        if let Some(signal) = interrupted() {
+            ProcessGroup::end(child);
+            reraise(signal);
+        }
+        match messages.recv_timeout(Duration::from_millis(20)) {
+            Ok(Message::Started) => {
+                started = true;
+                deadline = Instant::now() + Duration::from_secs(timeout_seconds);
+            }
+            Ok(last) => return Ok(Ended::Reported(last)),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+        }
         if let Some(status) = child.try_wait().context("cannot wait for python3")? {
-            return Ok(Some(status));
+            // What it wrote before it ended is on its way; ending what it left
+            // running closes the pipe, so the reader sees its end.
+            ProcessGroup::end(child);
+            let last = iter::from_fn(|| messages.recv_timeout(DRAIN).ok())
+                .find(|message| *message != Message::Started);
+            return Ok(last.map_or(Ended::Silent(status), Ended::Reported));
         }
         if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(None);
+            return Ok(if started {
+                Ended::TimedOut
+            } else {
+                Ended::InitTimedOut
+            });
         }
-        thread::sleep(Duration::from_millis(10));
     }
 }
 
-fn outcome(status: ExitStatus, lambda: &Lambda, timeout_seconds: u64) -> Result<()> {
+fn conclude(ended: Ended, lambda: &Lambda, timeout_seconds: u64) -> Result<()> {
     let handler = lambda.handler();
-    let Some(code) = status.code() else {
-        return Err(UserError::new(format!(
-            "`{PYTHON}` was stopped by a signal while running handler `{handler}` ({status})"
-        ))
-        .into());
-    };
-    if code == 0 {
-        return Ok(());
-    }
-    let error = match Status::from_code(code) {
-        Some(Status::Raised) => UserError::new(format!(
-            "handler `{handler}` raised an exception (traceback above)"
+    let error = match ended {
+        Ended::Reported(Message::Answered { answer }) => {
+            return Ok(report::print(&format!("{answer}\n"))?);
+        }
+        Ended::Reported(Message::Raised { error }) => UserError::new(format!(
+            "handler `{handler}` raised an exception (traceback above): {error}"
         )),
-        Some(Status::ImportFailed) => UserError::new(format!(
-            "module `{}` cannot be imported from `{}` as Lambda imports it (see above)",
-            lambda.kind,
-            lambda.source().display()
+        Ended::Reported(Message::ImportFailed { error }) => UserError::new(format!(
+            "module `{}` cannot be imported as Lambda imports it from the zip (traceback \
+             above): {error}",
+            lambda.kind
         ))
         .hint(format!(
-            "in the zip, the files of `{}` are at the root, beside `utils/`: import a module \
-             next to the handler as `import helpers`, not through `{}.{}`",
-            lambda.source().display(),
+            "import the handler's helpers by package path, as its tests do: \
+             `from {}.{}.helpers import x`; the zip holds `{}/` and `utils/`",
             lambda.kind,
-            lambda.name
+            lambda.name,
+            crate::plan::slash(&lambda.source())
         )),
-        Some(Status::HandlerMissing) => UserError::new(format!(
+        Ended::Reported(Message::HandlerMissing) => UserError::new(format!(
             "module `{}` defines no function `{}`",
             lambda.module().display(),
             lambda.name
         ))
-        .hint(format!("define `def {}(event, context):` in it", lambda.name)),
-        Some(Status::NotJson) => UserError::new(format!(
-            "the answer of handler `{handler}` is not JSON-serializable, so Lambda could not return it"
+        .hint(format!(
+            "define `def {}(event, context):` in it",
+            lambda.name
+        )),
+        Ended::Reported(Message::NotJson { error }) => UserError::new(format!(
+            "the answer of handler `{handler}` cannot be encoded as JSON, so Lambda could not \
+             return it: {error}"
         ))
         .hint("return dicts, lists, strings, numbers, booleans or None"),
-        Some(Status::TimedOut) => return Err(timed_out(lambda, timeout_seconds)),
-        None => UserError::new(format!(
-            "`{PYTHON}` stopped with exit status {code} while running handler `{handler}`"
+        Ended::Reported(Message::NotFinite) => UserError::new(format!(
+            "the answer of handler `{handler}` holds NaN or Infinity, which JSON cannot hold"
+        ))
+        .hint("return None or a string where a number is not finite"),
+        Ended::Reported(Message::Started) | Ended::Silent(_) => {
+            let how = match &ended {
+                Ended::Silent(status) => match status.code() {
+                    Some(code) => format!("exit status {code}"),
+                    None => status.to_string(),
+                },
+                _ => "a second start".to_string(),
+            };
+            UserError::new(format!(
+                "no answer came back from handler `{handler}`: its process ended ({how}) \
+                 before it returned"
+            ))
+            .hint(
+                "Lambda reports such an invocation as failed; return from the handler \
+                 instead of calling os._exit or exit",
+            )
+        }
+        Ended::InitTimedOut => UserError::new(format!(
+            "module `{}` did not finish importing within {INIT_SECONDS} seconds, Lambda's \
+             init time",
+            lambda.kind
+        ))
+        .hint("move slow work out of the module's top level, into the handler"),
+        Ended::TimedOut => UserError::new(format!(
+            "handler `{handler}` timed out after {timeout_seconds} {}",
+            if timeout_seconds == 1 {
+                "second"
+            } else {
+                "seconds"
+            }
+        ))
+        .hint(format!(
+            "pass --timeout SECONDS to give it longer (Lambda allows up to {MAX_TIMEOUT})"
         )),
     };
     Err(error.into())
 }
 
-fn timed_out(lambda: &Lambda, timeout_seconds: u64) -> anyhow::Error {
-    let unit = if timeout_seconds == 1 {
-        "second"
-    } else {
-        "seconds"
-    };
-    UserError::new(format!(
-        "handler `{}` timed out after {timeout_seconds} {unit}",
-        lambda.handler()
-    ))
-    .hint(format!(
-        "pass --timeout SECONDS to give it longer (Lambda allows up to {MAX_TIMEOUT})"
-    ))
-    .into()
+/// The runner's process group, ended (every process the handler started
+/// too) when this is dropped: at the end of a run, however it ended.
+struct ProcessGroup(libc::pid_t);
+
+impl ProcessGroup {
+    fn new(child: &Child) -> Self {
+        catch_interrupts();
+        Self(child.id() as libc::pid_t)
+    }
+
+    fn end(child: &mut Child) {
+        // SAFETY: killpg only sends a signal; the group is the runner's own.
+        unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
+        let _ = child.wait();
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        // SAFETY: as above; a group that is gone already gives ESRCH, ignored.
+        unsafe { libc::killpg(self.0, libc::SIGKILL) };
+    }
+}
+
+/// The signal that asked this process to stop while a handler ran, if any.
+static INTERRUPT: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn remember_interrupt(signal: libc::c_int) {
+    INTERRUPT.store(signal, Ordering::SeqCst);
+}
+
+/// The runner has a process group of its own, so Ctrl-C reaches only this
+/// process: remember it, end the group, then stop by the same signal.
+fn catch_interrupts() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            libc::signal(
+                signal,
+                remember_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            )
+        };
+    }
+}
+
+fn interrupted() -> Option<libc::c_int> {
+    match INTERRUPT.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+fn reraise(signal: libc::c_int) -> ! {
+    // SAFETY: restores the default action, then delivers the signal to this process.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+    std::process::exit(128 + signal)
 }
 
 #[cfg(test)]
@@ -191,23 +433,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_runner_uses_the_same_exit_statuses() {
-        let names = [
-            (Status::Raised, "RAISED"),
-            (Status::ImportFailed, "IMPORT_FAILED"),
-            (Status::HandlerMissing, "HANDLER_MISSING"),
-            (Status::NotJson, "NOT_JSON"),
-            (Status::TimedOut, "TIMED_OUT"),
-        ];
-        for (status, name) in names {
-            let line = format!("\n{name} = {}\n", status as i32);
+    fn the_runner_sends_every_message_this_side_reads() {
+        for (kind, line) in [
+            ("started", r#"{"type": "started"}"#),
+            ("answered", r#"{"type": "answered", "answer": "1"}"#),
+            (
+                "import_failed",
+                r#"{"type": "import_failed", "error": "e"}"#,
+            ),
+            ("handler_missing", r#"{"type": "handler_missing"}"#),
+            ("raised", r#"{"type": "raised", "error": "e"}"#),
+            ("not_json", r#"{"type": "not_json", "error": "e"}"#),
+            ("not_finite", r#"{"type": "not_finite"}"#),
+        ] {
             assert!(
-                RUNNER.contains(&line),
-                "invoke_runner.py lacks `{}`",
-                line.trim()
+                RUNNER.contains(&format!("\"{kind}\"")),
+                "invoke_runner.py never sends `{kind}`"
             );
-            assert_eq!(Status::from_code(status as i32), Some(status));
+            assert!(serde_json::from_str::<Message>(line).is_ok(), "{line}");
         }
-        assert_eq!(Status::from_code(1), None);
+    }
+
+    #[test]
+    fn the_shared_context_module_is_copied_as_it_is() {
+        // The template set copies files without template syntax verbatim, so
+        // the project's copy and the embedded one are the same text.
+        assert!(!LAMBDA_CONTEXT.contains("{{") && !LAMBDA_CONTEXT.contains("{%"));
+        assert!(LAMBDA_CONTEXT.contains("def lambda_environment("));
     }
 }

@@ -2,93 +2,64 @@
 
 lambda-scaffold runs this file, embedded in its binary, as::
 
-    python3 -c RUNNER TASK_ROOT PROJECT_ROOT MODULE FUNCTION TIMEOUT PYTHON_VERSION
+    python3 -c RUNNER TASK_ROOT CONTEXT_FILE EVENT_FILE KIND NAME PYTHON_VERSION
 
-with the event as JSON on stdin, in TASK_ROOT, with PYTHONDONTWRITEBYTECODE=1.
+in TASK_ROOT, with PYTHONDONTWRITEBYTECODE=1 and LAMBDA_SCAFFOLD_TIMEOUT (the
+handler's timeout in seconds), in a process group of its own.
+TASK_ROOT holds exactly the project's files that the zip holds, staged by the
+project's packager (`tools/package_lambda.py --stage`); CONTEXT_FILE is the
+project template `test/lambda_context.py`, the one definition of the context
+and of Lambda's environment variables; EVENT_FILE the event, as JSON.
 
-Imports as in the zip: the task root (the handler folder, whose files are the
-zip's root) comes first on sys.path, and of the project root only `utils` can
-be imported, as the zip holds it beside the handler; nothing else of the
-project is importable. The handler gets the event and a context object with
-the real attributes, and TIMEOUT seconds. Its answer is printed as JSON on
-stdout; whatever it prints or logs goes to stderr, as its logs would go to
-CloudWatch. The exit status tells lambda-scaffold what happened.
+Imports as on Lambda: the task root comes first on sys.path, then the Python
+that runs this (its installed packages stand in for the zip's dependencies),
+and the handler string `KIND.NAME` is resolved as the runtime resolves it.
+Whatever the handler prints or logs goes to stderr, as its logs would go to
+CloudWatch. What happened goes to stdout as JSON lines for lambda-scaffold,
+which also enforces the timeouts: `{"type": "started"}` right before the
+handler is called, then one final message (see `src/invoke.rs`). A process
+that ends without a final message gave no answer.
 """
 
 import importlib
-import importlib.abc
-import importlib.machinery
+import importlib.util
 import json
 import logging
 import os
 import sys
-import threading
 import time
 import traceback
-import uuid
-
-# Exit statuses, read by src/invoke.rs.
-RAISED = 10
-IMPORT_FAILED = 11
-HANDLER_MISSING = 12
-NOT_JSON = 13
-TIMED_OUT = 14
-
-MEMORY_MB = 128
-SHARED_PACKAGE = "utils"
 
 
-class SharedCode(importlib.abc.MetaPathFinder):
-    """Find `utils` where the zip has it: at the root, beside the handler.
-
-    First on sys.meta_path, so an installed package named `utils` does not win
-    over the project's, as it cannot in the zip.
-    """
-
-    def __init__(self, task_root, project_root):
-        self.roots = [task_root, project_root]
-
-    def find_spec(self, name, path=None, target=None):
-        if name != SHARED_PACKAGE:
-            return None
-        return importlib.machinery.PathFinder.find_spec(name, self.roots)
+def load_context_module(path):
+    """The shared test support module, under a name no project uses."""
+    spec = importlib.util.spec_from_file_location("lambda_scaffold_context", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class LambdaContext:
-    """The attributes and method of the Python runtime's context object."""
+class Channel:
+    """The real stdout, kept for lambda-scaffold: the handler's stdout is stderr."""
 
-    def __init__(self, function_name, timeout_seconds):
-        region = os.environ.get("AWS_REGION", "us-east-1")
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{region}:123456789012:function:{function_name}"
-        )
-        self.memory_limit_in_mb = str(MEMORY_MB)
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = (
-            time.strftime("%Y/%m/%d", time.gmtime()) + "/[$LATEST]" + uuid.uuid4().hex
-        )
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + timeout_seconds
+    def __init__(self):
+        self.stream = os.fdopen(os.dup(1), "w", encoding="utf-8")
+        os.dup2(2, 1)
 
-    def get_remaining_time_in_millis(self):
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+    def send(self, kind, **fields):
+        self.stream.write(json.dumps({"type": kind, **fields}) + "\n")
+        self.stream.flush()
 
+    def finish(self, kind, **fields):
+        """Send the final message and end the process at once.
 
-def finish(status, error=None):
-    """Flush, say what failed as Lambda would, and end the process at once.
-
-    os._exit: Lambda freezes the process after the answer, so threads the
-    handler left running must not keep it alive.
-    """
-    if error:
-        print(f"[ERROR] {error}", file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+        os._exit: Lambda freezes the process after the answer, so threads the
+        handler left running must not keep it alive.
+        """
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.send(kind, **fields)
+        os._exit(0)
 
 
 def print_traceback(error):
@@ -106,11 +77,26 @@ def print_traceback(error):
     print("".join(report.format()), end="", file=sys.stderr)
 
 
-def log_like_lambda(request_id):
-    """Send the root logger's records to stderr in the Lambda runtime's format."""
+def describe(error):
+    return f"{type(error).__name__}: {error}"
+
+
+def lacks_handler(error, kind, name):
+    """Tell whether importing `kind` failed because the handler module does not
+    define the function: the zip's `KIND/__init__.py` imports it from there."""
+    return (
+        type(error) is ImportError
+        and error.name == f"{kind}.{name}.{kind}"
+        and f"cannot import name '{name}'" in str(error)
+    )
+
+
+def log_like_lambda(request):
+    """Send the root logger's records to stderr in the Lambda runtime's format,
+    with the id of the request under way (`request["id"]`, none during init)."""
 
     def add_request_id(record):
-        record.aws_request_id = request_id
+        record.aws_request_id = request["id"]
         return True
 
     formatter = logging.Formatter(
@@ -124,75 +110,65 @@ def log_like_lambda(request_id):
     logging.getLogger().addHandler(handler)
 
 
-def main(task_root, project_root, module_name, function_name, timeout, python):
-    timeout = float(timeout)
-    event = json.load(sys.stdin)
-    # Only the answer goes to the real stdout; what the handler prints is its log.
-    answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
+def encode(channel, answer):
+    """The answer as JSON text; anything else ends the run with the reason."""
+    try:
+        return json.dumps(answer, indent=2, allow_nan=False)
+    except ValueError as error:
+        if "Out of range float values" in str(error):
+            channel.finish("not_finite")
+        channel.finish("not_json", error=describe(error))
+    except BaseException as error:  # noqa: BLE001 (reported as the handler's)
+        channel.finish("not_json", error=describe(error))
 
+
+def main(task_root, context_file, event_file, kind, name, python):
+    channel = Channel()
+    with open(event_file, encoding="utf-8") as f:
+        event = json.load(f)
     if f"{sys.version_info[0]}.{sys.version_info[1]}" != python:
         print(
             f"note: running Python {sys.version.split()[0]}; "
             f"the Lambda runtime of this project is python{python}",
             file=sys.stderr,
         )
-    context = LambdaContext(function_name, timeout)
-    os.environ.update(
-        {
-            "AWS_LAMBDA_FUNCTION_NAME": function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": context.function_version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": context.memory_limit_in_mb,
-            "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name,
-            "AWS_LAMBDA_LOG_STREAM_NAME": context.log_stream_name,
-            "LAMBDA_TASK_ROOT": task_root,
-            "_HANDLER": f"{module_name}.{function_name}",
-        }
-    )
+    timeout = float(os.environ.pop("LAMBDA_SCAFFOLD_TIMEOUT"))
+    shared = load_context_module(context_file)
+    environment = shared.lambda_environment(name, f"{kind}.{name}", python, task_root)
+    os.environ.update(environment)
+    time.tzset()
     # `python -c` puts the current folder first on sys.path: make it the task root.
     sys.path[:] = [task_root] + [p for p in sys.path if p not in ("", task_root)]
-    sys.meta_path.insert(0, SharedCode(task_root, project_root))
-    log_like_lambda(context.aws_request_id)
+    request = {"id": ""}
+    log_like_lambda(request)
 
-    # Any exception is the handler's to report, as the Lambda runtime reports it.
-    # SystemExit too: a sys.exit() in the handler is a failed invocation on Lambda.
+    # Anything raised is the handler's to report, as the Lambda runtime reports
+    # it: SystemExit and KeyboardInterrupt too.
     try:
-        module = importlib.import_module(module_name)
-    except (Exception, SystemExit) as error:  # noqa: BLE001
+        module = importlib.import_module(kind)
+        function = getattr(module, name, None)
+    except BaseException as error:  # noqa: BLE001
+        if lacks_handler(error, kind, name):
+            channel.finish("handler_missing")
         print_traceback(error)
-        finish(
-            IMPORT_FAILED,
-            "Runtime.ImportModuleError: "
-            f"Unable to import module '{module_name}': {error}",
-        )
-    function = getattr(module, function_name, None)
+        channel.finish("import_failed", error=describe(error))
     if not callable(function):
-        finish(
-            HANDLER_MISSING,
-            f"Runtime.HandlerNotFound: Handler '{function_name}' "
-            f"missing on module '{module_name}'",
-        )
+        channel.finish("handler_missing")
 
-    def time_out():
-        finish(TIMED_OUT, f"Task timed out after {timeout:.2f} seconds")
-
-    watchdog = threading.Timer(timeout, time_out)
-    watchdog.daemon = True
-    watchdog.start()
+    # The handler's clock starts now; lambda-scaffold times it from here too.
+    context = shared.FakeLambdaContext(
+        name,
+        timeout_seconds=timeout,
+        log_stream_name=environment["AWS_LAMBDA_LOG_STREAM_NAME"],
+    )
+    request["id"] = context.aws_request_id
+    channel.send("started")
     try:
-        result = function(event, context)
-    except (Exception, SystemExit) as error:  # noqa: BLE001
+        answer = function(event, context)
+    except BaseException as error:  # noqa: BLE001
         print_traceback(error)
-        finish(RAISED, f"{type(error).__name__}: {error}")
-    watchdog.cancel()
-
-    try:
-        text = json.dumps(result, indent=2)
-    except (TypeError, ValueError) as error:
-        finish(NOT_JSON, f"Runtime.MarshalError: Unable to marshal response: {error}")
-    answer.write(text + "\n")
-    answer.flush()
-    finish(0)
+        channel.finish("raised", error=describe(error))
+    channel.finish("answered", answer=encode(channel, answer))
 
 
 main(*sys.argv[1:])

@@ -5,7 +5,7 @@
 //! ([`generate`], [`templates`], [`manifest`], [`removal`], [`check`]) and hand
 //! it to [`apply`], the only module that writes to the disk. [`lambdas`] derives
 //! every path and string of one Lambda; [`survey`] reads what `check` and
-//! `remove-handler` judge; [`invoke`] runs a handler with python3.
+//! `remove-handler` judge; [`invoke`] runs a handler with python3 ([`env_file`] reads its variables).
 
 // Standard output is written in one place, `report`, which survives a closed or full one.
 #![deny(clippy::print_stdout)]
@@ -14,6 +14,7 @@ pub mod apply;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod env_file;
 pub mod error;
 pub mod generate;
 pub mod generated;

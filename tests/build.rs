@@ -1,7 +1,10 @@
 //! The generated build, run for real: `./build.sh --local` makes each Lambda's
-//! zip, which is opened and imported by its AWS handler string the way the
-//! Lambda runtime does it. The Docker path runs the same packager
-//! (`build.sh --local` inside the build image): `tests/docker_build.rs` runs it.
+//! zip, which runs under the real Lambda runtime client (awslambdaric, served
+//! by the Runtime API stand-in of `tests/support/lambda_runtime.py`) by its AWS
+//! handler string. The same import lines pass in the project's tests, in
+//! `invoke` and in the zip, and `invoke` runs exactly the files the zip holds.
+//! The Docker path runs the same packager (`build.sh --local` inside the build
+//! image): `tests/docker_build.rs` runs it.
 
 mod common;
 
@@ -13,8 +16,8 @@ use std::process::{Command, Output};
 use common::build::*;
 use common::*;
 
-/// Extracts `zip` into a fresh task root, imports `handler` from it alone and
-/// calls it with `event`; returns the zip's entries and the handler's answer.
+/// Extracts `zip` into a fresh task root and runs `handler` there under the
+/// Lambda runtime client; returns the zip's entries and the handler's answer.
 fn run_from_zip(zip: &Path, handler: &str, event: &Path) -> serde_json::Value {
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/lambda_runtime.py");
     let out = Command::new(python())
@@ -28,11 +31,22 @@ fn run_from_zip(zip: &Path, handler: &str, event: &Path) -> serde_json::Value {
         .expect("python3 runs");
     assert!(
         out.status.success(),
-        "importing {handler} from {} failed:\n{}",
+        "running {handler} from {} failed (is awslambdaric installed? scripts/test.sh \
+         installs it):\n{}",
         zip.display(),
         stderr(&out)
     );
-    serde_json::from_slice(&out.stdout).expect("runtime prints JSON")
+    let answer: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("runtime prints JSON");
+    assert_eq!(
+        answer["outcome"],
+        "response",
+        "{handler} from {} did not answer:\n{}\nlog:\n{}",
+        zip.display(),
+        answer["result"],
+        answer["log"].as_str().unwrap_or_default()
+    );
+    answer
 }
 
 fn entry_names(answer: &serde_json::Value) -> Vec<String> {
@@ -44,11 +58,12 @@ fn entry_names(answer: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn assert_clean_zip(answer: &serde_json::Value, module: &str) {
+fn assert_clean_zip(answer: &serde_json::Value, kind: &str, name: &str) {
     let names = entry_names(answer);
     for expected in [
-        format!("{module}.py"),
-        "__init__.py".into(),
+        format!("{kind}/__init__.py"),
+        format!("{kind}/{name}/__init__.py"),
+        format!("{kind}/{name}/{kind}.py"),
         "utils/".into(),
         "utils/__init__.py".into(),
     ] {
@@ -121,7 +136,7 @@ fn every_lambda_of_both_layouts_builds_and_runs_from_its_zip() {
                 &format!("{kind}.{name}"),
                 &fixture,
             );
-            assert_clean_zip(&answer, kind);
+            assert_clean_zip(&answer, kind, name);
             let result = &answer["result"];
             match *kind {
                 "producers" => assert_eq!(
@@ -626,6 +641,216 @@ fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
         dist_infos(&root.join("target/log_event.zip")),
         ["lsdemo_ok-1.0.dist-info"]
     );
+
+/// Runs `invoke KIND NAME` in `root`; returns its JSON answer.
+fn invoke_answer(root: &Path, kind: &str, name: &str) -> serde_json::Value {
+    let out = ok(root, &["invoke", kind, name]);
+    serde_json::from_slice(&out.stdout).expect("invoke prints JSON")
+}
+
+#[test]
+fn helpers_sub_packages_and_utils_import_alike_in_the_tests_in_invoke_and_under_awslambdaric() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    ok(&root, &["add-handler", "producers", "order_created"]);
+    ok(&root, &["add-handler", "consumers", "order_sink"]);
+    // Two handlers with a helper module of the same name, a sub-package, utils/.
+    write_file(
+        &root,
+        "producers/order_created/schema.py",
+        "KIND = \"order created\"\n",
+    );
+    write_file(&root, "producers/order_created/rules/__init__.py", "");
+    write_file(
+        &root,
+        "producers/order_created/rules/limits.py",
+        "LIMIT = 7\n",
+    );
+    write_file(
+        &root,
+        "consumers/order_sink/schema.py",
+        "KIND = \"order sink\"\n",
+    );
+    write_file(
+        &root,
+        "utils/text.py",
+        "def shout(text):\n    return text.upper()\n",
+    );
+    write_file(
+        &root,
+        "producers/order_created/producers.py",
+        "from producers.order_created.rules.limits import LIMIT\n\
+         from producers.order_created.schema import KIND\n\
+         from utils.text import shout\n\n\n\
+         def describe():\n    return {\"schema\": KIND, \"limit\": LIMIT, \"shout\": shout(KIND)}\n\n\n\
+         def order_created(event, context):\n    return describe()\n",
+    );
+    write_file(
+        &root,
+        "consumers/order_sink/consumers.py",
+        "from consumers.order_sink import schema\n\
+         from consumers.order_sink.schema import KIND\n\n\n\
+         def describe():\n    return {\"schema\": KIND, \"same\": schema.KIND == KIND}\n\n\n\
+         def order_sink(event, context):\n    return describe()\n",
+    );
+    let produced =
+        serde_json::json!({"schema": "order created", "limit": 7, "shout": "ORDER CREATED"});
+    let sunk = serde_json::json!({"schema": "order sink", "same": true});
+    // The tests import the handlers by the same lines, both schemas in one run.
+    for (kind, name, schema) in [
+        ("producers", "order_created", "order created"),
+        ("consumers", "order_sink", "order sink"),
+    ] {
+        write_file(
+            &root,
+            &format!("test/{kind}/{name}/test_{kind}.py"),
+            &format!(
+                "import unittest\n\nfrom {kind}.{name}.{kind} import describe\n\n\n\
+                 class DescribeTest(unittest.TestCase):\n    def test_uses_its_own_schema(self):\n\
+                 \x20       self.assertEqual(describe()[\"schema\"], \"{schema}\")\n"
+            ),
+        );
+    }
+    assert_eq!(python_unittest(&root), PROJECT_TESTS + 2);
+
+    assert_eq!(invoke_answer(&root, "producers", "order_created"), produced);
+    assert_eq!(invoke_answer(&root, "consumers", "order_sink"), sunk);
+    build_ok(&root, &["--all", "--local"], &[]);
+    let event = root.join("test/fixtures/kinesis_event.json");
+    let answer = run_from_zip(
+        &root.join("target/order_created.zip"),
+        "producers.order_created",
+        &event,
+    );
+    assert_eq!(answer["result"], produced);
+    let names = entry_names(&answer);
+    for expected in [
+        "producers/__init__.py",
+        "producers/order_created/rules/limits.py",
+        "producers/order_created/schema.py",
+        "utils/text.py",
+    ] {
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected} in {names:?}"
+        );
+    }
+    let answer = run_from_zip(
+        &root.join("target/order_sink.zip"),
+        "consumers.order_sink",
+        &event,
+    );
+    assert_eq!(answer["result"], sunk);
+    assert!(
+        !entry_names(&answer)
+            .iter()
+            .any(|n| n.starts_with("producers/")),
+        "one Lambda's zip holds no other's code"
+    );
+}
+
+/// A handler that answers with every file of its task root, as Lambda has it.
+const LIST_TASK_ROOT: &str = "import os\n\n\
+    from producers.log_event.lookup.table import TABLE\n\
+    from producers.log_event.test_data import SAMPLE\n\n\n\
+    def log_event(event, context):\n\
+    \x20   root = os.environ[\"LAMBDA_TASK_ROOT\"]\n\
+    \x20   files = sorted(\n\
+    \x20       os.path.relpath(os.path.join(folder, name), root)\n\
+    \x20       for folder, _, names in os.walk(root)\n\
+    \x20       for name in names\n\
+    \x20   )\n\
+    \x20   return {\"files\": files, \"table\": TABLE, \"sample\": SAMPLE}\n";
+
+#[test]
+fn invoke_runs_exactly_the_files_the_zip_holds_linked_folders_and_test_named_modules_included() {
+    let (_dir, root) = project("svc", &[]);
+    // A runtime module named like a test, and a linked folder inside the project.
+    write_file(&root, "producers/log_event/test_data.py", "SAMPLE = 1\n");
+    write_file(&root, "data/lookup/__init__.py", "");
+    write_file(&root, "data/lookup/table.py", "TABLE = {\"a\": 1}\n");
+    std::os::unix::fs::symlink("../../data/lookup", root.join("producers/log_event/lookup"))
+        .unwrap();
+    write_file(&root, "producers/log_event/producers.py", LIST_TASK_ROOT);
+    // Hidden files and bytecode stay out of both.
+    write_file(&root, "producers/log_event/.env", "TOKEN=secret\n");
+    write_file(
+        &root,
+        "producers/log_event/__pycache__/x.cpython-313.pyc",
+        "",
+    );
+
+    let invoked = invoke_answer(&root, "producers", "log_event");
+    build_ok(
+        &root,
+        &["--local", "log_event", "./producers/log_event"],
+        &[],
+    );
+    let zipped = run_from_zip(
+        &root.join("target/log_event.zip"),
+        "producers.log_event",
+        &root.join("test/fixtures/eventbridge_event.json"),
+    );
+    assert_eq!(zipped["result"], invoked, "invoke and the zip differ");
+    assert_eq!(
+        invoked["files"],
+        serde_json::json!([
+            "producers/__init__.py",
+            "producers/log_event/__init__.py",
+            "producers/log_event/lookup/__init__.py",
+            "producers/log_event/lookup/table.py",
+            "producers/log_event/producers.py",
+            "producers/log_event/test_data.py",
+            "utils/__init__.py",
+        ])
+    );
+}
+
+#[test]
+fn links_leading_outside_the_project_or_nowhere_are_refused_by_the_build_and_by_invoke_alike() {
+    let (dir, root) = project("svc", &[]);
+    let outside = dir.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("secret.txt"), "do not ship\n").unwrap();
+    let cases: &[(&str, PathBuf, &str)] = &[
+        (
+            "producers/log_event/secret.txt",
+            outside.join("secret.txt"),
+            "`producers/log_event/secret.txt` leads outside the project, to `",
+        ),
+        (
+            "utils/shared",
+            outside.clone(),
+            "`utils/shared` leads outside the project, to `",
+        ),
+        (
+            "producers/log_event/gone.py",
+            root.join("nowhere.py"),
+            "`producers/log_event/gone.py` is a symbolic link that leads nowhere",
+        ),
+        (
+            "producers/log_event/again",
+            PathBuf::from("."),
+            "`producers/log_event/again` links back to `producers/log_event`, a folder that holds it",
+        ),
+    ];
+    for (link, target, message) in cases {
+        std::os::unix::fs::symlink(target, root.join(link)).unwrap();
+        assert_refused(&root, &root, &["invoke", "producers", "log_event"], message);
+        let before = snapshot(&root);
+        let out = build_sh(
+            &root,
+            &["--local", "log_event", "./producers/log_event"],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{link}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("error: {message}")),
+            "{link}: {}",
+            stderr(&out)
+        );
+        assert_eq!(snapshot(&root), before, "{link}: no zip, nothing written");
+        fs::remove_file(root.join(link)).unwrap();
+    }
 }
 
 #[test]

@@ -4,11 +4,15 @@
 use std::fs;
 use std::io::Read;
 use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::cli::InvokeArgs;
 use crate::commands::{handler, locate};
+use crate::env_file;
 use crate::error::UserError;
 use crate::invoke::{Invocation, invoke};
 use crate::layout::DEFAULT_PYTHON;
@@ -32,17 +36,11 @@ pub fn run(args: InvokeArgs) -> Result<()> {
     }
     let event = match args.event.as_deref() {
         Some(path) if path == Path::new("-") => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .context("cannot read the event from standard input")?;
+            let bytes = read_at_most(std::io::stdin().lock(), "standard input")?;
             checked_json(bytes, "standard input")?
         }
         Some(path) => {
-            let bytes = fs::read(path).map_err(|e| {
-                UserError::new(format!("cannot read event file `{}`: {e}", path.display()))
-                    .hint("pass a JSON file to --event, or `-` for standard input")
-            })?;
+            let bytes = read_event_file(path, args.timeout)?;
             checked_json(bytes, &format!("`{}`", path.display()))?
         }
         None => {
@@ -54,13 +52,82 @@ pub fn run(args: InvokeArgs) -> Result<()> {
             checked_json(bytes, &format!("`{}`", fixture.display()))?
         }
     };
+    let environment = match args.env_file.as_deref() {
+        Some(path) => {
+            let bytes = fs::read(path).map_err(|e| {
+                UserError::new(format!("cannot read env file `{}`: {e}", path.display()))
+                    .hint("pass a file of `NAME=VALUE` lines to --env-file")
+            })?;
+            env_file::parse(&bytes, &path.display().to_string())?
+        }
+        None => Vec::new(),
+    };
     invoke(&Invocation {
         root: &project.root,
         lambda: &lambda,
         event: &event,
         timeout_seconds: args.timeout,
         python_version: project.manifest.setting("python").unwrap_or(DEFAULT_PYTHON),
+        environment: &environment,
     })
+}
+
+/// Lambda's limit on a synchronous invocation's payload: 6 MB.
+const MAX_EVENT_BYTES: u64 = 6 * 1024 * 1024;
+
+/// Reads an event, refusing one larger than Lambda accepts.
+fn read_at_most(reader: impl Read, source: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_EVENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the event from {source}"))?;
+    if bytes.len() as u64 > MAX_EVENT_BYTES {
+        return Err(UserError::new(format!(
+            "the event in {source} is larger than {MAX_EVENT_BYTES} bytes, Lambda's limit for an invocation"
+        ))
+        .hint("pass a smaller event")
+        .into());
+    }
+    Ok(bytes)
+}
+
+/// Reads `--event FILE`. A file that is not a regular one (a FIFO, a
+/// `<(...)` pipe) may never be written to: reading it gets `timeout_seconds`.
+fn read_event_file(path: &Path, timeout_seconds: u64) -> Result<Vec<u8>> {
+    let shown = format!("`{}`", path.display());
+    if fs::metadata(path)
+        .map_err(|e| unreadable(&shown, e))?
+        .is_file()
+    {
+        let file = fs::File::open(path).map_err(|e| unreadable(&shown, e))?;
+        return read_at_most(file, &shown);
+    }
+    let (sender, receiver) = mpsc::channel();
+    let (owned, source) = (path.to_path_buf(), shown.clone());
+    // Opening a FIFO waits for a writer: in a thread that may be left behind.
+    thread::spawn(move || {
+        let read = fs::File::open(&owned)
+            .map_err(|e| unreadable(&source, e))
+            .and_then(|file| read_at_most(file, &source));
+        let _ = sender.send(read);
+    });
+    receiver
+        .recv_timeout(Duration::from_secs(timeout_seconds))
+        .unwrap_or_else(|_| {
+            Err(UserError::new(format!(
+                "no event came from {shown} within {timeout_seconds} s (the --timeout): it is \
+                 not a regular file, and nothing wrote to it"
+            ))
+            .hint("pass a JSON file to --event, or `-` for standard input")
+            .into())
+        })
+}
+
+fn unreadable(shown: &str, error: std::io::Error) -> anyhow::Error {
+    UserError::new(format!("cannot read event file {shown}: {error}"))
+        .hint("pass a JSON file to --event, or `-` for standard input")
+        .into()
 }
 
 /// The event's bytes, once they are known to be one JSON value.

@@ -214,7 +214,14 @@ pub fn staging_dirs(dir: &Path) -> Vec<String> {
 /// Tests every new project has before any handler: those of its test support
 /// (`test/test_lambda_context.py`), so that `python -m unittest` never runs zero
 /// tests (an error since Python 3.12).
-pub const PROJECT_TESTS: usize = 2;
+pub const PROJECT_TESTS: usize = 3;
+
+/// Writes `text` to `root/path`, making the folders on the way.
+pub fn write_file(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    fs::create_dir_all(path.parent().expect("a file path")).expect("folders");
+    fs::write(path, text).expect("write");
+}
 
 /// Runs `cmd` with `input` on its standard input; returns what it printed.
 pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {

@@ -8,15 +8,19 @@ Usage, from any folder (PATH is relative to the project root)::
 
     python3 tools/package_lambda.py --python-version X.Y --arch x86_64|arm64
         [--native] [--out DIR] -- NAME PATH [NAME PATH ...]
+    python3 tools/package_lambda.py --stage DIR -- NAME PATH
 
 ``build.sh`` passes the ``python`` and ``arch`` of ``lambdas.toml``, the
 project's one source of build settings.
 
 For each ``NAME PATH`` pair it writes ``target/NAME.zip`` holding:
 
-* the files of PATH at the zip root, so ``<kind>.py`` is importable as the
-  module ``<kind>`` and the handler string ``<kind>.NAME`` resolves;
-* ``utils/`` at the zip root (shared code);
+* the Lambda's code at the path it has in the project: ``KIND/NAME/`` (every
+  file of the handler folder, sub-packages included) and ``utils/`` (shared
+  code), so the handler module imports its helpers by package path
+  (``from producers.error_event.schema import x``), the same line the tests use;
+* ``KIND/__init__.py``, written here: it re-exports the handler function, so
+  the AWS handler string ``KIND.NAME`` resolves;
 * the dependencies of the root ``requirements.txt`` at the zip root, installed
   as wheels for the Lambda runtime's platform: every manylinux tag its
   operating system can load (Amazon Linux 2, glibc 2.26, for python3.10 and
@@ -30,11 +34,17 @@ After installing, every installed wheel's tags and every native library
 binaries) are checked against the runtime: a zip Lambda could not load is
 refused, naming the package.
 
-``__pycache__`` and ``*.pyc`` files are left out everywhere; tests and hidden
-files are left out of the project's own code. Entries are sorted, timestamped
-1980-01-01 and given fixed modes (0644, 0755 for folders and for files that were
-executable), so the same sources give a byte-identical zip (with the same
-Python and zlib).
+Of the project's code, hidden files and folders, ``__pycache__`` and ``*.pyc``
+files are left out, and nothing else: a module named like a test ships too.
+Symbolic links are followed when they lead to a file or folder inside the
+project; one that leads outside it, or nowhere, stops the build. Entries are
+sorted, timestamped 1980-01-01 and given fixed modes (0644, 0755 for folders
+and for files that were executable), so the same sources give a
+byte-identical zip (with the same Python and zlib).
+
+``--stage DIR`` writes the Lambda's code (the zip's files, without the
+dependencies) into the empty folder DIR instead: ``lambda-scaffold invoke``
+runs the handler from there, so it runs exactly the files the zip holds.
 
 Environment:
 
@@ -54,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import hashlib
 import os
 import platform
@@ -112,10 +123,9 @@ COMPRESS_LEVEL = 9
 MAX_ZIPPED = 50 * 1024 * 1024
 MAX_UNZIPPED = 250 * 1024 * 1024
 
-# Never packaged: caches everywhere; tests only in the project's own code (an
-# installed package may import its own `tests` module at run time).
+# Never packaged: caches. Of the project's own code, hidden files and folders
+# are left out too (see `code_files`); installed packages keep theirs.
 CACHE_DIRS = frozenset({"__pycache__", ".pytest_cache"})
-TEST_DIRS = frozenset({"test", "tests"})
 INCLUDES = ("-r", "--requirement", "-e", "--editable")
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -339,54 +349,186 @@ def is_cache_file(name: str) -> bool:
     return name.endswith((".pyc", ".pyo"))
 
 
-def is_test_file(name: str) -> bool:
-    """Tell whether a file of the project's own code is a test."""
-    return (
-        name.endswith("_test.py")
-        or (name.startswith("test_") and name.endswith(".py"))
-        or name == "conftest.py"
-    )
+def collect(base: Path) -> dict[str, Path]:
+    """Map zip entry names to the installed dependencies under ``base``.
 
-
-def collect(base: Path, prefix: str = "", own_code: bool = False) -> dict[str, Path]:
-    """Map zip entry names to the files under ``base`` that belong in a zip.
-
-    Caches are left out everywhere. In the project's own code (``own_code``)
-    tests and hidden files and folders are left out too: a ``.env`` or
-    ``.DS_Store`` beside a handler must not ship. Installed packages keep
-    theirs (some wheels hold ``.libs`` folders or import their own tests).
+    Caches are left out; everything else stays (some wheels hold ``.libs``
+    folders or import their own tests).
     """
     entries: dict[str, Path] = {}
     for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in CACHE_DIRS
-            and not (own_code and (d in TEST_DIRS or d.startswith(".")))
-        )
+        dirs[:] = sorted(d for d in dirs if d not in CACHE_DIRS)
         relative = Path(folder).relative_to(base)
         for name in sorted(files):
-            if is_cache_file(name) or (
-                own_code and (is_test_file(name) or name.startswith("."))
-            ):
-                continue
-            arcname = prefix + (relative / name).as_posix()
-            entries[arcname] = Path(folder) / name
+            if not is_cache_file(name):
+                entries[(relative / name).as_posix()] = Path(folder) / name
     return entries
 
 
+# A zip entry's content: a file to copy, or bytes written here.
+Source = Path | bytes
+
+
+def origin_of(source: Source) -> str:
+    """Where an entry's content comes from, for messages."""
+    return "tools/package_lambda.py" if isinstance(source, bytes) else str(source)
+
+
 def merge(
-    into: dict[str, Path], entries: dict[str, Path], origin: str, lambda_name: str
+    into: dict[str, Source], entries: dict[str, Path], origin: str, lambda_name: str
 ) -> None:
     """Add ``entries`` to ``into``, refusing two files for one zip path."""
     for arcname, source in entries.items():
         if arcname in into:
             raise PackagingError(
-                f"`{arcname}` would come from both `{into[arcname]}` and "
-                f"`{source}` ({origin}) in `{lambda_name}.zip`",
+                f"`{arcname}` would come from both `{origin_of(into[arcname])}` "
+                f"and `{source}` ({origin}) in `{lambda_name}.zip`",
                 hint="rename one of them; every zip path must be unique",
             )
         into[arcname] = source
+
+
+# What a Lambda's zip holds of the project's own code. This is the one
+# definition: the zip is built from it, and `lambda-scaffold invoke` runs the
+# handler from the same files, staged with --stage.
+
+# The zip's `KIND/__init__.py`: the package of the handler string `KIND.NAME`.
+KIND_PACKAGE = '''"""The `{kind}` package in the zip of `{name}`, written by tools/package_lambda.py.
+
+Lambda resolves the handler string `{kind}.{name}` to the attribute `{name}` of
+this package: the handler function, imported here by its package path.
+"""
+
+from {kind}.{name}.{kind} import {name}
+
+__all__ = ["{name}"]
+'''
+
+
+def warn(message: str) -> None:
+    """Say something the user should know; the build goes on."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def project_path(path: Path) -> Path:
+    """Where ``path`` really is, following links; refused outside the project."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as error:
+        raise PackagingError(
+            f"`{display(path)}` is a symbolic link that leads nowhere ({error})",
+            hint="remove the link, or make it point to a file of the project",
+        ) from error
+    if not real.is_relative_to(ROOT):
+        raise PackagingError(
+            f"`{display(path)}` leads outside the project, to `{real}`",
+            hint="a zip holds only the project's files: copy the file into the "
+            "project, or install it as a dependency in `requirements.txt`",
+        )
+    return real
+
+
+def code_files(top: Path) -> dict[str, Path]:
+    """Map zip paths to the files of the project folder ``top``, by project path.
+
+    Every file goes in but caches and hidden files and folders (a ``.env`` or
+    ``.DS_Store`` must not ship). Links are followed to files and folders
+    inside the project and refused otherwise, as is a folder link that loops.
+    """
+    entries: dict[str, Path] = {}
+
+    def visit(folder: Path, real_folders: tuple[Path, ...]) -> None:
+        for child in sorted(folder.iterdir()):
+            name = child.name
+            if name.startswith(".") or name in CACHE_DIRS:
+                continue
+            if is_cache_file(name):
+                if not child.with_suffix(".py").exists():
+                    warn(
+                        f"`{display(child)}` is left out: compiled bytecode is "
+                        "never packaged; put its source `.py` there instead"
+                    )
+                continue
+            real = project_path(child)
+            if real.is_dir():
+                if real in real_folders:
+                    raise PackagingError(
+                        f"`{display(child)}` links back to `{display(real)}`, "
+                        "a folder that holds it",
+                        hint="a folder link must not lead to a folder that contains it",
+                    )
+                visit(child, (*real_folders, real))
+            elif real.is_file():
+                entries[child.relative_to(ROOT).as_posix()] = child
+            else:
+                raise PackagingError(
+                    f"`{display(child)}` is neither a file nor a folder",
+                    hint="a zip holds files: remove it from the Lambda's code",
+                )
+
+    visit(top, (project_path(top),))
+    return entries
+
+
+def holds_code(module: Path) -> bool:
+    """Tell whether a module holds more than a docstring."""
+    try:
+        body = ast.parse(module.read_bytes(), filename=str(module)).body
+    except (SyntaxError, ValueError):
+        return True
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return bool(body)
+
+
+def kind_package(kind: str, function: str) -> bytes:
+    """The zip's ``KIND/__init__.py``, which re-exports the handler function."""
+    own = ROOT / kind / "__init__.py"
+    if own.is_file() and holds_code(own):
+        warn(
+            f"the code in `{display(own)}` is not in the zip: there, "
+            f"`{kind}/__init__.py` only re-exports `{function}`; move that code "
+            "to `utils/`"
+        )
+    return KIND_PACKAGE.format(kind=kind, name=function).encode()
+
+
+@functools.cache
+def shared_code() -> dict[str, Path]:
+    """``utils/``, the code every Lambda's zip holds (read once per run)."""
+    utils = ROOT / "utils"
+    if not (utils.exists() or utils.is_symlink()):
+        return {}
+    return code_files(utils)
+
+
+def lambda_code(name: str, folder: Path, kind: str) -> dict[str, Source]:
+    """The project's code in the zip of the Lambda ``name`` in ``folder``.
+
+    ``KIND/NAME/`` and ``utils/`` keep their project paths, so a handler's
+    imports are the ones its tests use; ``KIND/__init__.py`` is written here.
+    """
+    entries: dict[str, Source] = {
+        f"{kind}/__init__.py": kind_package(kind, folder.name)
+    }
+    merge(entries, code_files(folder), display(folder), name)
+    merge(entries, shared_code(), "utils/", name)
+    return entries
+
+
+def stage(entries: dict[str, Source], destination: Path) -> None:
+    """Write ``entries`` into the empty folder ``destination`` as files."""
+    if not destination.is_dir() or any(destination.iterdir()):
+        raise PackagingError(
+            f"`{destination}` is not an empty folder",
+            hint="--stage writes into a new, empty folder",
+        )
+    for arcname, source in sorted(entries.items()):
+        data, executable = content(source)
+        target = destination / arcname
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        target.chmod(0o755 if executable else 0o644)
 
 
 def directories_of(arcnames: list[str]) -> set[str]:
@@ -412,7 +554,14 @@ def zip_info(arcname: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def write_zip(destination: Path, entries: dict[str, Path]) -> int:
+def content(source: Source) -> tuple[bytes, bool]:
+    """An entry's bytes, and whether it is an executable file."""
+    if isinstance(source, bytes):
+        return source, False
+    return source.read_bytes(), bool(source.stat().st_mode & 0o111)
+
+
+def write_zip(destination: Path, entries: dict[str, Source]) -> int:
     """Write a deterministic zip atomically; return the unzipped size."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(
@@ -430,10 +579,8 @@ def write_zip(destination: Path, entries: dict[str, Path]) -> int:
                         zip_info(arcname, DIR_MODE), b"", zipfile.ZIP_STORED
                     )
                     continue
-                source = entries[arcname]
-                data = source.read_bytes()
+                data, executable = content(entries[arcname])
                 unzipped += len(data)
-                executable = source.stat().st_mode & 0o111
                 archive.writestr(
                     zip_info(arcname, EXEC_FILE_MODE if executable else FILE_MODE),
                     data,
@@ -658,7 +805,10 @@ def package(
                 hint="every Lambda needs its own name: they share `target/`",
             )
         seen[name] = path
-    sources = [(name, path, *resolve_source(name, path)) for name, path in lambdas]
+    # Every Lambda's code is checked before pip runs.
+    codes = [
+        (name, lambda_code(name, *resolve_source(name, path))) for name, path in lambdas
+    ]
 
     with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging_dir:
         staging = Path(staging_dir)
@@ -667,13 +817,8 @@ def package(
             install_dependencies(requirements, staging, runtime, native)
             check_installed(staging, runtime, native)
         dependencies = collect(staging)
-        utils = ROOT / "utils"
-        shared = collect(utils, "utils/", own_code=True) if utils.is_dir() else {}
 
-        for name, path, folder, _module in sources:
-            entries: dict[str, Path] = {}
-            merge(entries, collect(folder, own_code=True), path, name)
-            merge(entries, shared, "utils/", name)
+        for name, entries in codes:
             merge(entries, dependencies, "requirements.txt", name)
             destination = out / f"{name}.zip"
             try:
@@ -719,12 +864,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("lambdas", nargs="+", metavar="NAME PATH")
     parser.add_argument(
         "--python-version",
-        required=True,
         help="Lambda runtime Python version (`python` of lambdas.toml)",
     )
     parser.add_argument(
         "--arch",
-        required=True,
         help="Lambda architecture, x86_64 or arm64 (`arch` of lambdas.toml)",
     )
     parser.add_argument(
@@ -738,9 +881,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="target",
         help="output folder, relative to the project root (default: %(default)s)",
     )
+    parser.add_argument(
+        "--stage",
+        metavar="DIR",
+        help="write the Lambda's code (the zip's files, no dependencies) into "
+        "the empty folder DIR instead of building its zip",
+    )
     args = parser.parse_args(argv)
     if len(args.lambdas) % 2:
         parser.error("expected NAME PATH pairs, got an odd number of arguments")
+    if args.stage and len(args.lambdas) != 2:
+        parser.error("--stage takes one NAME PATH pair")
+    if not args.stage and not (args.python_version and args.arch):
+        parser.error("--python-version and --arch are required to build zips")
     return args
 
 
@@ -752,8 +905,12 @@ def main(argv: list[str] | None = None) -> int:
     if not out.is_absolute():
         out = ROOT / out
     try:
-        runtime = Runtime(args.python_version, args.arch)
-        package(pairs, runtime, args.native, out)
+        if args.stage:
+            [(name, path)] = pairs
+            stage(lambda_code(name, *resolve_source(name, path)), Path(args.stage))
+        else:
+            runtime = Runtime(args.python_version, args.arch)
+            package(pairs, runtime, args.native, out)
     except PackagingError as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
