@@ -641,6 +641,7 @@ fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
         dist_infos(&root.join("target/log_event.zip")),
         ["lsdemo_ok-1.0.dist-info"]
     );
+}
 
 /// Runs `invoke KIND NAME` in `root`; returns its JSON answer.
 fn invoke_answer(root: &Path, kind: &str, name: &str) -> serde_json::Value {

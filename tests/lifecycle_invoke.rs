@@ -475,6 +475,15 @@ fn answers_that_are_not_json_and_missing_functions_are_explained() {
         "producers/log_event/producers.py",
         "def log_events(event, context):\n    return 1\n",
     );
+    // The packager refuses it, for the zip and for invoke alike.
+    invoke_fails(
+        &root,
+        &["producers", "log_event"],
+        "error: `producers/log_event/producers.py` defines no `log_event`, so the handler \
+         `producers.log_event` would not resolve\nhint: ",
+    );
+    // Bound, but to something Lambda cannot call.
+    write_file(&root, "producers/log_event/producers.py", "log_event = 1\n");
     invoke_fails(
         &root,
         &["producers", "log_event"],
