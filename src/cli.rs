@@ -99,7 +99,8 @@ pub struct AddHandlerArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
 
-    /// Rewrite this handler's generated files if they exist
+    /// Rewrite this handler's generated files; a file there that you wrote or
+    /// edited since it was generated is kept beside it as FILE.orig
     #[arg(long)]
     pub force: bool,
 

@@ -6,7 +6,7 @@
 //! and the record of what was generated ([`crate::generated`]).
 //! Pure apart from reading the embedded templates.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use heck::ToUpperCamelCase;
@@ -18,6 +18,7 @@ use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
+use crate::removal::UserFile;
 use crate::templates::{Vars, render_one, render_set};
 
 /// Everything `new-project` needs, already validated.
@@ -124,6 +125,65 @@ pub fn plan_handler(
         plan.append(manifest.planned_entry(kind, name));
     }
     Ok(plan)
+}
+
+/// A file of the user's that `add-handler --force` replaces, kept beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptFile {
+    pub file: UserFile,
+    /// Where its contents are kept, relative to the project root.
+    pub kept_as: PathBuf,
+}
+
+/// Makes `--force` lose nothing: each planned file that would replace one of
+/// `theirs` (a file the tool did not generate, or one edited since) with other
+/// contents also plans a copy of the user's file under a free name beside it:
+/// `producers.py.orig`, else `producers.py.orig.2`, and so on. `exists` says
+/// whether a path is taken; `read` gives a file's contents and whether it is
+/// executable, the only reading done here.
+pub fn keep_replaced(
+    plan: &mut Plan,
+    theirs: &[UserFile],
+    exists: impl Fn(&Path) -> bool,
+    read: impl Fn(&Path) -> Result<(Vec<u8>, bool)>,
+) -> Result<Vec<KeptFile>> {
+    let mut kept = Vec::new();
+    let mut copies = Vec::new();
+    for planned in plan.files().filter(|f| f.if_exists == IfExists::Replace) {
+        let Some(file) = theirs.iter().find(|t| Path::new(t.path()) == planned.path) else {
+            continue;
+        };
+        let (contents, executable) = read(&planned.path)?;
+        if contents == planned.contents {
+            continue;
+        }
+        let name = planned
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let kept_as = (1..)
+            .map(|n| match n {
+                1 => planned.path.with_file_name(format!("{name}.orig")),
+                n => planned.path.with_file_name(format!("{name}.orig.{n}")),
+            })
+            .find(|path| !exists(path) && !plan.files().chain(&copies).any(|f| f.path == *path))
+            .unwrap_or_default();
+        copies.push(PlannedFile {
+            path: kept_as.clone(),
+            contents,
+            executable,
+            if_exists: IfExists::Refuse,
+        });
+        kept.push(KeptFile {
+            file: file.clone(),
+            kept_as,
+        });
+    }
+    for copy in copies {
+        plan.add(copy);
+    }
+    Ok(kept)
 }
 
 /// Adds one handler's files to `plan`, and the record of the hashes of those

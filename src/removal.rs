@@ -20,6 +20,15 @@ pub enum UserFile {
     Added(String),
 }
 
+impl UserFile {
+    /// Its path from the project root, `/`-separated.
+    pub fn path(&self) -> &str {
+        match self {
+            UserFile::Edited(path) | UserFile::Added(path) => path,
+        }
+    }
+}
+
 impl fmt::Display for UserFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

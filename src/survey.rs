@@ -18,10 +18,11 @@ use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
 use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots};
-use crate::generated::file_hash;
+use crate::generated::{self, file_hash};
 use crate::lambdas::Lambda;
 use crate::manifest::Manifest;
 use crate::plan::slash;
+use crate::removal::{UserFile, user_files};
 use crate::setting_copies;
 
 /// Caches, never code. (`target` and `venv` are not skipped: the walk starts at
@@ -116,6 +117,17 @@ fn read_all(root: &Path, paths: Vec<String>) -> Result<BTreeMap<String, String>>
     })
 }
 
+/// The files of the handler's two folders that are the user's: not generated
+/// by the tool, or changed since (see [`crate::removal::user_files`]). A
+/// handler without a generation record (one `check --fix` adopted) has only
+/// the user's files.
+pub fn user_files_of(root: &Path, lambda: &Lambda) -> Result<Vec<UserFile>> {
+    let recorded = fs::read_to_string(root.join(generated::record_path(lambda)))
+        .map(|text| generated::parse(&text))
+        .unwrap_or_default();
+    Ok(user_files(&recorded, &handler_files(root, lambda)?))
+}
+
 /// Every file under the handler's code and test folders, by its `/`-separated
 /// path from the root, with its content hash (`None` for a symlink or other
 /// non-regular file). `__pycache__` folders are caches, not files of anyone's.
@@ -160,16 +172,27 @@ fn skipped(root: &Path, entry: &DirEntry) -> bool {
 }
 
 /// `None` when there is no `build.sh` file, otherwise whether its owner may run it.
-#[cfg(unix)]
 fn build_script(path: &Path) -> Option<bool> {
-    use std::os::unix::fs::PermissionsExt;
     fs::metadata(path)
         .ok()
         .filter(fs::Metadata::is_file)
-        .map(|meta| meta.permissions().mode() & 0o100 != 0)
+        .map(|meta| is_executable(&meta))
+}
+
+/// The contents of a file and whether its owner may run it.
+pub fn contents_and_exec_bit(path: &Path) -> Result<(Vec<u8>, bool)> {
+    let read = || format!("cannot read `{}`", path.display());
+    let meta = fs::metadata(path).with_context(read)?;
+    Ok((fs::read(path).with_context(read)?, is_executable(&meta)))
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o100 != 0
 }
 
 #[cfg(not(unix))]
-fn build_script(path: &Path) -> Option<bool> {
-    path.is_file().then_some(true)
+fn is_executable(_meta: &fs::Metadata) -> bool {
+    true
 }

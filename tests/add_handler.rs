@@ -208,6 +208,18 @@ fn force_rewrites_only_that_handlers_generated_files() {
         stdout(&out)
     );
     assert_eq!(fs::read(&module).unwrap(), original);
+    assert!(
+        stdout(&out).contains(
+            "kept your files that --force replaces:\n  producers/log_event/producers.py \
+             (edited since it was generated) as producers/log_event/producers.py.orig\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("producers/log_event/producers.py.orig")).unwrap(),
+        "broken = ("
+    );
     assert_eq!(
         fs::read_to_string(root.join("producers/log_event/helpers.py")).unwrap(),
         "X = 1\n"
@@ -427,5 +439,171 @@ fn refuses_a_name_another_kind_already_uses() {
         &root,
         &["add-handler", "consumers", "log_event"],
         "handler name `log_event` is already used by `producers/log_event`",
+    );
+}
+
+/// The states a handler file can be in before `add-handler --force`.
+#[derive(Clone, Copy, Debug)]
+enum FileState {
+    AsGenerated,
+    Edited,
+    Missing,
+}
+
+/// Every mix of the module's and the test's state, with and without the
+/// generation record (a handler `check --fix` adopted has none): `--force`
+/// puts the generated files in place and every byte the user had is still in
+/// the handler's folders, at its path or in a `.orig` file the output names.
+#[test]
+fn force_never_loses_a_file_the_tool_did_not_generate_or_that_was_edited() {
+    use FileState::*;
+    let files = [
+        "producers/log_event/producers.py",
+        "test/producers/log_event/test_producers.py",
+    ];
+    let (_dir, fresh) = project("svc", &[]);
+    let generated: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| fs::read(fresh.join(f)).unwrap())
+        .collect();
+    let mut cases = 0;
+    for with_record in [true, false] {
+        for module in [AsGenerated, Edited, Missing] {
+            for test in [AsGenerated, Edited, Missing] {
+                let (_dir, root) = project("svc", &[]);
+                if !with_record {
+                    fs::remove_file(
+                        root.join(".lambda-scaffold/generated/producers/log_event.sha256"),
+                    )
+                    .unwrap();
+                }
+                for (file, state) in files.iter().zip([module, test]) {
+                    match state {
+                        AsGenerated => {}
+                        Edited => fs::write(root.join(file), format!("# mine: {file}\n")).unwrap(),
+                        Missing => fs::remove_file(root.join(file)).unwrap(),
+                    }
+                }
+                let case = format!("record: {with_record}, module: {module:?}, test: {test:?}");
+                let before = snapshot(&root);
+                let out = ok(&root, &["add-handler", "producers", "log_event", "--force"]);
+                let after = snapshot(&root);
+                for (file, generated) in files.iter().zip(&generated) {
+                    assert_eq!(&fs::read(root.join(file)).unwrap(), generated, "{case}");
+                }
+                for (path, (kind, bytes, _)) in &before {
+                    if kind != "file" || after.get(path).is_some_and(|(_, now, _)| now == bytes) {
+                        continue;
+                    }
+                    let kept = path.with_file_name(format!(
+                        "{}.orig",
+                        path.file_name().unwrap().to_string_lossy()
+                    ));
+                    assert_eq!(
+                        after.get(&kept).map(|(_, b, _)| b),
+                        Some(bytes),
+                        "{case}: {path:?} lost"
+                    );
+                    assert!(
+                        stdout(&out).contains(&format!("  {} (", path.display())),
+                        "{case}: {}",
+                        stdout(&out)
+                    );
+                }
+                let origs = after
+                    .keys()
+                    .filter(|p| p.to_string_lossy().ends_with(".orig"))
+                    .count();
+                let edited = [module, test]
+                    .iter()
+                    .filter(|s| matches!(s, Edited))
+                    .count();
+                // A file identical to what is generated needs no copy, record or not.
+                assert_eq!(origs, edited, "{case}");
+                ok(&root, &["check"]);
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 18);
+}
+
+#[test]
+fn force_over_an_adopted_handler_keeps_the_users_module_and_test() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    let module = "def by_hand(event, context):\n    return {\"mine\": True}\n";
+    let test = "import unittest\n\n\nclass Mine(unittest.TestCase):\n    def test_it(self):\n        pass\n";
+    for (path, text) in [
+        ("producers/by_hand/producers.py", module),
+        ("test/producers/by_hand/test_producers.py", test),
+    ] {
+        fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+        fs::write(root.join(path), text).unwrap();
+    }
+    ok(&root, &["check", "--fix"]);
+    let dry = stdout(&ok(
+        &root,
+        &[
+            "add-handler",
+            "producers",
+            "by_hand",
+            "--force",
+            "--dry-run",
+        ],
+    ));
+    assert!(
+        dry.contains("would keep your files that --force replaces:\n"),
+        "{dry}"
+    );
+    let out = stdout(&ok(
+        &root,
+        &["add-handler", "producers", "by_hand", "--force"],
+    ));
+    for path in [
+        "producers/by_hand/producers.py",
+        "test/producers/by_hand/test_producers.py",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "  {path} (not generated by lambda-scaffold) as {path}.orig\n"
+            )),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(root.join("producers/by_hand/producers.py.orig")).unwrap(),
+        module
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("test/producers/by_hand/test_producers.py.orig")).unwrap(),
+        test
+    );
+    // Now generated and recorded: a second --force keeps nothing more, and an
+    // edit after it is kept under the next free name.
+    let again = stdout(&ok(
+        &root,
+        &["add-handler", "producers", "by_hand", "--force"],
+    ));
+    assert!(!again.contains("kept your files"), "{again}");
+    fs::write(
+        root.join("producers/by_hand/producers.py"),
+        "# edited again\n",
+    )
+    .unwrap();
+    let third = stdout(&ok(
+        &root,
+        &["add-handler", "producers", "by_hand", "--force"],
+    ));
+    assert!(
+        third.contains("as producers/by_hand/producers.py.orig.2\n"),
+        "{third}"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("producers/by_hand/producers.py.orig.2")).unwrap(),
+        "# edited again\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("producers/by_hand/producers.py.orig")).unwrap(),
+        module
     );
 }

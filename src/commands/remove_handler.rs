@@ -3,18 +3,15 @@
 //! sure that every file in them is one `add-handler` generated and nobody
 //! changed since (unless `--force`).
 
-use std::fs;
-
 use anyhow::Result;
 
 use crate::apply;
 use crate::cli::RemoveHandlerArgs;
 use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
-use crate::generated;
-use crate::removal::{plan_removal, user_files};
+use crate::removal::plan_removal;
 use crate::report::{self, file_lines};
-use crate::survey::handler_files;
+use crate::survey::user_files_of;
 
 /// How many of the user's files a refusal names before it counts the rest.
 const NAMED_FILES: usize = 5;
@@ -43,12 +40,7 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
         );
     }
     if !args.force {
-        let record = project.root.join(generated::record_path(&lambda));
-        // No record (an adopted handler): every file counts as the user's.
-        let recorded = fs::read_to_string(&record)
-            .map(|text| generated::parse(&text))
-            .unwrap_or_default();
-        let theirs = user_files(&recorded, &handler_files(&project.root, &lambda)?);
+        let theirs = user_files_of(&project.root, &lambda)?;
         if !theirs.is_empty() {
             let mut named: Vec<String> = theirs
                 .iter()
