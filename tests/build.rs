@@ -365,15 +365,14 @@ fn build_refuses_a_path_outside_the_project_and_a_name_that_is_not_the_handler()
 }
 
 #[test]
-fn a_target_that_is_a_file_is_one_error_line_with_a_hint() {
+fn a_target_that_is_a_file_or_unreadable_requirements_are_one_error_line_with_a_hint() {
     let (_dir, root) = project("svc", &[]);
+    let lambda = ["--local", "log_event", "./producers/log_event"];
     fs::write(root.join("target"), "not a folder").unwrap();
-    assert_build_refused(
-        &root,
-        &["--local", "log_event", "./producers/log_event"],
-        &[],
-        "cannot write `target/log_event.zip`",
-    );
+    assert_build_refused(&root, &lambda, &[], "cannot write `target/log_event.zip`");
+    fs::remove_file(root.join("target")).unwrap();
+    fs::write(root.join("requirements.txt"), b"caf\xe9\n").unwrap();
+    assert_build_refused(&root, &lambda, &[], "`requirements.txt` is not UTF-8 text");
 }
 
 #[test]
@@ -884,4 +883,31 @@ fn the_packager_gives_every_verdict_of_the_shared_handler_definition_table() {
     let (count, wrong) = text.trim().split_once(' ').unwrap();
     assert!(count.parse::<usize>().unwrap() >= 20, "{text}");
     assert_eq!(wrong, "[]", "wrong verdicts of the packager");
+}
+
+#[test]
+fn native_mode_refuses_an_interpreter_that_is_not_the_runtimes() {
+    let host = Command::new(python())
+        .args(["-c", "import sys; print(f'3.{sys.version_info[1]}')"])
+        .output()
+        .unwrap();
+    let other = if stdout(&host).trim() == "3.14" {
+        "3.10"
+    } else {
+        "3.14"
+    };
+    let (_dir, root) = project("svc", &["--python", other]);
+    fs::write(root.join("requirements.txt"), "lsdemo_any\n").unwrap();
+    assert_build_refused(
+        &root,
+        &["--local", "--native", "log_event", "./producers/log_event"],
+        &[],
+        &format!("which is not Lambda's python{other} x86_64"),
+    );
+    let out = build_sh(
+        &root,
+        &["--native", "log_event", "./producers/log_event"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

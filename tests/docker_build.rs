@@ -143,6 +143,22 @@ fn a_zip_built_in_docker_is_byte_identical_to_the_local_one() {
 }
 
 #[test]
+fn an_absolute_path_inside_the_project_builds_in_docker_too() {
+    let Some(image) = stand_in_image() else {
+        return;
+    };
+    let (_dir, root) = project_with_wheelhouse(&[]);
+    // The container sees the project elsewhere: build.sh names PATH from its root.
+    let absolute = root.join("producers/log_event");
+    build_ok(
+        &root,
+        &["log_event", absolute.to_str().unwrap()],
+        &docker_env(&image),
+    );
+    assert!(root.join("target/log_event.zip").is_file());
+}
+
+#[test]
 fn build_all_in_docker_builds_every_lambda_as_the_local_build_does() {
     let Some(image) = stand_in_image() else {
         return;

@@ -241,6 +241,10 @@ case "$action" in
         if [[ $mode == local ]]; then
             package_local ${native:+"$native"} -- "$name" "$path"
         else
+            # The container sees the project at another path: name PATH from its root.
+            case "$path" in
+                "$PWD"/*) path="./${path#"$PWD"/}" ;;
+            esac
             package_docker "$name" "$path"
         fi
         ;;

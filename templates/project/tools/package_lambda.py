@@ -292,7 +292,8 @@ class Distribution:
         )
         self.tags = read_fields(dist_info / "WHEEL").get("Tag", [])
         record = dist_info / "RECORD"
-        lines = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
+        text = record.read_text("utf-8", "replace") if record.is_file() else ""
+        lines = text.splitlines()
         self.files = [line.rsplit(",", 2)[0] for line in lines if line]
 
 
@@ -604,7 +605,14 @@ def requirement_lines(requirements: Path) -> list[str]:
     if not requirements.is_file():
         return []
     lines = []
-    for line in requirements.read_text(encoding="utf-8").splitlines():
+    try:
+        text = requirements.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise PackagingError(
+            f"`{display(requirements)}` is not UTF-8 text",
+            hint="save it as UTF-8: one requirement a line",
+        ) from None
+    for line in text.splitlines():
         stripped = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
         if not stripped:
             continue
