@@ -283,7 +283,36 @@ fn a_staging_folder_this_tool_cannot_prove_its_own_is_refused_not_replayed_nor_d
     check_passes(&root);
 }
 
-const FIX: &[&str] = &["check", "--fix"];
+/// Kills `args` in copies of `base` (made in `scratch`) at moments spread
+/// over a run, lets the next writing run recover, and asserts that each tree
+/// is then, byte for byte, either `base` or what an uninterrupted run makes
+/// of it. Returns how many trials ended whole and how many with nothing.
+fn kill_trials(scratch: &Path, base: &Path, args: &[&str], trials: u32) -> (u32, u32) {
+    let before = snapshot(base);
+    let delays = kill_times_in_copy(base, scratch, args, trials);
+    let finished = snapshot(&scratch.join("timing"));
+    assert_ne!(finished, before, "{args:?} changed nothing");
+    let (mut whole, mut none) = (0, 0);
+    for (trial, delay) in delays.into_iter().enumerate() {
+        let root = scratch.join(format!("trial-{trial}"));
+        copy_tree(base, &root);
+        run_and_kill(slowed(&root, args), delay);
+        // The next writing run finishes or discards what the killed one
+        // staged, before it refuses to remove a handler that is not there.
+        let probe = run(&root, &["remove-handler", "producers", "not_there"]);
+        assert_eq!(probe.status.code(), Some(1), "{}", stderr(&probe));
+        assert!(stderr(&probe).contains("not_there"), "{}", stderr(&probe));
+        let after = snapshot(&root);
+        if after == finished {
+            whole += 1;
+        } else {
+            assert_eq!(after, before, "{args:?}, trial {trial}: half a change");
+            none += 1;
+        }
+    }
+    eprintln!("killed {args:?}: {whole} whole, {none} none, of {trials}");
+    (whole, none)
+}
 
 /// Folders under `utils/` whose names hold a newline, a tab, a backslash and
 /// quotes: `check --fix` gives each one a package marker.
@@ -302,47 +331,36 @@ fn a_killed_check_fix_over_folders_named_with_newlines_and_tabs_adds_every_marke
         fs::create_dir(&path).unwrap();
         fs::write(path.join("helpers.py"), "VALUE = 1\n").unwrap();
     }
-    let before = snapshot(&base);
-    let markers: Vec<PathBuf> = ODD_FOLDERS
-        .iter()
-        .map(|f| Path::new("utils").join(f).join("__init__.py"))
-        .collect();
-    let trials = 30;
-    let delays = kill_times_in_copy(&base, dir.path(), FIX, trials);
-    let (mut whole, mut none) = (0, 0);
-    for (trial, delay) in delays.into_iter().enumerate() {
-        let root = dir.path().join(format!("trial-{trial}"));
-        copy_tree(&base, &root);
-        run_and_kill(slowed(&root, FIX), delay);
-        // The next writing run finishes or discards what the killed one
-        // staged, before it refuses to remove a handler that is not there.
-        let probe = run(&root, &["remove-handler", "producers", "not_there"]);
-        assert_eq!(probe.status.code(), Some(1), "{}", stderr(&probe));
-        assert!(stderr(&probe).contains("not_there"), "{}", stderr(&probe));
-        assert!(
-            staging_dirs(&root).is_empty(),
-            "trial {trial}: staging left"
-        );
-        let mut after = snapshot(&root);
-        let present: Vec<bool> = markers
-            .iter()
-            .map(|m| {
-                after
-                    .remove(m)
-                    .is_some_and(|(kind, bytes, _)| kind == "file" && bytes.is_empty())
-            })
-            .collect();
-        // Apart from the markers, every byte is as it was: the user's files too.
-        assert_eq!(after, before, "trial {trial}");
-        if present.iter().all(|p| *p) {
-            whole += 1;
-        } else {
-            assert!(present.iter().all(|p| !*p), "trial {trial}: {present:?}");
-            none += 1;
-        }
-    }
-    eprintln!("killed check --fix: {whole} whole, {none} none, of {trials}");
+    let (whole, none) = kill_trials(dir.path(), &base, &["check", "--fix"], 30);
     assert!(whole > 0 && none > 0, "{whole} whole, {none} none");
+    let fixed = dir.path().join("timing/utils");
+    for folder in ODD_FOLDERS {
+        assert!(
+            fixed.join(folder).join("__init__.py").is_file(),
+            "{folder:?}"
+        );
+    }
+}
+
+#[test]
+fn a_killed_remove_handler_over_files_with_any_bytes_in_their_names_removes_all_or_nothing() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, base) = project("svc", &[]);
+    let handler = base.join("producers/log_event");
+    for name in [
+        &b"a\nb.py"[..],
+        b"tab\there.txt",
+        b"\xff\xfe-bytes",
+        b"q'\"\\",
+    ] {
+        fs::write(handler.join(std::ffi::OsStr::from_bytes(name)), name).unwrap();
+    }
+    fs::create_dir(handler.join("sub\nfolder")).unwrap();
+    fs::write(handler.join("sub\nfolder/\u{e9}t\u{e9}.py"), "X = 1\n").unwrap();
+    let args = ["remove-handler", "producers", "log_event", "--force"];
+    let (whole, none) = kill_trials(dir.path(), &base, &args, 30);
+    assert!(whole > 0 && none > 0, "{whole} whole, {none} none");
+    assert!(!dir.path().join("timing/producers/log_event").exists());
 }
 
 /// A small tmpfs mounted for one test; unmounted on drop. Needs root: skipped

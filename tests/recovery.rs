@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use lambda_scaffold::apply::journal::{self, RelPath};
 use lambda_scaffold::apply::owner::{OWNER_FILE, Owner};
-use lambda_scaffold::apply::{Change, JOURNAL, STAGING_PREFIX};
+use lambda_scaffold::apply::{Change, JOURNAL, ROLLBACK, STAGING_PREFIX};
 use proptest::prelude::*;
 
 use common::*;
@@ -53,6 +53,11 @@ impl Setup {
     /// of this tool in this folder (or someone who read the token) can make:
     /// the journal `json` and the staged files `staged`.
     fn sealed(&self, json: &[u8], staged: &[Staged]) -> PathBuf {
+        self.sealed_as(JOURNAL, json, staged)
+    }
+
+    /// Like [`Setup::sealed`], the journal named `list` (a rollback list).
+    fn sealed_as(&self, list: &str, json: &[u8], staged: &[Staged]) -> PathBuf {
         let owner = Owner::load(&self.root).unwrap().expect("owner token");
         let name = owner.staging_name();
         let staging = self.root.join(&name);
@@ -60,7 +65,7 @@ impl Setup {
         for (file, bytes) in staged {
             fs::write(staging.join(file), bytes).unwrap();
         }
-        fs::write(staging.join(JOURNAL), owner.seal(OsStr::new(&name), json)).unwrap();
+        fs::write(staging.join(list), owner.seal(OsStr::new(&name), json)).unwrap();
         staging
     }
 
@@ -99,7 +104,8 @@ fn a_sealed_journal_naming_paths_outside_the_project_is_refused_and_nothing_is_t
         r#"{"step":"create","path":"../outside/precious.txt"}"#.to_string(),
         format!(r#"{{"step":"make-dir","path":"{outside}/made"}}"#),
         r#"{"step":"append","path":"../outside/precious.txt","expected_len":8}"#.to_string(),
-        r#"{"step":"make-executable","path":"./../outside/precious.txt"}"#.to_string(),
+        r#"{"step":"make-executable","path":"./../outside/precious.txt","mode_before":420}"#
+            .to_string(),
         // `../outside` spelled as bytes.
         r#"{"step":"remove","path":[46,46,47,111,117,116,115,105,100,101]}"#.to_string(),
     ];
@@ -145,7 +151,7 @@ fn a_sealed_journal_leading_through_a_symbolic_link_is_refused() {
             "it is not a regular file",
         ),
         (
-            r#"{"step":"make-executable","path":"notes.txt"}"#,
+            r#"{"step":"make-executable","path":"notes.txt","mode_before":420}"#,
             &[],
             "it is not a regular file",
         ),
@@ -364,6 +370,70 @@ fn a_journal_replays_names_with_newlines_tabs_and_bytes_that_are_not_utf8() {
 }
 
 #[test]
+fn a_run_killed_while_rolling_back_a_failed_change_is_rolled_back_by_the_next_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let setup = Setup::new();
+    let root = &setup.root;
+    let before = snapshot(root);
+    let path = |p: &str| RelPath::from_bytes(p.as_bytes()).unwrap();
+    let manifest = root.join("lambdas.toml");
+    let script = root.join("tools/package_lambda.py");
+    let mode_before = fs::metadata(&script).unwrap().permissions().mode() & 0o7777;
+    let changes = [
+        Change::MakeDir {
+            path: path("utils/new"),
+        },
+        Change::Remove {
+            path: path("producers/seed"),
+        },
+        Change::Create {
+            path: path("utils/new/x.py"),
+            contents: Vec::new(),
+            executable: false,
+        },
+        Change::Replace {
+            path: path("README.md"),
+            contents: Vec::new(),
+            executable: false,
+        },
+        Change::Append {
+            path: path("lambdas.toml"),
+            expected_len: fs::metadata(&manifest).unwrap().len(),
+            bytes: Vec::new(),
+        },
+        Change::MakeExecutable {
+            path: path("tools/package_lambda.py"),
+            mode_before,
+        },
+    ];
+    let staged: [Staged; 3] = [("2", b"X = 1\n"), ("3", b"# new\n"), ("4", b"# added\n")];
+    let staging = setup.sealed_as(ROLLBACK, &journal::encode(&changes), &staged);
+    // Every change placed, as by a run whose next step then failed...
+    fs::create_dir(root.join("utils/new")).unwrap();
+    fs::rename(root.join("producers/seed"), staging.join("1.orig")).unwrap();
+    fs::rename(staging.join("2"), root.join("utils/new/x.py")).unwrap();
+    fs::rename(root.join("README.md"), staging.join("3.orig")).unwrap();
+    fs::rename(staging.join("3"), root.join("README.md")).unwrap();
+    let mut text = fs::read(&manifest).unwrap();
+    text.extend_from_slice(b"# added\n");
+    fs::write(&manifest, text).unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    // ...and killed half way through rolling them back, last first.
+    fs::set_permissions(&script, fs::Permissions::from_mode(mode_before)).unwrap();
+    fs::write(&manifest, &before[Path::new("lambdas.toml")].1).unwrap();
+    fs::rename(staging.join("3.orig"), root.join("README.md")).unwrap();
+
+    let probe = run(root, &["remove-handler", "producers", "not_there"]);
+    assert_eq!(probe.status.code(), Some(1), "{}", stderr(&probe));
+    assert!(
+        stderr(&probe).contains("discarded 1 change(s)"),
+        "{}",
+        stderr(&probe)
+    );
+    assert_eq!(snapshot(root), before, "the tree is as before the change");
+}
+
+#[test]
 fn new_project_never_replays_a_staging_folder_it_finds() {
     let setup = Setup::new();
     let journal = journal_of(r#"{"step":"remove","path":"../outside"}"#);
@@ -457,10 +527,20 @@ fn hostile_path() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// A journal of one `step` on `path`, the path spelled as bytes.
-fn journal_of_step(step: &str, path: &[u8]) -> Vec<u8> {
+/// Every kind of step, with the fields it has besides its path.
+const STEPS: [(&str, &str); 6] = [
+    ("make-dir", ""),
+    ("create", ""),
+    ("replace", ""),
+    ("append", r#","expected_len":8"#),
+    ("remove", ""),
+    ("make-executable", r#","mode_before":420"#),
+];
+
+/// A journal of one step on `path`, the path spelled as bytes.
+fn journal_of_step((step, fields): (&str, &str), path: &[u8]) -> Vec<u8> {
     let spelled = serde_json::to_string(path).unwrap();
-    journal_of(&format!(r#"{{"step":"{step}","path":{spelled}}}"#))
+    journal_of(&format!(r#"{{"step":"{step}","path":{spelled}{fields}}}"#))
 }
 
 proptest! {
@@ -482,7 +562,7 @@ proptest! {
     #[test]
     fn every_journal_path_that_is_not_plain_relative_is_refused(
         path in hostile_path(),
-        step in prop::sample::select(vec!["remove", "create", "make-dir", "make-executable"]),
+        step in prop::sample::select(STEPS.to_vec()),
     ) {
         let err = journal::decode(&journal_of_step(step, &path)).unwrap_err();
         prop_assert!(err.contains("is not a plain relative path"), "{}", err);
@@ -497,7 +577,7 @@ proptest! {
     #[test]
     fn every_journal_path_that_is_not_plain_relative_is_refused_end_to_end(
         path in hostile_path(),
-        step in prop::sample::select(vec!["remove", "create", "make-dir", "make-executable"]),
+        step in prop::sample::select(STEPS.to_vec()),
     ) {
         thread_local! {
             static SETUP: Setup = Setup::new();

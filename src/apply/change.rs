@@ -2,7 +2,8 @@
 //! it is staged, placed, undone, journalled and, after a kill, finished.
 //!
 //! A [`Change`] is what [`super::resolve`] makes of a plan's step once the
-//! tree agrees with it. Its journal form is the same type serialized with
+//! tree agrees with it. Placing and rolling back are judged from the tree
+//! and the staging folder alone, so that a later run can finish either. Its journal form is the same type serialized with
 //! serde: the bytes a file gets are staged beside the journal, in a file
 //! named after the change's position, so the journal leaves them out. A new
 //! kind of change (say, "replace only if the file still has hash H") is one
@@ -10,7 +11,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -49,32 +50,8 @@ pub enum Change {
     },
     /// A file or folder moved whole into the staging folder, deleted with it.
     Remove { path: RelPath },
-    /// An existing file given the exec bit.
-    MakeExecutable { path: RelPath },
-}
-
-/// What undoes one placed change.
-pub(crate) enum Undo {
-    RemoveDir(PathBuf),
-    RemoveFile(PathBuf),
-    Restore { backup: PathBuf, path: PathBuf },
-    Truncate { path: PathBuf, len: u64 },
-    Mode { path: PathBuf, old: fs::Permissions },
-}
-
-impl Undo {
-    pub(crate) fn run(self) -> io::Result<()> {
-        match self {
-            Undo::RemoveDir(dir) => fs::remove_dir(dir),
-            Undo::RemoveFile(path) => fs::remove_file(path),
-            Undo::Restore { backup, path } => fs::rename(backup, path),
-            Undo::Truncate { path, len } => fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .and_then(|file| file.set_len(len)),
-            Undo::Mode { path, old } => fs::set_permissions(path, old),
-        }
-    }
+    /// An existing file given the exec bit; its mode before, to undo it.
+    MakeExecutable { path: RelPath, mode_before: u32 },
 }
 
 /// The staging folder's name for what change number `position` staged.
@@ -99,7 +76,7 @@ impl Change {
             | Change::Replace { path, .. }
             | Change::Append { path, .. }
             | Change::Remove { path }
-            | Change::MakeExecutable { path } => path,
+            | Change::MakeExecutable { path, .. } => path,
         }
     }
 
@@ -153,65 +130,77 @@ impl Change {
         }
     }
 
-    /// Carries out the staged change in the tree under `root`, recording in
-    /// `done` how to undo each part that happened.
-    pub(crate) fn place(
-        &self,
-        root: &Path,
-        staging: &Path,
-        position: usize,
-        done: &mut Vec<Undo>,
-    ) -> Result<()> {
+    /// Carries out the staged change in the tree under `root`.
+    pub(crate) fn place(&self, root: &Path, staging: &Path, position: usize) -> Result<()> {
         let full = root.join(self.path().as_path());
         let staged = staging.join(staged_name(position));
         let backup = staging.join(backup_name(position));
         match self {
             Change::MakeDir { .. } => {
-                fs::create_dir(&full)
-                    .with_context(|| format!("cannot create `{}`", full.display()))?;
-                done.push(Undo::RemoveDir(full));
+                fs::create_dir(&full).with_context(|| format!("cannot create `{}`", full.display()))
             }
-            Change::Remove { .. } => {
-                fs::rename(&full, &backup)
-                    .with_context(|| format!("cannot remove `{}`", full.display()))?;
-                done.push(Undo::Restore { backup, path: full });
-            }
-            Change::Create { .. } => {
-                fs::rename(&staged, &full)
-                    .with_context(|| format!("cannot write `{}`", full.display()))?;
-                done.push(Undo::RemoveFile(full));
-            }
+            Change::Remove { .. } => fs::rename(&full, &backup)
+                .with_context(|| format!("cannot remove `{}`", full.display())),
+            Change::Create { .. } => fs::rename(&staged, &full)
+                .with_context(|| format!("cannot write `{}`", full.display())),
             Change::Replace { .. } => {
                 keep_mode(&full, &staged)
                     .with_context(|| format!("cannot write `{}`", full.display()))?;
                 fs::rename(&full, &backup)
                     .with_context(|| format!("cannot replace `{}`", full.display()))?;
-                done.push(Undo::Restore {
-                    backup,
-                    path: full.clone(),
-                });
                 fs::rename(&staged, &full)
-                    .with_context(|| format!("cannot write `{}`", full.display()))?;
+                    .with_context(|| format!("cannot write `{}`", full.display()))
             }
-            Change::Append {
-                bytes,
-                expected_len,
-                ..
-            } => {
-                append_to(&full, bytes)
-                    .with_context(|| format!("cannot write `{}`", full.display()))?;
-                done.push(Undo::Truncate {
-                    path: full,
-                    len: *expected_len,
-                });
+            Change::Append { bytes, .. } => append_to(&full, bytes)
+                .with_context(|| format!("cannot write `{}`", full.display())),
+            Change::MakeExecutable { mode_before, .. } => {
+                set_mode_bits(&full, with_exec_bits(*mode_before))
+                    .with_context(|| format!("cannot make `{}` executable", full.display()))
             }
-            Change::MakeExecutable { .. } => {
-                let old = fs::metadata(&full)
-                    .with_context(|| format!("cannot read `{}`", full.display()))?
-                    .permissions();
-                add_exec_bits(&full, &old)
-                    .with_context(|| format!("cannot make `{}` executable", full.display()))?;
-                done.push(Undo::Mode { path: full, old });
+        }
+    }
+
+    /// Undoes the change as far as it happened, judged from the tree and
+    /// the staging folder alone: a no-op when it never happened or was
+    /// undone already, so the same code serves a failed commit and the run
+    /// after one that was killed while undoing.
+    pub(crate) fn roll_back(&self, root: &Path, staging: &Path, position: usize) -> Result<()> {
+        let full = root.join(self.path().as_path());
+        let staged = staging.join(staged_name(position));
+        let backup = staging.join(backup_name(position));
+        let exists = |path: &Path| fs::symlink_metadata(path).is_ok();
+        match self {
+            Change::MakeDir { .. } => {
+                if fs::symlink_metadata(&full).is_ok_and(|meta| meta.is_dir()) {
+                    fs::remove_dir(&full)?;
+                }
+            }
+            // Placed when its staged file was moved out of the staging folder.
+            Change::Create { .. } => {
+                if !exists(&staged) && exists(&full) {
+                    fs::remove_file(&full)?;
+                }
+            }
+            // The original is in the staging folder from the moment it was
+            // moved aside until it is put back.
+            Change::Replace { .. } | Change::Remove { .. } => {
+                if exists(&backup) {
+                    fs::rename(&backup, &full)?;
+                }
+            }
+            Change::Append { expected_len, .. } => {
+                let appended = fs::symlink_metadata(&staged)?.len();
+                if fs::symlink_metadata(&full)?.len() == expected_len + appended {
+                    fs::OpenOptions::new()
+                        .write(true)
+                        .open(&full)?
+                        .set_len(*expected_len)?;
+                }
+            }
+            Change::MakeExecutable { mode_before, .. } => {
+                if fs::symlink_metadata(&full).is_ok_and(|meta| meta.is_file()) {
+                    set_mode_bits(&full, *mode_before)?;
+                }
             }
         }
         Ok(())
@@ -309,9 +298,8 @@ impl Change {
                     append_to(&full, &bytes)?;
                 }
             }
-            Change::MakeExecutable { .. } => {
-                let old = fs::symlink_metadata(&full)?.permissions();
-                add_exec_bits(&full, &old)?;
+            Change::MakeExecutable { mode_before, .. } => {
+                set_mode_bits(&full, with_exec_bits(*mode_before))?
             }
         }
         Ok(())
@@ -345,17 +333,15 @@ fn write_file(path: &Path, contents: &[u8], executable: bool) -> io::Result<()> 
 }
 
 fn set_mode(path: &Path, executable: bool) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if executable { 0o755 } else { 0o644 };
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    set_mode_bits(path, if executable { 0o755 } else { 0o644 })
 }
 
 /// `chmod +x`: whoever may read the file may now run it.
-fn add_exec_bits(path: &Path, old: &fs::Permissions) -> io::Result<()> {
+fn with_exec_bits(mode: u32) -> u32 {
+    mode | ((mode & 0o444) >> 2)
+}
+
+fn set_mode_bits(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = old.mode();
-    fs::set_permissions(
-        path,
-        fs::Permissions::from_mode(mode | ((mode & 0o444) >> 2)),
-    )
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
 }

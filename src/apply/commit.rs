@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::change::Undo;
+use super::change::Change;
 use super::owner::{OWNER_FILE, Owner, write_token};
-use super::{JOURNAL, Resolved, STAGING_PREFIX, UNDO_FAILED, delete_command, journal, one_line};
+use super::{
+    JOURNAL, ROLLBACK, Resolved, STAGING_PREFIX, UNDO_FAILED, delete_command, journal, one_line,
+};
 
 /// Test hook: microseconds to pause before each visible step of a commit, so
 /// that the interruption tests can kill a run in the middle of one.
@@ -52,6 +54,7 @@ impl Staging {
 /// first, so that whatever cannot be deleted is never replayed.
 pub(super) fn discard_staging(staging: &Path) {
     let _ = fs::remove_file(staging.join(JOURNAL));
+    let _ = fs::remove_file(staging.join(ROLLBACK));
     if let Err(e) = fs::remove_dir_all(staging) {
         eprintln!(
             "warning: cannot remove the leftover folder `{}` ({e}); it is safe to delete",
@@ -147,19 +150,21 @@ fn commit_into_existing(resolved: &Resolved) -> Result<()> {
     let root = &resolved.root;
     let (owner, new_owner) = Owner::load_or_create(root)?;
     let staging = Staging::create(root, &owner.staging_name())?;
-    let mut done: Vec<Undo> = Vec::new();
-    let result = stage_and_place(resolved, &owner, &staging.path, &mut done);
-    if let Err(error) = result {
-        // Every undo is tried, last first, even after one fails.
-        let mut all_undone = true;
-        for undo in done.into_iter().rev() {
-            all_undone &= undo.run().is_ok();
-        }
-        if !all_undone {
+    if let Err(error) = stage_and_place(resolved, &owner, &staging.path) {
+        // Once journalled, the journal becomes the list to roll back: a run
+        // killed while rolling back is rolled back by the next one.
+        let journal = staging.path.join(JOURNAL);
+        let journalled = fs::symlink_metadata(&journal).is_ok();
+        let list = staging.path.join(ROLLBACK);
+        let undone = !journalled
+            || (fs::rename(&journal, &list).is_ok()
+                && roll_back(root, &staging.path, &resolved.changes).is_ok());
+        if !undone {
             // Originals of replaced or removed files may still be in the
-            // staging folder: keep it, with the journal renamed so that it
-            // is never replayed but still says which file is which.
-            let _ = fs::rename(staging.path.join(JOURNAL), staging.path.join(UNDO_FAILED));
+            // staging folder: keep it, with the list renamed so that it is
+            // never replayed but still says which file is which.
+            let _ = fs::rename(&list, staging.path.join(UNDO_FAILED))
+                .or_else(|_| fs::rename(&journal, staging.path.join(UNDO_FAILED)));
             return Err(error.context(format!(
                 "the change could not be fully undone; the original files are kept in `{}` (listed in its `{UNDO_FAILED}`)",
                 staging.path.display()
@@ -176,12 +181,19 @@ fn commit_into_existing(resolved: &Resolved) -> Result<()> {
     Ok(())
 }
 
-fn stage_and_place(
-    resolved: &Resolved,
-    owner: &Owner,
-    staging: &Path,
-    done: &mut Vec<Undo>,
-) -> Result<()> {
+/// Undoes `changes`, last first, as far as each happened; every one is
+/// tried even after one fails.
+pub(super) fn roll_back(root: &Path, staging: &Path, changes: &[Change]) -> Result<()> {
+    let mut first_error = None;
+    for (position, change) in changes.iter().enumerate().rev() {
+        if let Err(e) = change.roll_back(root, staging, position) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn stage_and_place(resolved: &Resolved, owner: &Owner, staging: &Path) -> Result<()> {
     let root = &resolved.root;
     // Stage every file first: a full disk or a read-only folder fails here,
     // before anything visible has changed.
@@ -202,7 +214,7 @@ fn stage_and_place(
         .with_context(|| format!("cannot write in `{}`", root.display()))?;
     for (position, change) in resolved.changes.iter().enumerate() {
         pause_for_tests();
-        change.place(root, staging, position, done)?;
+        change.place(root, staging, position)?;
     }
     Ok(())
 }

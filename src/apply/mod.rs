@@ -7,15 +7,16 @@
 //! conflict. [`commit`] carries out the changes. A new project is staged in a
 //! hidden sibling folder and renamed into place in one step; changes to an
 //! existing project are staged in a hidden folder inside it, journalled, then
-//! placed one by one, and undone if any step fails. A removal moves its file
+//! placed one by one, and rolled back (last first) if any step fails. A removal moves its file
 //! or folder into the staging folder, so nothing is deleted until every step
 //! has succeeded.
 //!
 //! Interruptions: every staging folder is locked (flock) by the process that
 //! owns it, and holds a journal of its changes once every file is staged. A
 //! later run that finds a staging folder nobody holds ([`recover`]) finishes
-//! the journalled changes, or, with no journal, deletes it: a run killed at
-//! any moment leaves, after the next run, the whole change or none of it.
+//! the journalled changes, finishes a rollback that was under way, or, with
+//! neither, deletes it: a run killed at any moment leaves, after the next
+//! run, the whole change or none of it.
 //! This holds for a killed process, not for a power cut (nothing is fsynced).
 //! Recovery replays only what it can prove this tool wrote in this project
 //! folder ([`owner`]), and only plain relative paths that lead through no
@@ -49,8 +50,12 @@ pub const STAGING_PREFIX: &str = ".lambda-scaffold-staging-";
 /// staged, before the first visible change.
 pub const JOURNAL: &str = "journal";
 
-/// What a staging folder's journal becomes when a failed change could not be
-/// fully undone: the list of the originals kept beside it, never replayed.
+/// What a staging folder's journal becomes when a step of its change failed:
+/// the list of changes to roll back, last first.
+pub const ROLLBACK: &str = "rollback";
+
+/// What the rollback list becomes when a failed change could not be fully
+/// undone: the list of the originals kept beside it, never replayed.
 const UNDO_FAILED: &str = "undo-failed.json";
 
 /// A planned file exists where the plan may not overwrite one; a type of its

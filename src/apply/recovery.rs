@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::change::{BACKUP_SUFFIX, Change};
-use super::commit::discard_staging;
+use super::commit::{discard_staging, roll_back};
 use super::owner::Owner;
-use super::{JOURNAL, STAGING_PREFIX, UNDO_FAILED, delete_command, journal, one_line};
+use super::{JOURNAL, ROLLBACK, STAGING_PREFIX, UNDO_FAILED, delete_command, journal, one_line};
 use crate::error::UserError;
 
 /// What [`recover`] did with the staging folders that dead runs left.
@@ -38,6 +38,8 @@ enum Verdict {
     Discard(PathBuf),
     /// Journalled: finish these changes, then delete it.
     Replay(PathBuf, Vec<Change>),
+    /// Killed while rolling back a failed change: finish that, then delete it.
+    RollBack(PathBuf, Vec<Change>),
 }
 
 /// Finishes or discards the changes that killed runs left staged in the
@@ -70,6 +72,11 @@ pub fn recover(root: &Path) -> Result<Recovered> {
                 }
                 discard_staging(&staging);
                 recovered.finished += 1;
+            }
+            Verdict::RollBack(staging, changes) => {
+                roll_back(root, &staging, &changes).map_err(|e| stuck(&staging, &e.to_string()))?;
+                discard_staging(&staging);
+                recovered.discarded += 1;
             }
         }
     }
@@ -111,24 +118,27 @@ fn judge(root: &Path, owner: Option<&Owner>, name: OsString) -> Result<Verdict> 
     if folder.try_lock().is_err() {
         return Ok(Verdict::Busy);
     }
-    let file = match fs::read(staging.join(JOURNAL)) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return if kept_originals(&staging)? {
-                Err(UserError::new(format!(
-                    "`{}` holds original files that a failed run could not put back",
-                    one_line(&staging)
-                ))
-                .hint(format!(
-                    "`N{BACKUP_SUFFIX}` there is the original of change N (from 0) in its `{UNDO_FAILED}`: move back what you need, then delete the folder ({})",
-                    delete_command(&staging)
-                ))
-                .into())
-            } else {
-                Ok(Verdict::Discard(staging))
-            };
-        }
-        Err(e) => return Err(stuck(&staging, &format!("its journal cannot be read: {e}")).into()),
+    let (file, verdict): (_, fn(PathBuf, Vec<Change>) -> Verdict) = match read_list(
+        &staging, JOURNAL,
+    )? {
+        Some(file) => (file, Verdict::Replay),
+        None => match read_list(&staging, ROLLBACK)? {
+            Some(file) => (file, Verdict::RollBack),
+            None if fs::symlink_metadata(staging.join(UNDO_FAILED)).is_ok() => {
+                return Err(UserError::new(format!(
+                        "`{}` holds original files that a failed run could not put back",
+                        one_line(&staging)
+                    ))
+                    .hint(format!(
+                        "`N{BACKUP_SUFFIX}` there is the original of change N (from 0) in its `{UNDO_FAILED}`: move back what you need, then delete the folder ({})",
+                        delete_command(&staging)
+                    ))
+                    .into());
+            }
+            // Killed before its journal (nothing visible happened), or
+            // while deleting the folder of a change done or undone.
+            None => return Ok(Verdict::Discard(staging)),
+        },
     };
     let Some(json) = owner.and_then(|owner| owner.unseal(&name, &file)) else {
         return Err(refused(&staging, "holds a journal that does not match its checksum").into());
@@ -149,17 +159,16 @@ fn judge(root: &Path, owner: Option<&Owner>, name: OsString) -> Result<Verdict> 
                 )
             })?;
     }
-    Ok(Verdict::Replay(staging, changes))
+    Ok(verdict(staging, changes))
 }
 
-/// Whether a folder without a journal keeps originals that a failed undo
-/// left (`N.orig`), which must not be deleted unasked.
-fn kept_originals(staging: &Path) -> Result<bool> {
-    let entries = fs::read_dir(staging).map_err(|e| stuck(staging, &e.to_string()))?;
-    Ok(entries.flatten().any(|entry| {
-        let name = entry.file_name();
-        name == UNDO_FAILED || name.as_encoded_bytes().ends_with(BACKUP_SUFFIX.as_bytes())
-    }))
+/// The bytes of the journal or rollback list `name` in `staging`, if any.
+fn read_list(staging: &Path, name: &str) -> Result<Option<Vec<u8>>> {
+    match fs::read(staging.join(name)) {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(stuck(staging, &format!("its `{name}` cannot be read: {e}")).into()),
+    }
 }
 
 /// A staging folder that recovery does not trust: nothing was touched.

@@ -95,8 +95,11 @@ impl Resolver<'_> {
             }
             Step::MakeExecutable(path) => match self.existing_inside(&path)? {
                 Some(meta) if meta.is_file() => {
-                    self.changes
-                        .push(Change::MakeExecutable { path: rel(&path)? });
+                    use std::os::unix::fs::PermissionsExt;
+                    self.changes.push(Change::MakeExecutable {
+                        path: rel(&path)?,
+                        mode_before: meta.permissions().mode() & 0o7777,
+                    });
                     Ok(())
                 }
                 _ => Err(
