@@ -138,6 +138,9 @@ pub enum Problem {
     SettingCopy(Disagreement),
     /// A file or folder (given) whose name is not UTF-8.
     NotUtf8(PathBuf),
+    /// A handler module importing a module of its own folder by its bare
+    /// name (given): no such module exists in the tests, `invoke` or Lambda.
+    BareImport(Lambda, String),
 }
 
 /// One problem as `check --json` reports it.
@@ -174,6 +177,7 @@ impl Problem {
             Problem::MissingBuildScript => "missing-build-script",
             Problem::SettingCopy(_) => "setting-mismatch",
             Problem::NotUtf8(_) => "not-utf8-name",
+            Problem::BareImport(..) => "bare-import",
         }
     }
 
@@ -181,7 +185,9 @@ impl Problem {
     pub fn path(&self) -> PathBuf {
         match self {
             Problem::MissingMarker(dir) => dir.join(MARKER),
-            Problem::MissingFunction(lambda) | Problem::MissingModule(lambda) => lambda.module(),
+            Problem::MissingFunction(lambda)
+            | Problem::MissingModule(lambda)
+            | Problem::BareImport(lambda, _) => lambda.module(),
             Problem::MissingTest(lambda) => lambda.test(),
             Problem::MissingFolder(lambda)
             | Problem::Unlisted(lambda)
@@ -212,6 +218,11 @@ impl Problem {
                 "no tests for the handler `{}`: add a `test_{}.py` here",
                 l.handler(),
                 l.kind
+            ),
+            Problem::BareImport(l, module) => format!(
+                "imports `{module}` by its bare name, which finds nothing in the tests, in \
+                 invoke or in Lambda: import it by package path, `from {}.{}.{module} import ...`",
+                l.kind, l.name
             ),
             Problem::MissingFolder(l) => format!(
                 "the handler `{}` is in {MANIFEST_FILE}, but its folder is missing \
@@ -358,6 +369,11 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         {
             found.push(Problem::MissingFunction(lambda.clone()));
         }
+        if let Some(text) = facts.modules.get(&slash(&lambda.module())) {
+            for module in bare_sibling_imports(text, lambda, &facts.dirs) {
+                found.push(Problem::BareImport(lambda.clone(), module));
+            }
+        }
         let has_test = facts.dirs.get(&slash(&lambda.test())).is_some_and(|files| {
             files
                 .iter()
@@ -389,6 +405,45 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         found.push(Problem::MissingRequirements);
     }
     found.sort_by_key(|p| (p.path(), p.code()));
+    found
+}
+
+/// The modules of a handler's own folder that its module imports by a bare
+/// name (`import schema` beside `schema.py`). The zip, `invoke` and the tests
+/// all know that module as `KIND.NAME.schema` only. A line check: a name the
+/// handler module shares with its kind (`import producers`) is the package.
+fn bare_sibling_imports(
+    text: &str,
+    lambda: &Lambda,
+    dirs: &BTreeMap<String, BTreeSet<String>>,
+) -> Vec<String> {
+    let source = slash(&lambda.source());
+    let Some(files) = dirs.get(&source) else {
+        return Vec::new();
+    };
+    let is_sibling = |name: &str| {
+        name != lambda.kind.as_str()
+            && (files.contains(&format!("{name}.py"))
+                || dirs.contains_key(&format!("{source}/{name}")))
+    };
+    let mut found: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim_start) {
+        let modules: Vec<&str> = if let Some(rest) = line.strip_prefix("import ") {
+            rest.split(',')
+                .filter_map(|item| item.split_whitespace().next())
+                .collect()
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            rest.split_whitespace().next().into_iter().collect()
+        } else {
+            continue;
+        };
+        for module in modules {
+            let first = module.split('.').next().unwrap_or_default();
+            if is_sibling(first) && !found.iter().any(|f| f == first) {
+                found.push(first.to_string());
+            }
+        }
+    }
     found
 }
 
@@ -664,6 +719,29 @@ mod tests {
                 Problem::MissingMarker("utils/deep".into()),
                 Problem::MissingMarker("utils/deep/er".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_bare_import_of_a_module_beside_the_handler_is_named_and_package_paths_are_not() {
+        let mut facts = healthy();
+        files(&mut facts, "producers/log_event").insert("schema.py".into());
+        files(&mut facts, "producers/log_event/rules");
+        facts.modules.insert(
+            "producers/log_event/producers.py".into(),
+            "import json, schema as s\nfrom rules.limits import LIMIT\n\
+             from producers.log_event.schema import X\nfrom .schema import Y\n\
+             import producers\nfrom json import dumps\n\n\
+             def log_event(event, context):\n    import schema\n    return {}\n"
+                .into(),
+        );
+        let bare =
+            |module: &str| Problem::BareImport(lambda(Kind::Producers, "log_event"), module.into());
+        assert_eq!(problems(&facts), [bare("schema"), bare("rules")]);
+        assert_eq!(
+            bare("schema").message(),
+            "imports `schema` by its bare name, which finds nothing in the tests, in invoke or \
+             in Lambda: import it by package path, `from producers.log_event.schema import ...`"
         );
     }
 

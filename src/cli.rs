@@ -155,7 +155,8 @@ pub struct CheckArgs {
     /// missing-requirements, duplicate-entry, shared-name, bad-setting,
     /// clashing-name (a conventional folder that add-handler's rules keep out
     /// of the manifest: not adopted by --fix), misnamed-handler,
-    /// missing-build-script, setting-mismatch, not-utf8-name.
+    /// missing-build-script, setting-mismatch, not-utf8-name, bare-import (a
+    /// handler module importing a module of its own folder by its bare name).
     ///
     /// Paths that are not UTF-8: "root" and "path" show each byte that is not
     /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the

@@ -209,6 +209,18 @@ fn helpers_import_by_package_path_as_in_the_tests_and_a_bare_import_fails_as_on_
         ),
         "{err}"
     );
+    // check says so too, before anything runs.
+    let out = run(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "producers/log_event/producers.py: imports `helpers` by its bare name, which finds \
+             nothing in the tests, in invoke or in Lambda: import it by package path, \
+             `from producers.log_event.helpers import ...`"
+        ),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
