@@ -642,6 +642,9 @@ fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
     );
 }
 
+/// Shared code for `utils/text.py`.
+const SHOUT: &str = "def shout(text):\n    return text.upper()\n";
+
 /// Runs `invoke KIND NAME` in `root`; returns its JSON answer.
 fn invoke_answer(root: &Path, kind: &str, name: &str) -> serde_json::Value {
     let out = ok(root, &["invoke", kind, name]);
@@ -670,11 +673,7 @@ fn helpers_sub_packages_and_utils_import_alike_in_the_tests_in_invoke_and_under_
         "consumers/order_sink/schema.py",
         "KIND = \"order sink\"\n",
     );
-    write_file(
-        &root,
-        "utils/text.py",
-        "def shout(text):\n    return text.upper()\n",
-    );
+    write_file(&root, "utils/text.py", SHOUT);
     write_file(
         &root,
         "producers/order_created/producers.py",
@@ -910,4 +909,35 @@ fn native_mode_refuses_an_interpreter_that_is_not_the_runtimes() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_web_handler_with_a_sub_package_and_utils_runs_alike_under_invoke_and_awslambdaric() {
+    let (_dir, root) = project("site", &["--layout", "web-stack", "--bare"]);
+    ok(&root, &["add-handler", "handlers", "pages"]);
+    write_file(&root, "handlers/pages/views/__init__.py", "");
+    write_file(
+        &root,
+        "handlers/pages/views/render.py",
+        "from utils.text import shout\n\n\ndef page(name):\n    return shout(\"page \" + name)\n",
+    );
+    write_file(&root, "utils/text.py", SHOUT);
+    write_file(
+        &root,
+        "handlers/pages/handlers.py",
+        "from handlers.pages.views.render import page\n\n\n\
+         def pages(event, context):\n    return {\"statusCode\": 200, \"body\": page(\"one\")}\n",
+    );
+    let invoked = invoke_answer(&root, "handlers", "pages");
+    assert_eq!(
+        invoked,
+        serde_json::json!({"statusCode": 200, "body": "PAGE ONE"})
+    );
+    build_ok(&root, &["--local", "pages", "./handlers/pages"], &[]);
+    let zipped = run_from_zip(
+        &root.join("target/pages.zip"),
+        "handlers.pages",
+        &root.join("test/fixtures/api_gateway_event.json"),
+    );
+    assert_eq!(zipped["result"], invoked);
 }

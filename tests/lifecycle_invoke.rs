@@ -692,17 +692,9 @@ fn fails_within_seconds(root: &Path, event: &Path, message: &str, seconds: u64) 
 #[test]
 fn a_timed_out_handler_holding_the_interpreter_is_ended_on_time_with_its_child_processes() {
     let (dir, root) = project("svc", &[]);
-    handler_doing(
-        &root,
-        "import subprocess",
-        "    child = subprocess.Popen([\"sleep\", \"60\"])\n\
-         \x20   with open(event[\"pidfile\"], \"w\") as f:\n        f.write(str(child.pid))\n\
-         \x20   # One long call in C: no other Python thread runs meanwhile.\n\
-         \x20   return sum(range(10**13))",
-    );
-    let pidfile = dir.path().join("pid");
-    let event = dir.path().join("event.json");
-    fs::write(&event, json!({"pidfile": pidfile}).to_string()).unwrap();
+    // One long call in C: no other Python thread runs meanwhile.
+    handler_with_a_child(&root, "    return sum(range(10**13))");
+    let (pidfile, event) = pid_event(dir.path());
     // Timed from the call: not the 10 s of the import's allowance on top.
     fails_within_seconds(
         &root,
@@ -710,7 +702,11 @@ fn a_timed_out_handler_holding_the_interpreter_is_ended_on_time_with_its_child_p
         "error: handler `producers.log_event` timed out after 1 second\n",
         6,
     );
-    let pid = fs::read_to_string(&pidfile).unwrap();
+    assert_process_ends(&fs::read_to_string(&pidfile).unwrap());
+}
+
+/// Asserts that the process `pid` is gone (or a zombie) within 5 s.
+fn assert_process_ends(pid: &str) {
     let stat = Path::new("/proc").join(pid.trim()).join("stat");
     let deadline = Instant::now() + Duration::from_secs(5);
     let alive = || {
@@ -722,6 +718,68 @@ fn a_timed_out_handler_holding_the_interpreter_is_ended_on_time_with_its_child_p
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!alive(), "the handler's child process {pid} still runs");
+}
+
+/// A handler that starts `sleep 60`, writes its pid to the event's
+/// `pidfile`, then does `rest`.
+fn handler_with_a_child(root: &Path, rest: &str) {
+    handler_doing(
+        root,
+        "import subprocess\nimport time",
+        &format!(
+            "    child = subprocess.Popen([\"sleep\", \"60\"])\n\
+             \x20   with open(event[\"pidfile\"], \"w\") as f:\n        f.write(str(child.pid))\n{rest}"
+        ),
+    );
+}
+
+/// An event naming the file `dir/pid` where the handler writes its child's pid.
+fn pid_event(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let pidfile = dir.join("pid");
+    let event = dir.join("event.json");
+    fs::write(&event, json!({"pidfile": pidfile}).to_string()).unwrap();
+    (pidfile, event)
+}
+
+#[test]
+fn an_interrupted_invoke_ends_the_handler_and_its_child_processes() {
+    use std::os::unix::process::ExitStatusExt;
+    let (dir, root) = project("svc", &[]);
+    handler_with_a_child(&root, "    time.sleep(60)");
+    let (pidfile, event) = pid_event(dir.path());
+    let mut invoke = scaffold(&root)
+        .args([
+            "invoke",
+            "producers",
+            "log_event",
+            "--timeout",
+            "60",
+            "--event",
+        ])
+        .arg(&event)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let written = || {
+        fs::read_to_string(&pidfile)
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+    };
+    while written().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = written().expect("the handler started its child");
+    // Ctrl-C reaches lambda-scaffold alone: the runner has a process group of its own.
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &invoke.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = invoke.wait().unwrap();
+    assert_eq!(status.signal(), Some(2), "ended by SIGINT: {status}");
+    assert_process_ends(&pid);
 }
 
 #[test]
