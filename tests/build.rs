@@ -596,6 +596,10 @@ fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
         &["lsdemo_ok", "1.0", linux, "--native", "elf:x86_64:2.17"],
     );
     make_wheel(w, &["lsdemo_228", "1.0", "py3-none-manylinux_2_28_x86_64"]);
+    make_wheel(
+        w,
+        &["lsdemo_nogil", "1.0", "cp313-cp313t-manylinux2014_x86_64"],
+    );
     let cases: &[(&[&str], &str, &str, &str)] = &[
         (
             &[],
@@ -615,6 +619,13 @@ fn dependencies_lambda_could_not_load_are_refused_naming_the_package() {
             "lsdemo_newglibc\n",
             "",
             "`lsdemo_newglibc 1.0`: `lsdemo_newglibc/_native.so` needs GLIBC_2.28, newer than the runtime's glibc 2.26",
+        ),
+        // A free-threaded build forced in: Lambda's interpreter has the GIL.
+        (
+            &[],
+            "lsdemo_nogil\n",
+            "--abi cp313t",
+            "`lsdemo_nogil 1.0` is a wheel for cp313-cp313t-manylinux2014_x86_64",
         ),
         // A manylinux_2_28 wheel forced into a python3.11 (glibc 2.26) build.
         (

@@ -210,7 +210,10 @@ class Runtime:
         if not found:
             return False
         minor = int(found.group(1))
-        return minor <= self.minor if abi in ("abi3", "none") else minor == self.minor
+        if abi in ("abi3", "none"):
+            return minor <= self.minor
+        # Its own ABI, not the free-threaded one (cp313t), which Lambda lacks.
+        return minor == self.minor and abi == interpreter
 
     def binary_problem(self, path: Path) -> str | None:
         """Why a native library could not load on this runtime, or ``None``."""
