@@ -251,16 +251,39 @@ fn a_leftover_staging_folder_is_finished_only_in_the_folder_it_was_made_in() {
     // were committed, an archive, a backup): refused there.
     let copy = setup.all().join("copy");
     copy_tree(&setup.root, &copy);
-    let err = assert_refused(
+    assert_staging_refused(
         &copy,
         setup.all(),
         &["add-handler", "producers", "probe"],
+        &copy.join(name),
         "was not made by lambda-scaffold in this project folder",
     );
-    assert!(
-        err.contains(&copy.join(name).display().to_string()),
-        "{err}"
+
+    // Committed (forced past the .gitignore) and cloned by a colleague.
+    let git = |cwd: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    };
+    git(&setup.root, &["init", "-q"]);
+    git(&setup.root, &["add", "-A"]);
+    git(&setup.root, &["add", "-f", &name.to_string_lossy()]);
+    git(&setup.root, &["commit", "-qm", "oops"]);
+    let clone = setup.all().join("clone");
+    git(setup.all(), &["clone", "-q", "svc", "clone"]);
+    assert!(clone.join(name).join(JOURNAL).is_file());
+    assert_staging_refused(
+        &clone,
+        setup.all(),
+        &["add-handler", "producers", "probe"],
+        &clone.join(name),
+        "was not made by lambda-scaffold in this project folder",
     );
+    fs::remove_dir_all(setup.root.join(".git")).unwrap();
 
     // The folder alone, in another project with its own token.
     let (_other_dir, other) = project("other", &["--bare"]);
