@@ -121,9 +121,11 @@ pub fn invoke(invocation: &Invocation) -> Result<()> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .process_group(0);
+    // Before the spawn: a Ctrl-C from then on must end the runner's group too.
+    catch_interrupts();
     let mut child = spawn(&mut runner, invocation.python_version)?;
+    let _group = ProcessGroup::of(&child);
     let messages = read_messages(&mut child);
-    let _group = ProcessGroup::new(&child);
     let ended = supervise(&mut child, &messages, invocation.timeout_seconds)?;
     conclude(ended, lambda, invocation.timeout_seconds)
 }
@@ -372,8 +374,7 @@ fn conclude(ended: Ended, lambda: &Lambda, timeout_seconds: u64) -> Result<()> {
 struct ProcessGroup(libc::pid_t);
 
 impl ProcessGroup {
-    fn new(child: &Child) -> Self {
-        catch_interrupts();
+    fn of(child: &Child) -> Self {
         Self(child.id() as libc::pid_t)
     }
 
