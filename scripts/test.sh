@@ -15,6 +15,7 @@ pins=(
     awslambdaric==4.2.2
     simplejson==4.3.0
     snapshot-restore-py==1.0.0
+    pytest==9.2.0
 )
 stamp="$venv/.pins"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then

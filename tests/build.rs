@@ -721,6 +721,20 @@ fn helpers_sub_packages_and_utils_import_alike_in_the_tests_in_invoke_and_under_
         );
     }
     assert_eq!(python_unittest(&root), PROJECT_TESTS + 2);
+    // pytest too, both test modules in one run.
+    let out = Command::new(python())
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .args(["test/producers", "test/consumers"])
+        .current_dir(&root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success() && stdout(&out).contains("2 passed"),
+        "pytest (scripts/test.sh installs it):\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
 
     assert_eq!(invoke_answer(&root, "producers", "order_created"), produced);
     assert_eq!(invoke_answer(&root, "consumers", "order_sink"), sunk);
