@@ -16,6 +16,7 @@ pins=(
     simplejson==4.3.0
     snapshot-restore-py==1.0.0
     pytest==9.2.0
+    mypy==2.4.1
 )
 stamp="$venv/.pins"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then
@@ -24,7 +25,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then
     echo "${pins[*]}" >"$stamp"
 fi
 
-# The tests look here first for shellcheck, hadolint, ruff and check-jsonschema,
+# The tests look here first for the tools above,
 # and run zips under the real Lambda runtime client (awslambdaric) with its python3.
 export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin"
 

@@ -1,15 +1,15 @@
 //! The generator core: turns validated choices into a [`Plan`].
 //!
 //! `new-project` and `add-handler` run the same renderer: a project is the
-//! `project/` and `ci/<ci>/` template sets plus one handler per example, and a
-//! handler is its kind's template set plus package markers, the manifest entry
-//! and the record of what was generated ([`crate::generated`]).
+//! `project/`, `layouts/<layout>/` and `ci/<ci>/` template sets plus one handler
+//! per example, and a handler is its kind's template set plus package markers,
+//! the manifest entry and the record of what was generated
+//! ([`crate::generated`]).
 //! Pure apart from reading the embedded templates.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use heck::ToUpperCamelCase;
 
 use crate::check::BUILD_SCRIPT;
 use crate::generated::{self, FileHashes, file_hash};
@@ -19,7 +19,7 @@ use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
 use crate::removal::UserFile;
-use crate::templates::{Vars, render_one, render_set};
+use crate::templates::{Vars, has_set, render_one, render_set};
 
 /// Everything `new-project` needs, already validated.
 #[derive(Debug, Clone)]
@@ -44,6 +44,10 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
         ..Plan::default()
     };
     render_set("project", &vars, IfExists::Refuse, &mut plan)?;
+    let layout_set = format!("layouts/{}", spec.layout.as_str());
+    if has_set(&layout_set) {
+        render_set(&layout_set, &vars, IfExists::Refuse, &mut plan)?;
+    }
     if spec.ci != Ci::None {
         render_set(
             &format!("ci/{}", spec.ci.as_str()),
@@ -196,7 +200,6 @@ fn add_handler_files(
 ) -> Result<()> {
     let mut vars = Vars::default();
     vars.set("name", name.as_str())
-        .set("class_name", name.as_str().to_upper_camel_case())
         .set("kind", kind.as_str())
         .set("fixture", kind.fixture());
     let mut handler = Plan::default();

@@ -104,9 +104,30 @@ impl Kind {
     /// them would shadow it (`def json(...)` hides `import json`).
     pub fn module_names(self) -> &'static [&'static str] {
         match self {
-            Kind::Producers => &["json", "os"],
-            Kind::Consumers => &["base64", "decode_records", "json", "logger", "logging"],
-            Kind::Handlers => &["json", "json_response"],
+            Kind::Producers => &[
+                "Any",
+                "LambdaContext",
+                "Mapping",
+                "cache",
+                "get_logger",
+                "json",
+                "kinesis_client",
+                "logger",
+                "os",
+                "stream_name",
+                "to_record",
+            ],
+            Kind::Consumers => &[
+                "Any",
+                "LambdaContext",
+                "base64",
+                "decode_record",
+                "get_logger",
+                "handle_record",
+                "json",
+                "logger",
+            ],
+            Kind::Handlers => &["Any", "LambdaContext", "Request", "echo", "greet", "serve"],
         }
     }
 

@@ -1,7 +1,8 @@
 //! The templates embedded in the binary, and how they become planned files.
 //!
 //! `templates/` is laid out the way files are written: `project/` is the base of
-//! every new project, `ci/<ci>/` adds one CI configuration, and `kinds/<kind>/`
+//! every new project, `layouts/<layout>/` adds what only one layout has (where a
+//! layout has anything of its own), `ci/<ci>/` adds one CI configuration, and `kinds/<kind>/`
 //! holds one handler of that kind, with `{{name}}` in the path segments that vary.
 //! Only files whose text holds template syntax go through Tera (the others are
 //! copied as they are), and only the sets a command needs are rendered.
@@ -72,6 +73,11 @@ impl Vars {
         }
         Ok(out)
     }
+}
+
+/// Whether the binary holds the template set `set` (a folder of `templates/`).
+pub fn has_set(set: &str) -> bool {
+    TEMPLATES.get_dir(set).is_some()
 }
 
 /// Renders every template under `set` (a folder of `templates/`) into `plan`,

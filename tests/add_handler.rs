@@ -20,7 +20,7 @@ fn every_kind_of_both_layouts_gets_code_tests_markers_and_a_manifest_entry() {
     ];
     for (layout, kinds) in cases {
         let (_dir, root) = project("svc", &["--layout", layout, "--bare"]);
-        let mut expected_tests = PROJECT_TESTS;
+        let mut expected_tests = project_tests(layout);
         for kind in *kinds {
             // One name per kind: two kinds may not share a handler name.
             let name = format!("{}_placed", kind.trim_end_matches('s'));
@@ -37,17 +37,17 @@ fn every_kind_of_both_layouts_gets_code_tests_markers_and_a_manifest_entry() {
             }
             let module = fs::read_to_string(root.join(format!("{kind}/{name}/{kind}.py"))).unwrap();
             assert!(
-                module.contains(&format!("def {name}(event, context):")),
+                module.contains(&format!("def {name}(\n    event: dict[str, Any],\n")),
                 "{module}"
             );
             let test = fs::read_to_string(root.join(format!("test/{kind}/{name}/test_{kind}.py")))
                 .unwrap();
             assert!(
-                test.contains(&format!("from {kind}.{name}.{kind} import")),
+                test.contains(&format!("import {kind}.{name}.{kind} as code\n")),
                 "{test}"
             );
             assert!(manifest(&root).contains(&format!("kind = \"{kind}\"\nname = \"{name}\"")));
-            expected_tests += if *kind == "handlers" { 4 } else { 3 };
+            expected_tests += handler_tests(kind);
             assert_eq!(
                 python_unittest(&root),
                 expected_tests,
@@ -96,7 +96,10 @@ fn names_are_normalised_to_snake_case_and_the_output_says_so() {
         stdout(&out).contains("producers.payment_failed"),
         "prints the AWS handler string"
     );
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 12);
+    assert_eq!(
+        python_unittest(&root),
+        log_centric_example_tests() + 2 * handler_tests("producers")
+    );
 }
 
 #[test]
@@ -118,7 +121,10 @@ fn works_from_a_subfolder_and_with_project_flag() {
         ],
     );
     assert!(root.join("consumers/from_outside/consumers.py").is_file());
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 12);
+    assert_eq!(
+        python_unittest(&root),
+        log_centric_example_tests() + handler_tests("producers") + handler_tests("consumers")
+    );
 }
 
 #[test]
@@ -411,6 +417,8 @@ fn refuses_a_name_that_would_hide_what_the_module_imports() {
         ("producers", "os"),
         ("consumers", "base64"),
         ("consumers", "logger"),
+        ("producers", "to_record"),
+        ("consumers", "decode_record"),
     ] {
         assert_refused(
             &root,
@@ -423,12 +431,15 @@ fn refuses_a_name_that_would_hide_what_the_module_imports() {
     assert_refused(
         &web,
         &web,
-        &["add-handler", "handlers", "json_response"],
-        "would hide `json_response`",
+        &["add-handler", "handlers", "serve"],
+        "would hide `serve`",
     );
     // The same names are fine where the module does not use them.
     ok(&web, &["add-handler", "handlers", "os"]);
-    assert_eq!(python_unittest(&web), PROJECT_TESTS + 8);
+    assert_eq!(
+        python_unittest(&web),
+        WEB_STACK_PROJECT_TESTS + 2 * handler_tests("handlers")
+    );
 }
 
 #[test]

@@ -211,14 +211,14 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
     .unwrap();
     let module = root.join("handlers/index/handlers.py");
     let code = fs::read_to_string(&module).unwrap().replace(
-        "import json\n",
-        "import json\n\nfrom lsdemo_greeting import greet\n\nfrom utils.text import shout\n",
+        "from typing import Any\n",
+        "from typing import Any\n\nfrom lsdemo_greeting import greet as hi\n\nfrom utils.text import shout\n",
     );
     let stub_line = "return {\"message\": f\"hello, {params.get('name', 'world')}\"}";
     assert!(code.contains(stub_line), "the stub changed: {code}");
     let code = code.replace(
         stub_line,
-        "return {\"message\": shout(greet(params.get(\"name\", \"world\")))}",
+        "return {\"message\": shout(hi(params.get(\"name\", \"world\")))}",
     );
     fs::write(&module, code).unwrap();
     // Hidden files beside the code (secrets, editor litter) must not ship.

@@ -65,7 +65,10 @@ fn sixteen_parallel_add_handlers_lose_no_manifest_entry() {
         );
     }
     check_passes(&root);
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 16 * 3);
+    assert_eq!(
+        python_unittest(&root),
+        PROJECT_TESTS + 8 * (handler_tests("producers") + handler_tests("consumers"))
+    );
 }
 
 #[test]

@@ -71,11 +71,11 @@ fn passes_right_after_new_project_of_both_layouts() {
 #[test]
 fn a_deleted_test_marker_is_named_and_fix_makes_unittest_pass_again() {
     let (_dir, root) = project("svc", &[]);
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 6);
+    assert_eq!(python_unittest(&root), log_centric_example_tests());
     fs::remove_file(root.join("test/producers/log_event/__init__.py")).unwrap();
     assert_eq!(
         python_unittest(&root),
-        PROJECT_TESTS + 3,
+        PROJECT_TESTS + handler_tests("consumers"),
         "the producer's tests are skipped"
     );
 
@@ -92,7 +92,7 @@ fn a_deleted_test_marker_is_named_and_fix_makes_unittest_pass_again() {
         stdout(&out),
         "fixed test/producers/log_event/__init__.py: created the package marker\nno problems left\n"
     );
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 6);
+    assert_eq!(python_unittest(&root), log_centric_example_tests());
     ok(&root, &["check"]);
 }
 

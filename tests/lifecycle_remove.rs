@@ -116,7 +116,10 @@ fn force_removes_the_folders_whole() {
     assert!(!manifest(&root).contains("log_event"));
     assert!(manifest(&root).contains("name = \"log_sink\""));
     ok(&root, &["check"]);
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 3);
+    assert_eq!(
+        python_unittest(&root),
+        PROJECT_TESTS + handler_tests("consumers")
+    );
 }
 
 #[test]
@@ -125,7 +128,7 @@ fn remove_then_add_again_works() {
     ok(&root, &["remove-handler", "producers", "log_event"]);
     ok(&root, &["add-handler", "producers", "log_event"]);
     ok(&root, &["check"]);
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 6);
+    assert_eq!(python_unittest(&root), log_centric_example_tests());
     assert_eq!(manifest(&root).matches("name = \"log_event\"").count(), 1);
 }
 

@@ -120,7 +120,10 @@ fn a_sample_of_accepted_names_generates_modules_python_compiles_and_runs() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(python_unittest(Path::new(&root)), PROJECT_TESTS + 24 * 3);
+    assert_eq!(
+        python_unittest(Path::new(&root)),
+        PROJECT_TESTS + 12 * (handler_tests("producers") + handler_tests("consumers"))
+    );
 }
 
 proptest! {

@@ -67,9 +67,9 @@ fn log_centric_project_has_the_contract_tree_and_its_tests_pass() {
             .any(|l| l == "target/")
     );
     let producer = fs::read_to_string(root.join("producers/log_event/producers.py")).unwrap();
-    assert!(producer.contains("def log_event(event, context):"));
-    assert!(producer.contains("def serialize_log_event(event):"));
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 6);
+    assert!(producer.contains("def log_event(\n    event: dict[str, Any],\n"));
+    assert!(producer.contains("def to_record(event: Mapping[str, Any]) -> dict[str, str]:"));
+    assert_eq!(python_unittest(&root), log_centric_example_tests());
 }
 
 #[test]
@@ -98,7 +98,10 @@ fn web_stack_project_has_handlers_and_its_tests_pass() {
     let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
     assert!(manifest.contains("layout = \"web-stack\""), "{manifest}");
     assert!(manifest.contains("ci = \"github\""), "{manifest}");
-    assert_eq!(python_unittest(&root), PROJECT_TESTS + 4);
+    assert_eq!(
+        python_unittest(&root),
+        WEB_STACK_PROJECT_TESTS + handler_tests("handlers")
+    );
 }
 
 #[test]
@@ -134,7 +137,7 @@ fn bare_projects_have_no_handlers_and_their_tests_pass() {
                 .unwrap()
                 .contains("\n[[handlers]]")
         );
-        assert_eq!(python_unittest(&root), PROJECT_TESTS, "{layout}");
+        assert_eq!(python_unittest(&root), project_tests(layout), "{layout}");
     }
 }
 

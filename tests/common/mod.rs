@@ -211,10 +211,36 @@ pub fn staging_dirs(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Tests every new project has before any handler: those of its test support
-/// (`test/test_lambda_context.py`), so that `python -m unittest` never runs zero
-/// tests (an error since Python 3.12).
-pub const PROJECT_TESTS: usize = 3;
+/// Tests every new log-centric project has before any handler: those of its
+/// test support (`test/test_lambda_context.py`) and of `utils/`
+/// (`test/utils/`), so that `python -m unittest` never runs zero tests (an
+/// error since Python 3.12).
+pub const PROJECT_TESTS: usize = 7;
+/// A web-stack project has the tests of `utils/http.py` too.
+pub const WEB_STACK_PROJECT_TESTS: usize = PROJECT_TESTS + 10;
+
+/// The tests of a new project of `layout` before any handler.
+pub fn project_tests(layout: &str) -> usize {
+    match layout {
+        "web-stack" => WEB_STACK_PROJECT_TESTS,
+        _ => PROJECT_TESTS,
+    }
+}
+
+/// How many tests one handler of `kind` (`producers`, ...) brings.
+pub fn handler_tests(kind: &str) -> usize {
+    match kind {
+        "producers" => 9,
+        "consumers" => 7,
+        "handlers" => 9,
+        _ => panic!("unknown kind {kind}"),
+    }
+}
+
+/// The tests of a new log-centric project with its example handlers.
+pub fn log_centric_example_tests() -> usize {
+    PROJECT_TESTS + handler_tests("producers") + handler_tests("consumers")
+}
 
 /// Writes `text` to `root/path`, making the folders on the way.
 pub fn write_file(root: &Path, path: &str, text: &str) {
