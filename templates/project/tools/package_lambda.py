@@ -144,8 +144,7 @@ class Runtime:
     def __init__(self, python_version: str, arch: str) -> None:
         if python_version not in RUNTIME_GLIBC:
             raise PackagingError(
-                f"python `{python_version}` is not a Lambda runtime this "
-                "project knows",
+                f"python `{python_version}` is not a Lambda runtime this project knows",
                 hint="set `python` in lambdas.toml to one of "
                 + ", ".join(RUNTIME_GLIBC),
             )
@@ -164,8 +163,7 @@ class Runtime:
     def __str__(self) -> str:
         glibc = ".".join(map(str, self.glibc))
         return (
-            f"python{self.python_version} {self.arch} "
-            f"({self.os_name}, glibc {glibc})"
+            f"python{self.python_version} {self.arch} ({self.os_name}, glibc {glibc})"
         )
 
     def platform_tags(self) -> list[str]:
@@ -198,9 +196,7 @@ class Runtime:
             loadable.add(f"linux_{self.machine}")
         if not loadable.intersection(platforms.split(".")):
             return False
-        return any(
-            self.accepts_interpreter(i, abi) for i in interpreters.split(".")
-        )
+        return any(self.accepts_interpreter(i, abi) for i in interpreters.split("."))
 
     def accepts_interpreter(self, interpreter: str, abi: str) -> bool:
         """Whether ``py3``, ``cp312`` (with ``abi3`` or its own ABI) fit."""
@@ -268,7 +264,9 @@ def newest_glibc_needed(handle, head: bytes) -> tuple[int, int] | None:
         data = handle.read(section[5])
         offset = 0
         for _ in range(section[7]):
-            _, aux_count, _, aux, next_entry = struct.unpack_from("<HHIII", data, offset)
+            _, aux_count, _, aux, next_entry = struct.unpack_from(
+                "<HHIII", data, offset
+            )
             aux_offset = offset + aux
             for _ in range(aux_count):
                 _, _, _, name, next_aux = struct.unpack_from("<IHHII", data, aux_offset)
@@ -480,7 +478,11 @@ def holds_code(module: Path) -> bool:
         body = ast.parse(module.read_bytes(), filename=str(module)).body
     except (SyntaxError, ValueError):
         return True
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+    ):
         body = body[1:]
     return bool(body)
 
@@ -690,8 +692,7 @@ def install_dependencies(
             "build image: `./build.sh NAME PATH` (without --local)",
         )
     raise PackagingError(
-        f"pip could not install `{requirements.name}` "
-        f"(exit status {pip.returncode})",
+        f"pip could not install `{requirements.name}` (exit status {pip.returncode})",
         hint="see pip's message above; extra pip options go in PIP_EXTRA_ARGS "
         "(see tools/package_lambda.py)",
     )
@@ -836,8 +837,7 @@ def package(
                 unzipped = write_zip(destination, entries)
             except OSError as error:
                 raise PackagingError(
-                    f"cannot write `{display(destination)}`: "
-                    f"{error.strerror or error}",
+                    f"cannot write `{display(destination)}`: {error.strerror or error}",
                     hint=f"`{display(out)}` must be a folder the build can write "
                     "to; move away whatever is in the way",
                 ) from None
