@@ -171,7 +171,7 @@ fn reading_commands_work(root: &Path) {
         "{}",
         stdout(&out)
     );
-    ok(root, &["invoke", "producers", "log_event"]);
+    ok(root, &["invoke", "consumers", "log_sink"]);
 }
 
 #[test]
