@@ -825,6 +825,8 @@ fn invoke_runs_exactly_the_files_the_zip_holds_linked_folders_and_test_named_mod
             "producers/log_event/producers.py",
             "producers/log_event/test_data.py",
             "utils/__init__.py",
+            "utils/lambda_context.py",
+            "utils/logs.py",
         ])
     );
 }
