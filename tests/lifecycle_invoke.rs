@@ -800,12 +800,16 @@ fn an_event_fifo_waits_at_most_the_timeout_and_one_with_a_writer_is_read() {
     // As with `--event <(cat event.json)`: a writer comes, and the event is read.
     let writer = {
         let fifo = fifo.clone();
-        std::thread::spawn(move || fs::write(fifo, r#"{"id": "from-a-pipe"}"#).unwrap())
+        let event = r#"{"Records": [{"kinesis": {"sequenceNumber": "from-a-pipe", "data": "x"}}]}"#;
+        std::thread::spawn(move || fs::write(fifo, event).unwrap())
     };
-    let record = answer(
+    let answer = answer(
         &root,
-        &["producers", "log_event", "--event", fifo.to_str().unwrap()],
+        &["consumers", "log_sink", "--event", fifo.to_str().unwrap()],
     );
     writer.join().unwrap();
-    assert_eq!(record["PartitionKey"], "from-a-pipe");
+    assert_eq!(
+        answer,
+        json!({"batchItemFailures": [{"itemIdentifier": "from-a-pipe"}]})
+    );
 }
