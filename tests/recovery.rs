@@ -160,6 +160,16 @@ fn a_sealed_journal_leading_through_a_symbolic_link_is_refused() {
         let staging = setup.sealed(&journal_of(step), staged);
         setup.refuses(&staging, message);
     }
+    // What a change would move in or append is a link to a file outside.
+    let len = fs::metadata(setup.root.join("lambdas.toml")).unwrap().len();
+    for step in [
+        format!(r#"{{"step":"append","path":"lambdas.toml","expected_len":{len}}}"#),
+        r#"{"step":"create","path":"utils/stolen.txt"}"#.to_string(),
+    ] {
+        let staging = setup.sealed(&journal_of(&step), &[]);
+        symlink(setup.outside.join("precious.txt"), staging.join("0")).unwrap();
+        setup.refuses(&staging, "what was staged for it is not a regular file");
+    }
 }
 
 #[test]

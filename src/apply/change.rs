@@ -235,11 +235,16 @@ impl Change {
                 Err(e) => return Err(format!("cannot read `{}`: {e}", shown(root, &folder))),
             }
         }
+        // What the change moves into the tree or appends must be a file
+        // of the staging folder's own, never a link to one elsewhere.
+        let staged = fs::symlink_metadata(staging.join(staged_name(position)));
+        if matches!(&staged, Ok(meta) if !meta.is_file()) {
+            return Err("what was staged for it is not a regular file".into());
+        }
         let target = fs::symlink_metadata(root.join(path));
         match self {
             Change::Append { expected_len, .. } => {
-                let staged = fs::symlink_metadata(staging.join(staged_name(position)))
-                    .map_err(|e| format!("its staged bytes cannot be read: {e}"))?;
+                let staged = staged.map_err(|e| format!("its staged bytes cannot be read: {e}"))?;
                 match target {
                     Ok(meta) if !meta.is_file() => Err("it is not a regular file".into()),
                     Ok(meta)
