@@ -16,8 +16,8 @@
 #
 # No registry is reachable from the machines this runs on, hence the image from
 # debootstrap instead of the AWS SAM build image. Runs on the same machine share
-# the daemon: set-up is serialised by a lock, and each run holds the lock shared
-# while COMMAND runs, so the daemon is stopped only when no run needs it.
+# the daemon: one run at a time sets up, every run holds a shared lock while
+# COMMAND runs, and the daemon is stopped only when no run holds it.
 set -euo pipefail
 
 suite=bookworm
@@ -103,10 +103,12 @@ build_image() {
     rm -rf "$rootfs"
 }
 
-# Stop the daemon the test support started, when no other run holds the lock.
+# Stop the daemon the test support started, unless another run still uses it.
+# The set-up lock keeps a run from starting to use the daemon meanwhile.
 # shellcheck disable=SC2329 # run by the EXIT trap
 stop_daemon_when_unused() {
-    flock -x -n "$lock_fd" || return 0
+    flock -x "$setup_fd"
+    flock -x -n "$users_fd" || return 0
     [[ -f "$pid_file" ]] || return 0
     local pid
     pid=$(cat "$pid_file")
@@ -119,13 +121,16 @@ stop_daemon_when_unused() {
 }
 
 mkdir -p "$state"
-exec {lock_fd}>"$state/lock"
-flock -x "$lock_fd"
+# One run at a time sets up; every run holds the users lock (shared) while
+# COMMAND runs, and runs do not wait for each other.
+exec {setup_fd}>"$state/setup.lock" {users_fd}>"$state/lock"
+flock -x "$setup_fd"
 trap stop_daemon_when_unused EXIT
 install_missing_tools
 daemon_answers || start_daemon
 build_image
-flock -s "$lock_fd"
+flock -s "$users_fd"
+flock -u "$setup_fd"
 
 export LAMBDA_SCAFFOLD_DOCKER_IMAGE="$image"
 status=0
