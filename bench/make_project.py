@@ -14,6 +14,7 @@ the seed name (and its UpperCamelCase form, as heck's to_upper_camel_case gives 
 is replaced by the new name. The handler's record file,
 `.lambda-scaffold/generated/KIND/NAME.sha256`, is not templated but rewritten: one
 `HEX  PATH` line (sha256sum format) per generated file of the handler, sorted by path,
+under the `# lambda-scaffold VERSION` line of the seed's record,
 with the sha256 of the new file's bytes; the model is checked against the seed's own
 record, byte for byte. Folders add-handler creates outside the handler's folders
 (e.g. `.lambda-scaffold/generated/KIND` when missing) are made once, with the seed's mode.
@@ -98,6 +99,9 @@ class Seed:
             sys.exit(f"make_project.py: add-handler {kind} wrote no record file {rec}")
         changed.remove(rec)
         self.record_mode = after[rec][0]
+        # the version line(s) of the record: the tool version that wrote it
+        self.record_head = "".join(
+            line for line in after[rec][1].decode().splitlines(keepends=True) if line.startswith("#"))
         # new folders that are not the handler's own (made once, by the first handler)
         self.shared = [(p, after[p][0]) for p in changed
                        if seed not in p and p not in before and after[p][1] is None]
@@ -125,7 +129,7 @@ class Seed:
                 data = self.sub(data.decode(), name).encode()
                 hashes[path] = hashlib.sha256(data).hexdigest()
             items.append((path, mode, data))
-        record = "".join(f"{hashes[p]}  {p}\n" for p in sorted(hashes)).encode()
+        record = (self.record_head + "".join(f"{hashes[p]}  {p}\n" for p in sorted(hashes))).encode()
         return items, (self.record_path(name), self.record_mode, record)
 
     def entry_for(self, name):

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::check::BUILD_SCRIPT;
-use crate::generated::{self, FileHashes, file_hash};
+use crate::generated::{self, FileHashes, Written};
 use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::manifest::{MANIFEST_FILE, Manifest};
@@ -73,6 +73,8 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     }
     plan.add(manifest.planned_file(IfExists::Refuse));
     plan.add_package_markers(Path::new("utils"));
+    // A new folder: no record to read, no file to keep.
+    generated::record_writes(&mut plan, spec.layout, |_| None, |_| false);
     Ok(plan)
 }
 
@@ -222,7 +224,7 @@ fn add_handler_files(
     let hashes: FileHashes = plan
         .files()
         .filter(|f| lambda.owns(&f.path))
-        .map(|f| (slash(&f.path), file_hash(&f.contents)))
+        .map(|f| (slash(&f.path), Written::now(&f.contents)))
         .collect();
     plan.add(PlannedFile {
         path: generated::record_path(&lambda),

@@ -97,6 +97,22 @@ impl Lambda {
         Path::new("test/fixtures").join(self.kind.fixture())
     }
 
+    /// The handler whose folders (code or tests) hold `path`, if any.
+    pub fn owning(path: &Path, layout: Layout) -> Option<Lambda> {
+        let mut parts = path.iter().map(|part| part.to_str());
+        let mut first = parts.next()??;
+        if first == "test" {
+            first = parts.next()??;
+        }
+        let kind = *layout.kinds().iter().find(|k| k.as_str() == first)?;
+        let parsed = HandlerName::parse(parts.next()??).ok()?;
+        parts.next()?;
+        parsed
+            .renamed_from
+            .is_none()
+            .then(|| Lambda::new(kind, parsed.name))
+    }
+
     /// Whether `path` lies in the handler's own folders (code or tests), the
     /// ones `add-handler` makes and `remove-handler` removes.
     pub fn owns(&self, path: &Path) -> bool {
@@ -246,6 +262,30 @@ mod tests {
             Path::new("test/fixtures/eventbridge_event.json")
         );
         assert_eq!(lambda.to_string(), "producers/log_event");
+    }
+
+    #[test]
+    fn the_owner_of_a_path_is_the_handler_whose_folders_hold_it() {
+        let owner =
+            |path: &str| Lambda::owning(Path::new(path), Layout::LogCentric).map(|l| l.to_string());
+        assert_eq!(
+            owner("producers/a/producers.py").as_deref(),
+            Some("producers/a")
+        );
+        assert_eq!(
+            owner("test/consumers/b/x/__init__.py").as_deref(),
+            Some("consumers/b")
+        );
+        for none in [
+            "producers/__init__.py",
+            "producers/a",
+            "producers/MyThing/x.py",
+            "handlers/a/h.py",
+            "utils/a/b.py",
+            "test/fixtures/x.json",
+        ] {
+            assert_eq!(owner(none), None, "{none}");
+        }
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn user_files(
     found
         .iter()
         .filter_map(|(path, hash)| match recorded.get(path) {
-            Some(generated) if hash.as_ref() == Some(generated) => None,
+            Some(generated) if hash.as_ref() == Some(&generated.hash) => None,
             Some(_) => Some(UserFile::Edited(path.clone())),
             None => Some(UserFile::Added(path.clone())),
         })
@@ -74,19 +74,19 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::generated::file_hash;
+    use crate::generated::{Written, file_hash};
     use crate::layout::Kind;
     use crate::names::HandlerName;
 
     #[test]
     fn generated_files_left_alone_are_not_the_users() {
         let recorded: FileHashes = [
-            ("p/a/__init__.py", file_hash(b"")),
-            ("p/a/p.py", file_hash(b"code")),
-            ("p/a/gone.py", file_hash(b"x")),
+            ("p/a/__init__.py", Written::now(b"")),
+            ("p/a/p.py", Written::now(b"code")),
+            ("p/a/gone.py", Written::now(b"x")),
         ]
         .into_iter()
-        .map(|(p, h)| (p.to_string(), h))
+        .map(|(p, w)| (p.to_string(), w))
         .collect();
         let found: BTreeMap<String, Option<String>> = [
             ("p/a/__init__.py", Some(file_hash(b""))),

@@ -167,7 +167,8 @@ fn the_hashes_of_generated_files_are_recorded_beside_the_manifest() {
         format!("{hash}  {path}\n")
     })
     .collect();
-    assert_eq!(record, expected);
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(record, format!("# lambda-scaffold {version}\n{expected}"));
     // The examples of new-project are recorded the same way.
     assert!(
         root.join(".lambda-scaffold/generated/consumers/log_sink.sha256")

@@ -364,3 +364,90 @@ fn on_a_terminal_the_layout_is_picked_from_a_list() {
         "Down, Enter"
     );
 }
+
+/// Every file of the project that the tool wrote, by path, with the version
+/// that wrote it, read from all the records; asserts that each record passes
+/// `sha256sum -c`, and that each file is in one record only.
+fn recorded(root: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let mut all = std::collections::BTreeMap::new();
+    let records = walkdir::WalkDir::new(root.join(".lambda-scaffold/generated"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file());
+    for record in records {
+        let text = fs::read_to_string(record.path()).unwrap();
+        let mut version = None;
+        for line in text.lines() {
+            if let Some(v) = line.strip_prefix("# lambda-scaffold ") {
+                version = Some(v.to_string());
+            } else {
+                let (_, path) = line.split_once("  ").expect("HEX  PATH");
+                let again = all.insert(path.to_string(), version.clone().expect("a version line"));
+                assert!(again.is_none(), "{path} is in two records");
+            }
+        }
+        if let Some(sha256sum) = tool("sha256sum") {
+            let out = std::process::Command::new(sha256sum)
+                .arg("-c")
+                .arg("--quiet")
+                .arg(record.path())
+                .current_dir(root)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                record.path().display(),
+                stdout(&out)
+            );
+        }
+    }
+    all
+}
+
+/// The files the records must hold: every file but the manifest and the
+/// tool's own bookkeeping.
+fn written_files(root: &std::path::Path) -> Vec<String> {
+    files_of(root)
+        .into_iter()
+        .filter(|f| f != "lambdas.toml" && !f.starts_with(".lambda-scaffold"))
+        .collect()
+}
+
+#[test]
+fn every_file_the_tool_writes_is_recorded_with_its_hash_and_the_tool_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    for layout in ["log-centric", "web-stack"] {
+        let (_dir, root) = project("svc", &["--layout", layout]);
+        let kind = if layout == "web-stack" {
+            "handlers"
+        } else {
+            "consumers"
+        };
+        let check = |root: &std::path::Path, stage: &str| {
+            let recorded = recorded(root);
+            let files = written_files(root);
+            assert_eq!(
+                recorded.keys().cloned().collect::<Vec<_>>(),
+                files,
+                "{layout}, {stage}"
+            );
+            assert!(recorded.values().all(|v| v == version), "{layout}, {stage}");
+        };
+        check(&root, "new-project");
+        ok(&root, &["add-handler", kind, "audit"]);
+        check(&root, "add-handler");
+        // check --fix writes too: a marker and requirements.txt, recorded anew.
+        fs::remove_file(root.join("test/__init__.py")).unwrap();
+        fs::remove_file(root.join(format!("{kind}/audit/__init__.py"))).unwrap();
+        fs::remove_file(root.join("requirements.txt")).unwrap();
+        ok(&root, &["check", "--fix"]);
+        check(&root, "check --fix");
+        ok(&root, &["remove-handler", kind, "audit"]);
+        assert!(
+            !root
+                .join(format!(".lambda-scaffold/generated/{kind}/audit.sha256"))
+                .exists()
+        );
+    }
+}

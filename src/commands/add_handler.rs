@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::apply;
 use crate::cli::AddHandlerArgs;
-use crate::commands::{handler, locate_for_change};
+use crate::commands::{handler, locate_for_change, record_writes};
 use crate::error::UserError;
 use crate::generate::{KeptFile, keep_replaced, plan_handler};
 use crate::plan::escaped;
@@ -39,6 +39,7 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         );
     }
     let mut plan = plan_handler(&project.manifest, kind, name, args.force, listed)?;
+    record_writes(&mut plan, project);
     let root = &project.root;
     let kept = if args.force {
         keep_replaced(

@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::apply;
 use crate::check::{Problem, ProblemReport, plan_fixes, problems};
 use crate::cli::CheckArgs;
-use crate::commands::locate_for_change;
+use crate::commands::{locate_for_change, record_writes};
 use crate::error::UserError;
 use crate::plan::{escaped, hex_unless_utf8};
 use crate::project::Project;
@@ -63,7 +63,9 @@ pub fn run(args: CheckArgs) -> Result<()> {
         .cloned()
         .collect();
     let (fixed, left) = if args.fix && !fixable.is_empty() {
-        let resolved = apply::resolve(&project.root, plan_fixes(&fixable, &project.manifest)?)?;
+        let mut plan = plan_fixes(&fixable, &project.manifest)?;
+        record_writes(&mut plan, project);
+        let resolved = apply::resolve(&project.root, plan)?;
         if args.dry_run {
             (fixable, found)
         } else {

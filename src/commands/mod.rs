@@ -10,14 +10,17 @@ pub mod list;
 pub mod new_project;
 pub mod remove_handler;
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::cli::{HandlerArgs, ProjectArgs};
+use crate::generated;
 use crate::lambdas::Lambda;
 use crate::layout::Kind;
 use crate::names::HandlerName;
+use crate::plan::Plan;
 use crate::project::Project;
 
 /// A project found from where the user is.
@@ -55,6 +58,18 @@ fn locate_with(
         project,
         shown_root,
     })
+}
+
+/// Adds to `plan` the records of what it writes (see
+/// [`generated::record_writes`]), reading the project's records and files.
+pub fn record_writes(plan: &mut Plan, project: &Project) {
+    let root = &project.root;
+    generated::record_writes(
+        plan,
+        project.manifest.layout,
+        |record| fs::read_to_string(root.join(record)).ok(),
+        |path| fs::symlink_metadata(root.join(path)).is_ok(),
+    );
 }
 
 /// The handler the user named, validated against the project's layout, and a
