@@ -7,8 +7,10 @@
 //! every path and string of one Lambda; [`survey`] reads what `check` and
 //! `remove-handler` judge; [`invoke`] runs a handler with python3 ([`env_file`] reads its variables).
 
-// Standard output is written in one place, `report`, which survives a closed or full one.
+// Standard output and error are written in one place, `report`, which survives
+// a closed or full one (tests may print their counts).
 #![deny(clippy::print_stdout)]
+#![cfg_attr(not(test), deny(clippy::print_stderr))]
 
 pub mod apply;
 pub mod check;

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use crate::apply;
 use crate::error::UserError;
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::report;
 
 /// A project found on disk: its root folder and parsed manifest.
 #[derive(Debug)]
@@ -39,16 +40,16 @@ impl Project {
         let lock = apply::lock_folder(&root)?;
         let recovered = apply::recover(&root)?;
         if recovered.finished > 0 {
-            eprintln!(
-                "note: finished {} change(s) that an interrupted run had started",
+            report::eprint(&format!(
+                "note: finished {} change(s) that an interrupted run had started\n",
                 recovered.finished
-            );
+            ));
         }
         if recovered.discarded > 0 {
-            eprintln!(
-                "note: discarded {} change(s) that an interrupted run had only staged",
+            report::eprint(&format!(
+                "note: discarded {} change(s) that an interrupted run had only staged\n",
                 recovered.discarded
-            );
+            ));
         }
         Self::open(root, Some(lock))
     }

@@ -167,3 +167,28 @@ fn commands_that_change_the_project_make_the_change_and_say_so_when_stdout_fails
         ok(&root, &["check"]);
     }
 }
+
+#[test]
+fn a_full_stderr_never_panics_and_keeps_the_exit_code() {
+    let (_dir, root) = project("svc", &[]);
+    let full = || {
+        Stdio::from(
+            fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+        )
+    };
+    for (args, code) in [
+        (&["add-handler", "producers", "9lives"][..], 1),
+        (&["check"], 0),
+        (&["list", "--bogus"], 2),
+    ] {
+        let out = scaffold(&root)
+            .args(args)
+            .stderr(full())
+            .output()
+            .expect("binary runs");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}

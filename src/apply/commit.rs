@@ -12,6 +12,7 @@ use super::owner::{OWNER_FILE, Owner, write_token};
 use super::{
     JOURNAL, ROLLBACK, Resolved, STAGING_PREFIX, UNDO_FAILED, delete_command, journal, one_line,
 };
+use crate::report;
 
 /// Test hook: microseconds to pause before each visible step of a commit, so
 /// that the interruption tests can kill a run in the middle of one.
@@ -56,10 +57,10 @@ pub(super) fn discard_staging(staging: &Path) {
     let _ = fs::remove_file(staging.join(JOURNAL));
     let _ = fs::remove_file(staging.join(ROLLBACK));
     if let Err(e) = fs::remove_dir_all(staging) {
-        eprintln!(
-            "warning: cannot remove the leftover folder `{}` ({e}); it is safe to delete",
+        report::eprint(&format!(
+            "warning: cannot remove the leftover folder `{}` ({e}); it is safe to delete\n",
             staging.display()
-        );
+        ));
     }
 }
 
@@ -129,14 +130,12 @@ fn discard_leftovers(dir: &Path, owner: &Owner) {
         let path = entry.path();
         let own = entry.file_type().is_ok_and(|t| t.is_dir()) && owner.made(&name);
         if !own {
-            eprintln!(
-                "warning: `{}` was not made by lambda-scaffold here; it is left as it is",
-                one_line(&path)
-            );
-            eprintln!(
-                "hint: look inside, then delete it ({})",
+            report::eprint(&format!(
+                "warning: `{}` was not made by lambda-scaffold here; it is left as it is\n\
+                 hint: look inside, then delete it ({})\n",
+                one_line(&path),
                 delete_command(&path)
-            );
+            ));
             continue;
         }
         // A live run holds its folder locked.
