@@ -968,3 +968,29 @@ fn a_web_handler_with_a_sub_package_and_utils_runs_alike_under_invoke_and_awslam
     );
     assert_eq!(zipped["result"], invoked);
 }
+
+#[test]
+fn what_the_zip_leaves_out_that_python_could_import_is_named_by_the_build_and_by_invoke() {
+    let (_dir, root) = project("svc", &[]);
+    // Bytecode with no source beside it, and code in the kind's package marker.
+    write_file(&root, "producers/log_event/legacy.pyc", "");
+    write_file(&root, "producers/__init__.py", "SETTING = 1\n");
+    let warnings = [
+        "warning: `producers/log_event/legacy.pyc` is left out: compiled bytecode is never \
+         packaged; put its source `.py` there instead",
+        "warning: the code in `producers/__init__.py` is not in the zip: there, \
+         `producers/__init__.py` only re-exports `log_event`; move that code to `utils/`",
+    ];
+    let built = build_sh(
+        &root,
+        &["--local", "log_event", "./producers/log_event"],
+        &[],
+    );
+    let invoked = run(&root, &["invoke", "producers", "log_event"]);
+    for out in [built, invoked] {
+        assert!(out.status.success(), "{}", stderr(&out));
+        for warning in warnings {
+            assert!(stderr(&out).contains(warning), "{}", stderr(&out));
+        }
+    }
+}
