@@ -721,17 +721,18 @@ fn helpers_sub_packages_and_utils_import_alike_in_the_tests_in_invoke_and_under_
         );
     }
     assert_eq!(python_unittest(&root), PROJECT_TESTS + 2);
-    // pytest too, both test modules in one run.
-    let out = Command::new(python())
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .args(["test/producers", "test/consumers"])
+    // Plain pytest too (configured by the project's pyproject.toml), all in one run.
+    let pytest = tool("pytest").expect("pytest (scripts/test.sh installs it)");
+    let out = Command::new(pytest)
+        .args(["-q", "-p", "no:cacheprovider"])
         .current_dir(&root)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
-        .expect("python3 runs");
+        .expect("pytest runs");
+    let passed = format!("{} passed", PROJECT_TESTS + 2);
     assert!(
-        out.status.success() && stdout(&out).contains("2 passed"),
-        "pytest (scripts/test.sh installs it):\n{}{}",
+        out.status.success() && stdout(&out).contains(&passed),
+        "pytest:\n{}{}",
         stdout(&out),
         stderr(&out)
     );
@@ -972,21 +973,18 @@ fn a_web_handler_with_a_sub_package_and_utils_runs_alike_under_invoke_and_awslam
 #[test]
 fn what_the_zip_leaves_out_that_python_could_import_is_named_by_the_build_and_by_invoke() {
     let (_dir, root) = project("svc", &[]);
-    // Bytecode with no source beside it, and code in the kind's package marker.
-    write_file(&root, "producers/log_event/legacy.pyc", "");
-    write_file(&root, "producers/__init__.py", "SETTING = 1\n");
+    // Bytecode with no source beside it, and code in the kind's package marker
+    // (of the consumer, which answers without a stream).
+    write_file(&root, "consumers/log_sink/legacy.pyc", "");
+    write_file(&root, "consumers/__init__.py", "SETTING = 1\n");
     let warnings = [
-        "warning: `producers/log_event/legacy.pyc` is left out: compiled bytecode is never \
+        "warning: `consumers/log_sink/legacy.pyc` is left out: compiled bytecode is never \
          packaged; put its source `.py` there instead",
-        "warning: the code in `producers/__init__.py` is not in the zip: there, \
-         `producers/__init__.py` only re-exports `log_event`; move that code to `utils/`",
+        "warning: the code in `consumers/__init__.py` is not in the zip: there, \
+         `consumers/__init__.py` only re-exports `log_sink`; move that code to `utils/`",
     ];
-    let built = build_sh(
-        &root,
-        &["--local", "log_event", "./producers/log_event"],
-        &[],
-    );
-    let invoked = run(&root, &["invoke", "producers", "log_event"]);
+    let built = build_sh(&root, &["--local", "log_sink", "./consumers/log_sink"], &[]);
+    let invoked = run(&root, &["invoke", "consumers", "log_sink"]);
     for out in [built, invoked] {
         assert!(out.status.success(), "{}", stderr(&out));
         for warning in warnings {
