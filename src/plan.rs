@@ -181,7 +181,10 @@ pub fn is_plain_relative(path: &Path) -> bool {
 /// paths; a name that is not UTF-8 is spelled as [`escaped`] spells it.
 pub fn slash(path: &Path) -> String {
     path.iter()
-        .map(|part| escaped(part.as_ref()))
+        .map(|part| match part.to_str() {
+            Some(text) => std::borrow::Cow::Borrowed(text),
+            None => std::borrow::Cow::Owned(escaped(part.as_ref())),
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
