@@ -17,6 +17,7 @@ pins=(
     snapshot-restore-py==1.0.0
     pytest==9.2.0
     mypy==2.4.1
+    zizmor==1.32.0
 )
 stamp="$venv/.pins"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then

@@ -1,13 +1,14 @@
 //! The generated files pass the real tools: shellcheck, hadolint, the Python
-//! tools a team runs (unittest, pytest, mypy, ruff check and format) and
-//! check-jsonschema, over both layouts, each CI choice, both architectures and
-//! every Python version, covered pairwise.
+//! tools a team runs (unittest, pytest, mypy, ruff check and format),
+//! check-jsonschema and zizmor, over both layouts, each CI choice, both
+//! architectures and every Python version, covered pairwise.
 //! Tools come from the venv that `scripts/test.sh` makes; with `CI=true` a
 //! missing tool fails the test instead of skipping it.
 
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -186,6 +187,41 @@ fn ci_files_are_valid_against_their_published_schemas() {
     }
 }
 
+/// GitHub workflows pass zizmor's security audits, pedantic ones included, run
+/// offline: actions pinned by commit, no persisted credentials, least
+/// permissions.
+#[test]
+fn github_workflows_pass_zizmor() {
+    let Some(zizmor) = tool("zizmor") else { return };
+    for (_dir, root, ci) in variants() {
+        if ci == "github" {
+            run_tool(
+                &zizmor,
+                &["--offline", "--pedantic", ".github/workflows/ci.yml"],
+                &root,
+            );
+        }
+    }
+}
+
+/// CI images and runners are pinned by version: a new `latest` never changes
+/// a build unannounced.
+#[test]
+fn ci_files_pin_every_image_by_version() {
+    for (_dir, root, ci) in variants() {
+        let file = match ci {
+            "gitlab" => ".gitlab-ci.yml",
+            "github" => ".github/workflows/ci.yml",
+            _ => continue,
+        };
+        let text = fs::read_to_string(root.join(file)).unwrap();
+        assert!(
+            !text.contains("latest"),
+            "{file} names a latest image:\n{text}"
+        );
+    }
+}
+
 #[test]
 fn generated_text_files_use_lf_endings_and_end_with_a_newline() {
     for (_dir, root, _) in variants() {
@@ -214,5 +250,110 @@ fn generated_text_files_use_lf_endings_and_end_with_a_newline() {
             );
         }
         assert!(fs::metadata(root.join("build.sh")).is_ok());
+    }
+}
+
+/// A stand-in for the AWS CLI: `get-function` fails for the functions named in
+/// `$MISSING`, `update-function-code` for those in `$BROKEN`; every call is
+/// logged to `$AWS_CALLS`.
+const FAKE_AWS: &str = r#"#!/bin/sh
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        get-function | update-function-code) call="$1" ;;
+        --function-name) shift; function="$1" ;;
+    esac
+    shift
+done
+echo "$call $function" >>"$AWS_CALLS"
+case "$call" in
+    get-function) fail="$MISSING" ;;
+    *) fail="$BROKEN" ;;
+esac
+for name in $fail; do
+    if [ "$name" = "$function" ]; then
+        echo "An error occurred (ResourceNotFoundException) for $function" >&2
+        exit 254
+    fi
+done
+echo Successful
+"#;
+
+/// The deploy job of each CI file, run with a stand-in AWS CLI: it checks that
+/// every function exists before updating any, and a failed update names the
+/// functions already updated. Its script is shellcheck-clean too.
+#[test]
+fn the_deploy_jobs_check_every_function_first_and_name_what_was_updated() {
+    let (Some(python), Some(shellcheck)) = (tool("python3"), tool("shellcheck")) else {
+        return;
+    };
+    let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/ci_job_script.py");
+    for (ci, file) in [
+        ("gitlab", ".gitlab-ci.yml"),
+        ("github", ".github/workflows/ci.yml"),
+    ] {
+        let (dir, root) = project("deploy-me", &["--ci", ci]);
+        let out = Command::new(&python)
+            .arg(&extract)
+            .args([file, "deploy"])
+            .current_dir(&root)
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "{}", stderr(&out));
+        fs::write(dir.path().join("deploy.sh"), &out.stdout).unwrap();
+        run_tool(
+            &shellcheck,
+            &[
+                "--shell=bash",
+                dir.path().join("deploy.sh").to_str().unwrap(),
+            ],
+            &root,
+        );
+        let bin = dir.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        fs::write(bin.join("aws"), FAKE_AWS).unwrap();
+        fs::set_permissions(bin.join("aws"), fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let calls = dir.path().join("calls.log");
+        let deploy = |missing: &str, broken: &str| {
+            let _ = fs::remove_file(&calls);
+            let out = Command::new("bash")
+                .arg(dir.path().join("deploy.sh"))
+                .current_dir(&root)
+                .env("PATH", &path)
+                .env("FUNCTION_PREFIX", "dev-")
+                .env("AWS_CALLS", &calls)
+                .env("MISSING", missing)
+                .env("BROKEN", broken)
+                .output()
+                .expect("bash runs");
+            let log = fs::read_to_string(&calls).unwrap_or_default();
+            (out.status.success(), stdout(&out), log)
+        };
+
+        let (ok, said, log) = deploy("", "");
+        assert!(ok, "{ci}: {said}");
+        assert!(
+            said.contains("updated: dev-log_event dev-log_sink"),
+            "{ci}: {said}"
+        );
+        assert!(
+            log.contains("update-function-code dev-log_sink"),
+            "{ci}: {log}"
+        );
+
+        let (ok, said, log) = deploy("dev-log_sink", "");
+        assert!(!ok, "{ci}: a missing function stops the deploy");
+        assert!(
+            said.contains("do not exist (or cannot be read): dev-log_sink; nothing was updated"),
+            "{ci}: {said}"
+        );
+        assert!(!log.contains("update-function-code"), "{ci}: {log}");
+
+        let (ok, said, _) = deploy("", "dev-log_sink");
+        assert!(!ok, "{ci}: a failed update stops the deploy");
+        assert!(
+            said.contains("updating dev-log_sink failed; updated before it: dev-log_event"),
+            "{ci}: {said}"
+        );
     }
 }
