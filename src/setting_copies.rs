@@ -70,9 +70,9 @@ const SITES: &[Site] = &[
         setting: Setting::Arch,
         before: "sam/build-python*:*-",
     },
-    // The GitLab build job runs the x86_64 build image for either
-    // architecture (pip fetches the runtime's wheels), so only its Python is
-    // a copy.
+    // GitLab's jobs run on `python:X.Y`; projects made by earlier versions
+    // build in the x86_64 SAM image for either architecture (pip fetches the
+    // runtime's wheels), so only its Python is a copy.
     Site {
         file: ".gitlab-ci.yml",
         setting: Setting::Python,

@@ -450,12 +450,8 @@ fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree()
         docker.contains("sam/build-python3.12:latest-arm64"),
         "{docker}"
     );
-    // The GitLab build image stays x86_64: it fetches arm64 wheels by tag.
     let gitlab = fs::read_to_string(root.join(".gitlab-ci.yml")).unwrap();
-    assert!(
-        gitlab.contains("sam/build-python3.12:latest-x86_64") && gitlab.contains("python:3.12"),
-        "{gitlab}"
-    );
+    assert!(gitlab.contains("image: \"python:3.12\""), "{gitlab}");
     assert!(!gitlab.contains("3.13"), "{gitlab}");
 }
 
