@@ -204,6 +204,13 @@ pub fn escaped(path: &Path) -> String {
     text
 }
 
+/// A path as a line of text output shows it: [`escaped`], and a control
+/// character (a newline, a tab) written as an escape, so that one path stays
+/// on one line.
+pub fn shown(path: &Path) -> String {
+    crate::names::shown(&escaped(path))
+}
+
 /// The bytes of a path that is not UTF-8, in hexadecimal, for the JSON output
 /// (whose strings cannot hold them); `None` for a UTF-8 path.
 pub fn hex_unless_utf8(path: &Path) -> Option<String> {

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::apply::{Action, Resolved};
 use crate::error::UserError;
-use crate::plan::escaped;
+use crate::plan::shown;
 
 /// Set once standard output is a pipe nobody reads: later output is dropped.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -94,7 +94,7 @@ pub fn file_lines(resolved: &Resolved, shown_root: &Path, dry_run: bool) -> Stri
     changed.sort_by(|a, b| a.1.cmp(b.1));
     removed
         .chain(changed)
-        .map(|(verb, path)| format!("  {verb:<13} {}\n", escaped(&shown_root.join(path))))
+        .map(|(verb, path)| format!("  {verb:<13} {}\n", shown(&shown_root.join(path))))
         .collect()
 }
 

@@ -108,6 +108,33 @@ fn remove_handler_names_a_file_that_is_not_utf8_without_losing_its_bytes() {
     );
 }
 
+#[test]
+fn a_name_with_a_newline_or_a_tab_is_shown_on_one_line_and_fixed_under_its_own_name() {
+    let (_dir, root) = project("svc", &[]);
+    for name in ["a\nb", "tab\there"] {
+        fs::create_dir(root.join("utils").join(name)).unwrap();
+        fs::write(root.join("utils").join(name).join("helpers.py"), "X = 1\n").unwrap();
+    }
+    let out = run(&root, &["check"]);
+    assert_eq!(
+        stdout(&out),
+        "utils/a\\nb/__init__.py: missing: its folder holds Python code, so it must be a package\n\
+         utils/tab\\there/__init__.py: missing: its folder holds Python code, so it must be a package\n"
+    );
+    let json = check_json(&root);
+    assert_eq!(
+        json["problems"][0]["path"], "utils/a\nb/__init__.py",
+        "JSON holds it exactly"
+    );
+    let fixed = stdout(&ok(&root, &["check", "--fix"]));
+    assert!(
+        fixed.starts_with("fixed utils/a\\nb/__init__.py: created the package marker\n"),
+        "{fixed}"
+    );
+    assert!(root.join("utils/a\nb/__init__.py").is_file());
+    assert!(root.join("utils/tab\there/__init__.py").is_file());
+}
+
 /// A folder name: any bytes but `/` and NUL (which no file name holds), often
 /// not UTF-8, or a UTF-8 string with control characters in it.
 fn folder_name() -> impl Strategy<Value = Vec<u8>> {

@@ -11,7 +11,7 @@ use crate::cli::AddHandlerArgs;
 use crate::commands::{handler, locate_for_change, record_writes};
 use crate::error::UserError;
 use crate::generate::{KeptFile, keep_replaced, plan_handler};
-use crate::plan::escaped;
+use crate::plan;
 use crate::removal::UserFile;
 use crate::report::{self, file_lines};
 use crate::survey::{contents_and_exec_bit, user_files_of};
@@ -110,8 +110,8 @@ fn kept_lines(kept: &[KeptFile], shown: &Path, dry_run: bool) -> String {
             };
             format!(
                 "  {} ({why}) as {}\n",
-                escaped(&shown.join(k.file.path())),
-                escaped(&shown.join(&k.kept_as))
+                plan::shown(&shown.join(k.file.path())),
+                plan::shown(&shown.join(&k.kept_as))
             )
         })
         .collect();

@@ -32,7 +32,7 @@ use crate::check::{Problem, ProblemReport, plan_fixes, problems};
 use crate::cli::CheckArgs;
 use crate::commands::{locate_for_change, record_writes};
 use crate::error::UserError;
-use crate::plan::{escaped, hex_unless_utf8};
+use crate::plan::{self, escaped, hex_unless_utf8};
 use crate::project::Project;
 use crate::report;
 use crate::survey::survey;
@@ -113,12 +113,12 @@ fn text_report(fixed: &[Problem], left: &[Problem], dry_run: bool, shown: &Path)
     let verb = if dry_run { "would fix" } else { "fixed" };
     let fixes = fixed.iter().map(|p| {
         let fix = p.fix().unwrap_or_default();
-        format!("{verb} {}: {fix}\n", escaped(&shown.join(p.path())))
+        format!("{verb} {}: {fix}\n", plan::shown(&shown.join(p.path())))
     });
     let problems = left
         .iter()
         .filter(|p| !(dry_run && p.fix().is_some()))
-        .map(|p| format!("{}: {}\n", escaped(&shown.join(p.path())), p.message()));
+        .map(|p| format!("{}: {}\n", plan::shown(&shown.join(p.path())), p.message()));
     fixes.chain(problems).collect()
 }
 
