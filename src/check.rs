@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::event_source::EventSource;
 use crate::lambdas::{BadEntry, Lambda, NameClash};
 use clap::ValueEnum;
 
@@ -356,7 +357,8 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     // named, not adopted in whichever order comes first.
     let taken = |other: &Lambda| listed.contains(other) || conventional.contains(other);
     for lambda in conventional.difference(&listed) {
-        found.push(match lambda.clash(taken) {
+        let event = EventSource::default_for(lambda.kind);
+        found.push(match lambda.clash(event, taken) {
             Some(clash) => Problem::Clash(lambda.clone(), clash),
             None => Problem::Unlisted(lambda.clone()),
         });
@@ -456,7 +458,9 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
         match problem {
             Problem::MissingMarker(dir) => plan.add_marker(dir),
             Problem::Unlisted(lambda) => {
-                manifest_changed |= updated.record_handler(lambda.kind, &lambda.name);
+                // The folder says nothing of its source: the kind's default.
+                let event = EventSource::default_for(lambda.kind);
+                manifest_changed |= updated.record_handler(lambda.kind, &lambda.name, event);
             }
             Problem::NotExecutable => plan.make_executable(BUILD_SCRIPT.into()),
             Problem::MissingRequirements => plan.add(PlannedFile {
@@ -610,6 +614,7 @@ mod tests {
             entries: vec![HandlerEntry {
                 kind: "producers".into(),
                 name: "log_event".into(),
+                ..Default::default()
             }],
             dirs: dirs
                 .iter()
@@ -647,6 +652,7 @@ mod tests {
         facts.entries.push(HandlerEntry {
             kind: "consumers".into(),
             name: "log_event".into(),
+            ..Default::default()
         });
         let codes: Vec<&str> = problems(&facts).iter().map(Problem::code).collect();
         assert!(codes.contains(&"duplicate-entry"), "{codes:?}");
@@ -790,10 +796,12 @@ mod tests {
         facts.entries.push(HandlerEntry {
             kind: "consumers".into(),
             name: "gone".into(),
+            ..Default::default()
         });
         facts.entries.push(HandlerEntry {
             kind: "handlers".into(),
             name: "index".into(),
+            ..Default::default()
         });
         files(&mut facts, "consumers/by_hand")
             .extend(["__init__.py".into(), "consumers.py".into()]);

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
+use crate::event_source::EventSource;
 use crate::invoke::{DEFAULT_TIMEOUT, MAX_TIMEOUT};
 use crate::layout::{Arch, Ci, Layout};
 
@@ -99,6 +100,11 @@ pub struct AddHandlerArgs {
     #[command(flatten)]
     pub project: ProjectArgs,
 
+    /// What invokes the handler: shapes its stub, test, sample event and trigger
+    /// [default: consumers kinesis, producers eventbridge, handlers http-api]
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub event: Option<EventSource>,
+
     /// Rewrite this handler's generated files; a file there that you wrote or
     /// edited since it was generated is kept beside it as FILE.orig
     #[arg(long)]
@@ -118,8 +124,9 @@ pub struct ListArgs {
     ///
     /// Schema (version 1; paths relative to the project root, `/`-separated):
     /// {"schema_version": 1, "project": NAME, "root": DIR, "layout": LAYOUT,
-    /// "python": "X.Y", "arch": ARCH, "ci": CI, "lambdas": [{"kind", "name", "handler",
-    /// "source", "test", "zip", "build"}, ...]}. A root that is not UTF-8 is
+    /// "python": "X.Y", "arch": ARCH, "ci": CI, "lambdas": [{"kind", "name", "event",
+    /// "handler", "source", "test", "zip", "build"}, ...]}; "event" is the event
+    /// source (kinesis, sqs, ..., the kind's default when lambdas.toml names none). A root that is not UTF-8 is
     /// shown with \xNN for each byte that is not, and "root_hex" gives its
     /// exact bytes in hexadecimal (present only then).
     #[arg(long)]
@@ -189,8 +196,8 @@ pub struct InvokeArgs {
     #[command(flatten)]
     pub handler: HandlerArgs,
 
-    /// JSON event to pass, `-` for standard input [default: the kind's sample
-    /// event in test/fixtures/]
+    /// JSON event to pass, `-` for standard input [default: the sample event
+    /// of the handler's event source in test/fixtures/]
     #[arg(long, value_name = "FILE")]
     pub event: Option<PathBuf>,
 

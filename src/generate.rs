@@ -2,8 +2,10 @@
 //!
 //! `new-project` and `add-handler` run the same renderer: a project is the
 //! `project/`, `layouts/<layout>/` and `ci/<ci>/` template sets plus one handler
-//! per example, and a handler is its kind's template set plus package markers,
-//! the manifest entry and the record of what was generated
+//! per example, and a handler is its event source's stub (`sources/<stub>/`,
+//! with the kind as a variable), that source's sample event (`fixtures/`) and
+//! the shared `utils/` modules the stub uses (`helpers/<helper>/`), plus package
+//! markers, the manifest entry and the record of what was generated
 //! ([`crate::generated`]).
 //! Pure apart from reading the embedded templates.
 
@@ -12,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::check::BUILD_SCRIPT;
+use crate::event_source::EventSource;
 use crate::generated::{self, FileHashes, Written};
 use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
@@ -60,15 +63,25 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     let manifest_text = planned_text(&plan, MANIFEST_FILE)?;
     let mut manifest = Manifest::parse(&manifest_text, Path::new(MANIFEST_FILE))?;
     for kind in spec.layout.kinds() {
-        // Kind folders exist even in a bare project, ready for add-handler.
+        // Kind folders exist even in a bare project, ready for add-handler,
+        // and so do the shared modules of the kind's default source.
         plan.add_marker(Path::new(kind.as_str()));
         plan.add_marker(&Path::new("test").join(kind.as_str()));
+        for helper in EventSource::default_for(*kind).helpers() {
+            render_set(
+                &format!("helpers/{helper}"),
+                &vars,
+                IfExists::Refuse,
+                &mut plan,
+            )?;
+        }
     }
     if !spec.bare {
         for (kind, name) in spec.layout.examples() {
             let name = HandlerName::parse(name)?.name;
-            add_handler_files(&mut plan, *kind, &name, IfExists::Refuse)?;
-            manifest.record_handler(*kind, &name);
+            let event = EventSource::default_for(*kind);
+            add_handler_files(&mut plan, *kind, &name, event, IfExists::Refuse)?;
+            manifest.record_handler(*kind, &name, event);
         }
     }
     plan.add(manifest.planned_file(IfExists::Refuse));
@@ -117,6 +130,7 @@ pub fn plan_handler(
     manifest: &Manifest,
     kind: Kind,
     name: &HandlerName,
+    event: EventSource,
     force: bool,
     listed: bool,
 ) -> Result<Plan> {
@@ -126,9 +140,9 @@ pub fn plan_handler(
     } else {
         IfExists::Refuse
     };
-    add_handler_files(&mut plan, kind, name, if_exists)?;
+    add_handler_files(&mut plan, kind, name, event, if_exists)?;
     if !listed {
-        plan.append(manifest.planned_entry(kind, name));
+        plan.append(manifest.planned_entry(kind, name, event));
     }
     Ok(plan)
 }
@@ -198,25 +212,28 @@ fn add_handler_files(
     plan: &mut Plan,
     kind: Kind,
     name: &HandlerName,
+    event: EventSource,
     if_exists: IfExists,
 ) -> Result<()> {
     let mut vars = Vars::default();
     vars.set("name", name.as_str())
         .set("kind", kind.as_str())
-        .set("fixture", kind.fixture());
-    let mut handler = Plan::default();
-    render_set(
-        &format!("kinds/{}", kind.as_str()),
+        .set("singular", kind.singular())
+        .set("module", format!("{kind}.py"))
+        .set("test_module", format!("test_{kind}.py"))
+        .set("event", event.as_str())
+        .set("fixture", event.fixture());
+    render_set(&format!("sources/{}", event.stub()), &vars, if_exists, plan)?;
+    // The source's sample event and the shared modules its stub uses are
+    // shared by all handlers: written once, never rewritten.
+    plan.add(render_one(
+        &format!("fixtures/{}", event.fixture()),
+        event.fixture_path(),
         &vars,
-        if_exists,
-        &mut handler,
-    )?;
-    for mut file in handler.into_files() {
-        // The kind's sample event is shared by all its handlers: never rewritten.
-        if file.path.starts_with("test/fixtures") {
-            file.if_exists = IfExists::Keep;
-        }
-        plan.add(file);
+        IfExists::Keep,
+    )?);
+    for helper in event.helpers() {
+        render_set(&format!("helpers/{helper}"), &vars, IfExists::Keep, plan)?;
     }
     plan.add_package_markers(Path::new(kind.as_str()));
     plan.add_package_markers(Path::new("test"));
@@ -246,9 +263,12 @@ fn planned_text(plan: &Plan, path: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::ValueEnum;
+
     use super::*;
 
-    /// The names a Python module binds at its top level (imports, defs, assignments).
+    /// The names a Python module binds at its top level (imports, defs,
+    /// classes, assignments).
     fn top_level_names(module: &str) -> Vec<String> {
         let mut names = Vec::new();
         for line in module.lines() {
@@ -259,8 +279,16 @@ mod tests {
                 .and_then(|l| l.split_once(" import "))
             {
                 names.extend(imported.split(',').map(|n| n.trim().to_string()));
-            } else if let Some(rest) = line.strip_prefix("def ") {
-                names.push(rest.split('(').next().unwrap_or_default().to_string());
+            } else if let Some(rest) = line
+                .strip_prefix("def ")
+                .or_else(|| line.strip_prefix("class "))
+            {
+                names.push(
+                    rest.split(['(', ':'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
             } else if let Some((target, _)) = line.split_once(" = ")
                 && !target.starts_with([' ', '\t'])
                 && !target.contains(['(', '[', '.'])
@@ -272,11 +300,14 @@ mod tests {
     }
 
     #[test]
-    fn module_names_are_what_each_kinds_template_binds() {
-        for kind in Kind::ALL {
+    fn module_names_are_what_each_sources_stub_binds() {
+        for (kind, event) in Kind::ALL
+            .into_iter()
+            .flat_map(|k| EventSource::value_variants().iter().map(move |e| (k, *e)))
+        {
             let name = HandlerName::parse("zz_probe").unwrap().name;
             let mut plan = Plan::default();
-            add_handler_files(&mut plan, kind, &name, IfExists::Refuse).unwrap();
+            add_handler_files(&mut plan, kind, &name, event, IfExists::Refuse).unwrap();
             let module_path = Lambda::new(kind, name.clone()).module();
             let module = plan
                 .files()
@@ -289,7 +320,7 @@ mod tests {
                     .collect();
             bound.sort();
             bound.dedup();
-            assert_eq!(bound, kind.module_names(), "{kind}");
+            assert_eq!(bound, event.module_names(kind), "{kind} {event}");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One Lambda of a project and everything derived from its kind and name: the
-//! AWS handler string, its code and test folders, its zip, its build command
-//! and its sample event. `list`, `check`, `invoke`, `remove-handler` and the
+//! AWS handler string, its code and test folders, its zip and its build
+//! command (its event source, and the sample event that comes with it, is its
+//! manifest entry's: [`crate::event_source`]). `list`, `check`, `invoke`, `remove-handler` and the
 //! generator all spell these paths through here. Pure.
 
 use std::fmt;
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::UserError;
+use crate::event_source::EventSource;
 use crate::layout::{Kind, Layout};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::HandlerName;
@@ -27,6 +29,8 @@ pub struct Lambda {
 pub struct LambdaInfo {
     pub kind: String,
     pub name: String,
+    /// The event source: `kinesis`, `http-api`, ...
+    pub event: String,
     pub handler: String,
     pub source: String,
     pub test: String,
@@ -54,6 +58,12 @@ impl Lambda {
             }
             None => return Err(refuse(format!("has unknown kind `{}`", entry.kind))),
         };
+        if let Err(event) = entry.event_source(kind) {
+            return Err(refuse(format!(
+                "has unknown event source `{event}` (known: {})",
+                EventSource::spellings()
+            )));
+        }
         match HandlerName::parse(&entry.name) {
             Ok(parsed) if parsed.renamed_from.is_none() => Ok(Self::new(kind, parsed.name)),
             _ => Err(refuse(
@@ -92,11 +102,6 @@ impl Lambda {
         format!("./build.sh {} ./{}", self.name, slash(&self.source()))
     }
 
-    /// The kind's sample event, the default event of `invoke`.
-    pub fn fixture(&self) -> PathBuf {
-        Path::new("test/fixtures").join(self.kind.fixture())
-    }
-
     /// The handler whose folders (code or tests) hold `path`, if any.
     pub fn owning(path: &Path, layout: Layout) -> Option<Lambda> {
         let mut parts = path.iter().map(|part| part.to_str());
@@ -119,10 +124,11 @@ impl Lambda {
         path.starts_with(self.source()) || path.starts_with(self.test())
     }
 
-    pub fn info(&self) -> LambdaInfo {
+    pub fn info(&self, event: EventSource) -> LambdaInfo {
         LambdaInfo {
             kind: self.kind.as_str().to_string(),
             name: self.name.to_string(),
+            event: event.as_str().to_string(),
             handler: self.handler(),
             source: slash(&self.source()),
             test: slash(&self.test()),
@@ -151,10 +157,10 @@ pub enum NameClash {
 }
 
 impl Lambda {
-    /// Whether the handler clashes with its module or with the project;
-    /// `taken` says whether a handler is in the project already.
-    pub fn clash(&self, taken: impl Fn(&Lambda) -> bool) -> Option<NameClash> {
-        if self.kind.module_names().contains(&self.name.as_str()) {
+    /// Whether the handler, with a stub for `event`, clashes with its module
+    /// or with the project; `taken` says whether a handler is in the project already.
+    pub fn clash(&self, event: EventSource, taken: impl Fn(&Lambda) -> bool) -> Option<NameClash> {
+        if event.module_names(self.kind).contains(&self.name.as_str()) {
             return Some(NameClash::HidesModuleName);
         }
         Kind::ALL
@@ -217,12 +223,19 @@ impl From<BadEntry> for UserError {
     }
 }
 
-/// Every Lambda of the manifest, in its order; refuses the first invalid entry.
-pub fn from_manifest(manifest: &Manifest) -> Result<Vec<Lambda>, UserError> {
+/// Every Lambda of the manifest with its event source, in its order; refuses
+/// the first invalid entry.
+pub fn from_manifest(manifest: &Manifest) -> Result<Vec<(Lambda, EventSource)>, UserError> {
     manifest
         .handlers()
         .iter()
-        .map(|entry| Lambda::from_entry(entry, manifest.layout).map_err(UserError::from))
+        .map(|entry| {
+            let lambda = Lambda::from_entry(entry, manifest.layout)?;
+            let event = entry
+                .event_source(lambda.kind)
+                .unwrap_or(EventSource::default_for(lambda.kind));
+            Ok((lambda, event))
+        })
         .collect()
 }
 
@@ -234,6 +247,7 @@ mod tests {
         HandlerEntry {
             kind: kind.into(),
             name: name.into(),
+            ..Default::default()
         }
     }
 
@@ -242,10 +256,11 @@ mod tests {
         let lambda =
             Lambda::from_entry(&entry("producers", "log_event"), Layout::LogCentric).unwrap();
         assert_eq!(
-            lambda.info(),
+            lambda.info(EventSource::Eventbridge),
             LambdaInfo {
                 kind: "producers".into(),
                 name: "log_event".into(),
+                event: "eventbridge".into(),
                 handler: "producers.log_event".into(),
                 source: "producers/log_event".into(),
                 test: "test/producers/log_event".into(),
@@ -256,10 +271,6 @@ mod tests {
         assert_eq!(
             lambda.module(),
             Path::new("producers/log_event/producers.py")
-        );
-        assert_eq!(
-            lambda.fixture(),
-            Path::new("test/fixtures/eventbridge_event.json")
         );
         assert_eq!(lambda.to_string(), "producers/log_event");
     }
@@ -303,17 +314,24 @@ mod tests {
         let lambda = |kind, name: &str| Lambda::new(kind, HandlerName::parse(name).unwrap().name);
         let nothing_taken = |_: &Lambda| false;
         assert_eq!(
-            lambda(Kind::Producers, "json").clash(nothing_taken),
+            lambda(Kind::Producers, "json").clash(EventSource::Eventbridge, nothing_taken),
             Some(NameClash::HidesModuleName)
         );
-        assert_eq!(lambda(Kind::Handlers, "os").clash(nothing_taken), None);
+        assert_eq!(
+            lambda(Kind::Handlers, "os").clash(EventSource::HttpApi, nothing_taken),
+            None
+        );
         let taken = [lambda(Kind::Producers, "a"), lambda(Kind::Consumers, "b")];
         let is_taken = |l: &Lambda| taken.contains(l);
         assert_eq!(
-            lambda(Kind::Consumers, "a").clash(is_taken),
+            lambda(Kind::Consumers, "a").clash(EventSource::Eventbridge, is_taken),
             Some(NameClash::TakenBy(Kind::Producers))
         );
-        assert_eq!(lambda(Kind::Producers, "a").clash(is_taken), None, "itself");
+        assert_eq!(
+            lambda(Kind::Producers, "a").clash(EventSource::Eventbridge, is_taken),
+            None,
+            "itself"
+        );
         let reason = NameClash::TakenBy(Kind::Producers).reason(&lambda(Kind::Consumers, "a"));
         assert_eq!(reason, "handler name `a` is already used by `producers/a`");
     }
@@ -328,6 +346,13 @@ mod tests {
             (
                 entry("widgets", "x"),
                 "handler `widgets/x` has unknown kind `widgets`",
+            ),
+            (
+                HandlerEntry {
+                    event: Some("pigeon".into()),
+                    ..entry("producers", "a")
+                },
+                "handler `producers/a` has unknown event source `pigeon` (known: `kinesis`, `sqs`, `sns`, `s3`, `dynamodb`, `eventbridge`, `schedule`, `http-api`, `rest-api`, `function-url`)",
             ),
             (
                 entry("producers", "ErrorEvent"),

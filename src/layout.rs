@@ -90,47 +90,6 @@ impl Kind {
         self.as_str().trim_end_matches('s')
     }
 
-    /// The sample event the kind's tests and `invoke` use, in `test/fixtures/`.
-    pub fn fixture(self) -> &'static str {
-        match self {
-            Kind::Producers => "eventbridge_event.json",
-            Kind::Consumers => "kinesis_event.json",
-            Kind::Handlers => "api_gateway_event.json",
-        }
-    }
-
-    /// Names the kind's module template binds at its top level besides the
-    /// handler and its `NAME`-derived helpers: a handler named after one of
-    /// them would shadow it (`def json(...)` hides `import json`).
-    pub fn module_names(self) -> &'static [&'static str] {
-        match self {
-            Kind::Producers => &[
-                "Any",
-                "LambdaContext",
-                "Mapping",
-                "cache",
-                "get_logger",
-                "json",
-                "kinesis_client",
-                "logger",
-                "os",
-                "stream_name",
-                "to_record",
-            ],
-            Kind::Consumers => &[
-                "Any",
-                "LambdaContext",
-                "base64",
-                "decode_record",
-                "get_logger",
-                "handle_record",
-                "json",
-                "logger",
-            ],
-            Kind::Handlers => &["Any", "LambdaContext", "Request", "echo", "greet", "serve"],
-        }
-    }
-
     /// Parses a kind as typed by the user (plural or singular) for `layout`.
     pub fn parse(raw: &str, layout: Layout) -> Result<Self, UserError> {
         let allowed = layout.kinds();

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod env_file;
 pub mod error;
+pub mod event_source;
 pub mod generate;
 pub mod generated;
 pub mod handler_module;

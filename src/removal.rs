@@ -71,6 +71,7 @@ pub fn plan_removal(manifest: &Manifest, lambda: &Lambda) -> Result<Plan, UserEr
 
 #[cfg(test)]
 mod tests {
+    use crate::event_source::EventSource;
     use std::path::{Path, PathBuf};
 
     use super::*;
@@ -115,7 +116,7 @@ mod tests {
         )
         .unwrap();
         let lambda = Lambda::new(Kind::Producers, HandlerName::parse("a").unwrap().name);
-        manifest.record_handler(lambda.kind, &lambda.name);
+        manifest.record_handler(lambda.kind, &lambda.name, EventSource::Sqs);
         let plan = plan_removal(&manifest, &lambda).unwrap();
         assert_eq!(
             plan.removals().collect::<Vec<_>>(),

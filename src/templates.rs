@@ -2,8 +2,11 @@
 //!
 //! `templates/` is laid out the way files are written: `project/` is the base of
 //! every new project, `layouts/<layout>/` adds what only one layout has (where a
-//! layout has anything of its own), `ci/<ci>/` adds one CI configuration, and `kinds/<kind>/`
-//! holds one handler of that kind, with `{{name}}` in the path segments that vary.
+//! layout has anything of its own), `ci/<ci>/` adds one CI configuration,
+//! `sources/<stub>/` holds one handler for an event source (any kind), with
+//! `{{kind}}`, `{{name}}` and `{{module}}` in the path segments that vary,
+//! `fixtures/` one sample event per source and `helpers/<helper>/` the shared
+//! `utils/` modules some stubs use.
 //! Only files whose text holds template syntax go through Tera (the others are
 //! copied as they are), and only the sets a command needs are rendered.
 

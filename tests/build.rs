@@ -16,39 +16,6 @@ use std::process::{Command, Output};
 use common::build::*;
 use common::*;
 
-/// Extracts `zip` into a fresh task root and runs `handler` there under the
-/// Lambda runtime client; returns the zip's entries and the handler's answer.
-fn run_from_zip(zip: &Path, handler: &str, event: &Path) -> serde_json::Value {
-    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/lambda_runtime.py");
-    let out = Command::new(python())
-        .arg("-I")
-        .arg(runtime)
-        .arg(zip)
-        .arg(handler)
-        .arg(event)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "running {handler} from {} failed (is awslambdaric installed? scripts/test.sh \
-         installs it):\n{}",
-        zip.display(),
-        stderr(&out)
-    );
-    let answer: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("runtime prints JSON");
-    assert_eq!(
-        answer["outcome"],
-        "response",
-        "{handler} from {} did not answer:\n{}\nlog:\n{}",
-        zip.display(),
-        answer["result"],
-        answer["log"].as_str().unwrap_or_default()
-    );
-    answer
-}
-
 fn entry_names(answer: &serde_json::Value) -> Vec<String> {
     answer["entries"]
         .as_array()
@@ -129,7 +96,7 @@ fn every_lambda_of_both_layouts_builds_and_runs_from_its_zip() {
             let fixture = root.join("test/fixtures").join(match *kind {
                 "producers" => "eventbridge_event.json",
                 "consumers" => "kinesis_event.json",
-                _ => "api_gateway_event.json",
+                _ => "http_api_event.json",
             });
             let answer = run_from_zip(
                 &root.join(format!("target/{name}.zip")),
@@ -146,7 +113,7 @@ fn every_lambda_of_both_layouts_builds_and_runs_from_its_zip() {
                 "consumers" => assert_eq!(result, &serde_json::json!({"batchItemFailures": []})),
                 _ => {
                     assert_eq!(result["statusCode"], 200);
-                    assert_eq!(result["body"], "{\"message\": \"hello, lambda\"}");
+                    assert_eq!(result["body"], "{\"received\": {\"test\": \"body\"}}");
                 }
             }
         }
@@ -230,11 +197,15 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
         &["--local", "index", "./handlers/index"],
         &[("PIP_EXTRA_ARGS", &extra)],
     );
-    let answer = run_from_zip(
-        &root.join("target/index.zip"),
-        "handlers.index",
-        &root.join("test/fixtures/api_gateway_event.json"),
-    );
+    // The HTTP API sample event as a GET with `?name=lambda`.
+    let mut get: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("test/fixtures/http_api_event.json")).unwrap())
+            .unwrap();
+    get["requestContext"]["http"]["method"] = "GET".into();
+    get["queryStringParameters"] = serde_json::json!({"name": "lambda"});
+    let get_event = dir.path().join("get_event.json");
+    fs::write(&get_event, get.to_string()).unwrap();
+    let answer = run_from_zip(&root.join("target/index.zip"), "handlers.index", &get_event);
     let names = entry_names(&answer);
     assert!(
         names.contains(&"lsdemo_greeting/__init__.py".to_string()),
@@ -826,6 +797,7 @@ fn invoke_runs_exactly_the_files_the_zip_holds_linked_folders_and_test_named_mod
             "producers/log_event/producers.py",
             "producers/log_event/test_data.py",
             "utils/__init__.py",
+            "utils/batch.py",
             "utils/lambda_context.py",
             "utils/logs.py",
         ])
@@ -965,7 +937,7 @@ fn a_web_handler_with_a_sub_package_and_utils_runs_alike_under_invoke_and_awslam
     let zipped = run_from_zip(
         &root.join("target/pages.zip"),
         "handlers.pages",
-        &root.join("test/fixtures/api_gateway_event.json"),
+        &root.join("test/fixtures/http_api_event.json"),
     );
     assert_eq!(zipped["result"], invoked);
 }

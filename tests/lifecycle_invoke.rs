@@ -62,7 +62,7 @@ fn every_example_handler_answers_as_on_lambda_and_nothing_is_written() {
     assert_eq!(response["statusCode"], 200);
     assert_eq!(response["headers"]["Content-Type"], "application/json");
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
-    assert_eq!(body, json!({"message": "hello, lambda"}));
+    assert_eq!(body, json!({"received": {"test": "body"}}));
 }
 
 #[test]

@@ -49,6 +49,7 @@ fn json_follows_the_documented_schema_for_both_layouts() {
         serde_json::json!({
             "kind": "producers",
             "name": "log_event",
+            "event": "eventbridge",
             "handler": "producers.log_event",
             "source": "producers/log_event",
             "test": "test/producers/log_event",

@@ -20,7 +20,8 @@ const LONGEST_NAME: &str = "a_handler_name_of_sixty_four_characters_which_is_the
 
 /// Projects covering every template branch pairwise (both layouts, each CI,
 /// both architectures, every Python version), each with one more handler of
-/// every kind of its layout and one with the longest name.
+/// every kind of its layout, one with the longest name and handlers of a third
+/// of the event sources.
 fn variants() -> Vec<(tempfile::TempDir, std::path::PathBuf, &'static str)> {
     let cases: &[(&str, &str, &str, &str)] = &[
         ("log-centric", "gitlab", "x86_64", "3.13"),
@@ -50,6 +51,14 @@ fn variants() -> Vec<(tempfile::TempDir, std::path::PathBuf, &'static str)> {
             // Each kind of the log-centric layout gets the longest name once.
             let long_kind = kinds[(i / 2) % kinds.len()];
             ok(&root, &["add-handler", long_kind, LONGEST_NAME]);
+            // Every event source's stub, in two variants each (kinds alternating).
+            for (j, source) in EVENT_SOURCES.iter().enumerate() {
+                if j % 3 == i % 3 {
+                    let kind = kinds[j % kinds.len()];
+                    let name = format!("on_{}", source.replace('-', "_"));
+                    ok(&root, &["add-handler", kind, &name, "--event", source]);
+                }
+            }
             (dir, root, ci)
         })
         .collect();

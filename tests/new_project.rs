@@ -82,7 +82,7 @@ fn web_stack_project_has_handlers_and_its_tests_pass() {
         "handlers/index/__init__.py",
         "handlers/index/handlers.py",
         "test/handlers/index/test_handlers.py",
-        "test/fixtures/api_gateway_event.json",
+        "test/fixtures/http_api_event.json",
     ] {
         assert!(
             files.contains(&expected.to_string()),

@@ -10,6 +10,7 @@ use crate::apply;
 use crate::cli::AddHandlerArgs;
 use crate::commands::{handler, locate_for_change, record_writes};
 use crate::error::UserError;
+use crate::event_source::EventSource;
 use crate::generate::{KeptFile, keep_replaced, plan_handler};
 use crate::plan;
 use crate::removal::UserFile;
@@ -24,8 +25,10 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         report::print(&format!("{note}\n"))?;
     }
     let (kind, name) = (lambda.kind, &lambda.name);
-    if let Some(clash) = lambda.clash(|other| project.manifest.has_handler(other.kind, &other.name))
-    {
+    let event = args.event.unwrap_or(EventSource::default_for(kind));
+    if let Some(clash) = lambda.clash(event, |other| {
+        project.manifest.has_handler(other.kind, &other.name)
+    }) {
         return Err(UserError::new(clash.reason(&lambda))
             .hint(clash.hint(&lambda))
             .into());
@@ -38,7 +41,7 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
                 .into(),
         );
     }
-    let mut plan = plan_handler(&project.manifest, kind, name, args.force, listed)?;
+    let mut plan = plan_handler(&project.manifest, kind, name, event, args.force, listed)?;
     record_writes(&mut plan, project);
     let root = &project.root;
     let kept = if args.force {
@@ -67,7 +70,7 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     let handler_string = lambda.handler();
     if args.dry_run {
         report::print(&format!(
-            "would add {} `{name}` ({handler_string}):\n{}{}dry run: nothing was written\n",
+            "would add {} `{name}` ({handler_string}, event source {event}):\n{}{}dry run: nothing was written\n",
             kind.singular(),
             file_lines(&resolved, shown, true),
             kept_lines(&kept, shown, true)

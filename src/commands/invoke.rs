@@ -44,7 +44,10 @@ pub fn run(args: InvokeArgs) -> Result<()> {
             checked_json(bytes, &format!("`{}`", path.display()))?
         }
         None => {
-            let fixture = lambda.fixture();
+            let fixture = project
+                .manifest
+                .event_of(lambda.kind, &lambda.name)
+                .fixture_path();
             let bytes = fs::read(project.root.join(&fixture)).map_err(|_| {
                 UserError::new(format!("sample event `{}` is missing", fixture.display()))
                     .hint("pass an event with --event FILE")

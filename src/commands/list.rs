@@ -4,7 +4,8 @@
 //! ```json
 //! {"schema_version": 1, "project": "svc", "root": "/abs/svc", "layout": "log-centric",
 //!  "python": "3.13", "arch": "x86_64", "ci": "gitlab",
-//!  "lambdas": [{"kind": "producers", "name": "log_event", "handler": "producers.log_event",
+//!  "lambdas": [{"kind": "producers", "name": "log_event", "event": "eventbridge",
+//!               "handler": "producers.log_event",
 //!               "source": "producers/log_event", "test": "test/producers/log_event",
 //!               "zip": "target/log_event.zip",
 //!               "build": "./build.sh log_event ./producers/log_event"}]}
@@ -45,7 +46,7 @@ pub fn run(args: ListArgs) -> Result<()> {
     let manifest = &located.project.manifest;
     let infos: Vec<LambdaInfo> = lambdas::from_manifest(manifest)?
         .iter()
-        .map(|l| l.info())
+        .map(|(lambda, event)| lambda.info(*event))
         .collect();
     if args.json {
         let root = located.project.root.canonicalize()?;
@@ -72,10 +73,16 @@ pub fn run(args: ListArgs) -> Result<()> {
     }
     let rows: Vec<Vec<String>> = infos
         .into_iter()
-        .map(|i| vec![i.kind, i.name, i.handler, i.source, i.test, i.zip, i.build])
+        .map(|i| {
+            vec![
+                i.kind, i.name, i.event, i.handler, i.source, i.test, i.zip, i.build,
+            ]
+        })
         .collect();
     report::print(&table(
-        &["KIND", "NAME", "HANDLER", "SOURCE", "TEST", "ZIP", "BUILD"],
+        &[
+            "KIND", "NAME", "EVENT", "HANDLER", "SOURCE", "TEST", "ZIP", "BUILD",
+        ],
         &rows,
     ))?;
     Ok(())

@@ -79,6 +79,7 @@ fn trailing_comment() -> impl Strategy<Value = &'static str> {
 fn entry() -> impl Strategy<Value = String> {
     let kind = string_value(&["producers", "consumers", "handlers", "widgets"]);
     let name = string_value(&["log_event", "a", "error_event", "a#b", "", "x y"]);
+    let event = string_value(&["sqs", "http-api", "s3", "pigeon"]);
     (
         select(&["", "", "\n", "# the next one\n", "  \n"][..]),
         trailing_comment(),
@@ -87,9 +88,10 @@ fn entry() -> impl Strategy<Value = String> {
         trailing_comment(),
         any::<bool>(),
         select(&["", " ", "\t"][..]),
+        proptest::option::of(event),
     )
         .prop_map(
-            |(before, header_note, kind, name, note, name_first, indent)| {
+            |(before, header_note, kind, name, note, name_first, indent, event)| {
                 let kind = format!("{indent}kind = {kind}{note}\n");
                 let name = format!("{indent}name={name}\n");
                 let (first, second) = if name_first {
@@ -97,7 +99,9 @@ fn entry() -> impl Strategy<Value = String> {
                 } else {
                     (kind, name)
                 };
-                format!("{before}[[handlers]]{header_note}\n{first}{second}")
+                // The tool writes `event` last; people may put it anywhere.
+                let event = event.map_or(String::new(), |e| format!("{indent}event = {e}\n"));
+                format!("{before}[[handlers]]{header_note}\n{first}{second}{event}")
             },
         )
 }

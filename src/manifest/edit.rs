@@ -10,8 +10,9 @@ use std::path::Path;
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use super::{HandlerEntry, MANIFEST_FILE, Manifest, entry, entry_key};
+use super::{MANIFEST_FILE, Manifest, entry as entry_of, entry_key};
 use crate::error::UserError;
+use crate::event_source::EventSource;
 use crate::layout::Kind;
 use crate::names::HandlerName;
 use crate::plan::PlannedAppend;
@@ -19,20 +20,17 @@ use crate::plan::PlannedAppend;
 impl Manifest {
     /// Lists a handler: appends a `[[handlers]]` entry unless it is listed.
     /// Returns whether the manifest changed.
-    pub fn record_handler(&mut self, kind: Kind, name: &HandlerName) -> bool {
+    pub fn record_handler(&mut self, kind: Kind, name: &HandlerName, event: EventSource) -> bool {
         if self.has_handler(kind, name) {
             return false;
         }
-        let entry = self.entry_text(kind, name);
+        let entry = self.entry_text(kind, name, event);
         self.text.push_str(&entry);
         let key = entry_key(kind.as_str(), name.as_str());
         let at = self.listed.partition_point(|k| *k < key);
         self.listed.insert(at, key);
         if self.plain_from.is_none() {
-            self.parsed.push(HandlerEntry {
-                kind: kind.as_str().to_string(),
-                name: name.as_str().to_string(),
-            });
+            self.parsed.push(entry_of(&new_entry(kind, name, event)));
         }
         self.entries = std::sync::OnceLock::new();
         true
@@ -42,9 +40,9 @@ impl Manifest {
     /// included: what toml_edit would write (in the file's line ending),
     /// without parsing and re-printing every other entry. The text parsed as a
     /// whole document, so no construct is left open where the entry starts.
-    fn entry_text(&self, kind: Kind, name: &HandlerName) -> String {
+    fn entry_text(&self, kind: Kind, name: &HandlerName, event: EventSource) -> String {
         let mut tables = ArrayOfTables::new();
-        tables.push(new_entry(kind, name));
+        tables.push(new_entry(kind, name, event));
         let mut doc = DocumentMut::new();
         doc.insert("handlers", Item::ArrayOfTables(tables));
         let missing_newline = !self.text.is_empty() && !self.text.ends_with('\n');
@@ -55,10 +53,15 @@ impl Manifest {
     /// Appending an entry for a handler that is not listed yet, as a step of a
     /// plan: the file is not rewritten, so the cost does not grow with the
     /// number of handlers.
-    pub fn planned_entry(&self, kind: Kind, name: &HandlerName) -> PlannedAppend {
+    pub fn planned_entry(
+        &self,
+        kind: Kind,
+        name: &HandlerName,
+        event: EventSource,
+    ) -> PlannedAppend {
         PlannedAppend {
             path: MANIFEST_FILE.into(),
-            bytes: self.entry_text(kind, name).into_bytes(),
+            bytes: self.entry_text(kind, name, event).into_bytes(),
             expected_len: self.text.len() as u64,
         }
     }
@@ -82,7 +85,7 @@ impl Manifest {
             .and_then(Item::as_array_of_tables_mut)
             .ok_or_else(cannot)?;
         tables.retain(|table| {
-            let listed = entry(table);
+            let listed = entry_of(table);
             !(listed.kind == kind.as_str() && listed.name == name.as_str())
         });
         let text = with_line_ending(&doc.to_string(), self.line_ending());
@@ -112,10 +115,15 @@ fn with_line_ending(text: &str, ending: &str) -> String {
     out
 }
 
-fn new_entry(kind: Kind, name: &HandlerName) -> Table {
+/// A new entry; `event` is written only when it is not the kind's default, so
+/// that the entries of default handlers read as before sources existed.
+fn new_entry(kind: Kind, name: &HandlerName, event: EventSource) -> Table {
     let mut table = Table::new();
     table.insert("kind", value(kind.as_str()));
     table.insert("name", value(name.as_str()));
+    if event != EventSource::default_for(kind) {
+        table.insert("event", value(event.as_str()));
+    }
     table
 }
 
@@ -138,8 +146,16 @@ mod tests {
     #[test]
     fn adding_a_handler_appends_one_entry_and_keeps_the_rest() {
         let mut manifest = parse(MINIMAL).unwrap();
-        assert!(manifest.record_handler(Kind::Producers, &name("error_event")));
-        assert!(!manifest.record_handler(Kind::Producers, &name("error_event")));
+        assert!(manifest.record_handler(
+            Kind::Producers,
+            &name("error_event"),
+            EventSource::Eventbridge
+        ));
+        assert!(!manifest.record_handler(
+            Kind::Producers,
+            &name("error_event"),
+            EventSource::Eventbridge
+        ));
         let text = manifest.to_text();
         assert_eq!(
             text,
@@ -151,15 +167,34 @@ mod tests {
             [HandlerEntry {
                 kind: "producers".into(),
                 name: "error_event".into(),
+                event: None,
             }]
+        );
+    }
+
+    #[test]
+    fn a_source_other_than_the_kinds_default_is_written_and_read_back_by_the_scanner() {
+        let mut manifest = parse(MINIMAL).unwrap();
+        manifest.record_handler(Kind::Consumers, &name("orders"), EventSource::Sqs);
+        let text = manifest.to_text();
+        assert!(
+            text.ends_with("kind = \"consumers\"\nname = \"orders\"\nevent = \"sqs\"\n"),
+            "{text}"
+        );
+        let reparsed = parse(text).unwrap();
+        assert!(reparsed.plain_from.is_some(), "read by the fast scanner");
+        assert_eq!(reparsed.handlers()[0].event.as_deref(), Some("sqs"));
+        assert_eq!(
+            reparsed.event_of(Kind::Consumers, &name("orders")),
+            EventSource::Sqs
         );
     }
 
     #[test]
     fn removing_a_handler_drops_only_its_entry() {
         let mut manifest = parse(MINIMAL).unwrap();
-        manifest.record_handler(Kind::Producers, &name("a"));
-        manifest.record_handler(Kind::Producers, &name("b"));
+        manifest.record_handler(Kind::Producers, &name("a"), EventSource::Eventbridge);
+        manifest.record_handler(Kind::Producers, &name("b"), EventSource::Eventbridge);
         assert_eq!(
             manifest.remove_handler(Kind::Producers, &name("a")),
             Ok(true)
@@ -196,7 +231,7 @@ mod tests {
             "{MINIMAL}[[handlers]]\nkind = \"consumers\"\nname = \"b\"\n"
         ));
         let mut manifest = parse(&start).unwrap();
-        manifest.record_handler(Kind::Producers, &name("a"));
+        manifest.record_handler(Kind::Producers, &name("a"), EventSource::Eventbridge);
         let added = format!(
             "{start}{}",
             crlf("\n[[handlers]]\nkind = \"producers\"\nname = \"a\"\n")
@@ -223,14 +258,18 @@ mod tests {
             "schema_version = 1\nlayout = \"web-stack\"".into(),
         ] {
             let mut manifest = parse(&start).unwrap();
-            manifest.record_handler(Kind::Producers, &name("a"));
+            manifest.record_handler(Kind::Producers, &name("a"), EventSource::Eventbridge);
             let mut doc: DocumentMut = start.parse().unwrap();
             let tables = doc
                 .entry("handlers")
                 .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()))
                 .as_array_of_tables_mut()
                 .unwrap();
-            tables.push(new_entry(Kind::Producers, &name("a")));
+            tables.push(new_entry(
+                Kind::Producers,
+                &name("a"),
+                EventSource::Eventbridge,
+            ));
             assert_eq!(manifest.to_text(), doc.to_string(), "{start:?}");
         }
     }
@@ -255,13 +294,14 @@ mod tests {
 
             let mut added = manifest.clone();
             let new = name("zz_added");
-            added.record_handler(Kind::Producers, &new);
+            added.record_handler(Kind::Producers, &new, EventSource::Eventbridge);
             let appended = &added.to_text()[text.len()..];
             let doc: DocumentMut = added.to_text().parse().expect("valid TOML after adding");
             let mut want = before.clone();
             want.push(HandlerEntry {
                 kind: "producers".into(),
                 name: "zz_added".into(),
+                ..Default::default()
             });
             prop_assert_eq!(entries_of(&doc), want);
             if crlf {
@@ -286,8 +326,12 @@ mod tests {
                     .to_text()
                     .parse()
                     .expect("valid TOML after removing");
-                let rest: Vec<HandlerEntry> =
-                    before.iter().filter(|e| *e != first).cloned().collect();
+                // Every entry of that kind and name goes, whatever its event.
+                let rest: Vec<HandlerEntry> = before
+                    .iter()
+                    .filter(|e| (&e.kind, &e.name) != (&first.kind, &first.name))
+                    .cloned()
+                    .collect();
                 prop_assert_eq!(entries_of(&doc), rest);
                 if crlf {
                     prop_assert_eq!(

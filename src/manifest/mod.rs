@@ -5,8 +5,9 @@
 //! comments, formatting and line endings. Parsing and editing are pure; the
 //! commands read and write the file.
 //!
-//! Each `[[handlers]]` entry is a `kind` and a `name`; what was generated for
-//! it is recorded beside the manifest (see [`crate::generated`]).
+//! Each `[[handlers]]` entry is a `kind`, a `name` and, when it is not the
+//! kind's default, the `event` source it was written for; what was generated
+//! for it is recorded beside the manifest (see [`crate::generated`]).
 //!
 //! A manifest that starts with a UTF-8 byte order mark is refused by every
 //! command, as Python's `tomllib` refuses it: the tools of the generated
@@ -24,6 +25,7 @@ use std::sync::OnceLock;
 use toml_edit::{DocumentMut, Item, Table};
 
 use crate::error::UserError;
+use crate::event_source::EventSource;
 use crate::layout::{Kind, Layout};
 use crate::names::HandlerName;
 use crate::plan::{IfExists, PlannedFile};
@@ -60,11 +62,24 @@ pub struct Manifest {
     pub layout: Layout,
 }
 
-/// One `[[handlers]]` entry.
+/// One `[[handlers]]` entry, as written (validated by [`crate::lambdas`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HandlerEntry {
     pub kind: String,
     pub name: String,
+    /// The `event` value; `None` when the entry has none (the kind's default).
+    pub event: Option<String>,
+}
+
+impl HandlerEntry {
+    /// The entry's event source: its `event`, or the kind's default without
+    /// one; `Err` with the value when it names no source.
+    pub fn event_source(&self, kind: Kind) -> Result<EventSource, &str> {
+        match &self.event {
+            None => Ok(EventSource::default_for(kind)),
+            Some(value) => EventSource::from_manifest(value).ok_or(value.as_str()),
+        }
+    }
 }
 
 /// The byte order mark some Windows editors put at the start of a UTF-8 file.
@@ -82,8 +97,8 @@ impl Manifest {
             .hint("save the file as UTF-8 without a byte order mark; nothing was changed"));
         }
         let mut listed = Vec::new();
-        let scanned = scan::scan(&text, |kind, name| {
-            listed.push(entry_key(kind, name));
+        let scanned = scan::scan(&text, |found| {
+            listed.push(entry_key(found.kind, found.name));
             true
         });
         let (doc, plain_from, parsed) = match scanned {
@@ -147,11 +162,8 @@ impl Manifest {
     pub fn handlers(&self) -> &[HandlerEntry] {
         self.entries.get_or_init(|| {
             let mut all = Vec::new();
-            self.each_entry(|kind, name| {
-                all.push(HandlerEntry {
-                    kind: kind.to_string(),
-                    name: name.to_string(),
-                });
+            self.each_entry(|found| {
+                all.push(found.to_entry());
                 true
             });
             all
@@ -164,9 +176,8 @@ impl Manifest {
         self.listed.binary_search(&key).is_ok() && self.position(kind, name).is_some()
     }
 
-    /// Calls `each` with the kind and name of every entry, in order, until it
-    /// returns false.
-    fn each_entry<'a>(&'a self, mut each: impl FnMut(&'a str, &'a str) -> bool) {
+    /// Calls `each` with every entry, in order, until it returns false.
+    fn each_entry<'a>(&'a self, mut each: impl FnMut(scan::Entry<'a>) -> bool) {
         match self.plain_from {
             Some(start) => {
                 // Read by the same scanner when parsed, so it cannot fail here.
@@ -174,7 +185,12 @@ impl Manifest {
             }
             None => {
                 for entry in &self.parsed {
-                    if !each(&entry.kind, &entry.name) {
+                    let found = scan::Entry {
+                        kind: &entry.kind,
+                        name: &entry.name,
+                        event: entry.event.as_deref(),
+                    };
+                    if !each(found) {
                         break;
                     }
                 }
@@ -182,11 +198,24 @@ impl Manifest {
         }
     }
 
+    /// The event source of a listed handler: its entry's, else the kind's default.
+    pub fn event_of(&self, kind: Kind, name: &HandlerName) -> EventSource {
+        let mut event = None;
+        self.each_entry(|found| {
+            if found.name == name.as_str() && found.kind == kind.as_str() {
+                event = found.event.and_then(EventSource::from_manifest);
+                return false;
+            }
+            true
+        });
+        event.unwrap_or(EventSource::default_for(kind))
+    }
+
     /// The index of the handler's first entry.
     fn position(&self, kind: Kind, name: &HandlerName) -> Option<usize> {
         let (mut index, mut found) = (0, None);
-        self.each_entry(|k, n| {
-            if n == name.as_str() && k == kind.as_str() {
+        self.each_entry(|entry| {
+            if entry.name == name.as_str() && entry.kind == kind.as_str() {
                 found = Some(index);
                 return false;
             }
@@ -252,7 +281,9 @@ fn entries_of(doc: &DocumentMut) -> Vec<HandlerEntry> {
         .unwrap_or_default()
 }
 
-/// One `[[handlers]]` table as an entry; a missing value reads as empty.
+/// One `[[handlers]]` table as an entry; a missing kind or name reads as
+/// empty, an `event` that is not a string as its TOML text (no source has
+/// that name, so `check` reports it).
 fn entry(table: &Table) -> HandlerEntry {
     let text = |key| {
         table
@@ -261,9 +292,14 @@ fn entry(table: &Table) -> HandlerEntry {
             .unwrap_or_default()
             .to_string()
     };
+    let event = table.get("event").map(|item| match item.as_str() {
+        Some(text) => text.to_string(),
+        None => item.to_string().trim().to_string(),
+    });
     HandlerEntry {
         kind: text("kind"),
         name: text("name"),
+        event,
     }
 }
 

@@ -15,13 +15,41 @@
 
 use toml_edit::DocumentMut;
 
+use super::HandlerEntry;
+
+/// One entry as the scanner reads it, borrowing from the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Entry<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub event: Option<&'a str>,
+}
+
+impl Entry<'_> {
+    pub fn to_entry(self) -> HandlerEntry {
+        HandlerEntry {
+            kind: self.kind.to_string(),
+            name: self.name.to_string(),
+            event: self.event.map(str::to_string),
+        }
+    }
+}
+
+/// The keys of an entry the tool writes, each with a plain string value.
+#[derive(Default)]
+struct Keys<'a> {
+    kind: Option<&'a str>,
+    name: Option<&'a str>,
+    event: Option<&'a str>,
+}
+
 /// The settings read by toml_edit and the offset where the `[[handlers]]`
 /// entries start, when [`scan_entries`] can read them (calling `each` with each
-/// entry's kind and name). `None` when either part is not in the plain form,
-/// and the whole text must go through toml_edit.
+/// entry). `None` when either part is not in the plain form, and the whole
+/// text must go through toml_edit.
 pub(super) fn scan<'a>(
     text: &'a str,
-    each: impl FnMut(&'a str, &'a str) -> bool,
+    each: impl FnMut(Entry<'a>) -> bool,
 ) -> Option<(DocumentMut, usize)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -38,20 +66,24 @@ pub(super) fn scan<'a>(
     Some((doc, offset))
 }
 
-/// Reads `[[handlers]]` tables whose lines are `kind = "…"` and `name = "…"`
-/// with plain strings (no escapes), comments and blank lines, calling `each`
-/// with every entry's kind and name until it returns false. `None` at anything
-/// else, a repeated key included. Allocates nothing.
+/// Reads `[[handlers]]` tables whose lines are `kind = "…"`, `name = "…"`
+/// and `event = "…"` with plain strings (no escapes), comments and blank
+/// lines, calling `each` with every entry until it returns false. `None` at
+/// anything else, a repeated key included. Allocates nothing.
 pub(super) fn scan_entries<'a>(
     body: &'a str,
-    mut each: impl FnMut(&'a str, &'a str) -> bool,
+    mut each: impl FnMut(Entry<'a>) -> bool,
 ) -> Option<()> {
-    let mut current: Option<(Option<&str>, Option<&str>)> = None;
+    let mut current: Option<Keys<'a>> = None;
     let mut stopped = false;
-    let mut finish = |entry: Option<(Option<&'a str>, Option<&'a str>)>, stopped: &mut bool| {
-        if let Some((kind, name)) = entry
+    let mut finish = |keys: Option<Keys<'a>>, stopped: &mut bool| {
+        if let Some(keys) = keys
             && !*stopped
-            && !each(kind.unwrap_or_default(), name.unwrap_or_default())
+            && !each(Entry {
+                kind: keys.kind.unwrap_or_default(),
+                name: keys.name.unwrap_or_default(),
+                event: keys.event,
+            })
         {
             *stopped = true;
         }
@@ -88,18 +120,22 @@ pub(super) fn scan_entries<'a>(
                     // Only a caller that read the text before stops early.
                     return Some(());
                 }
-                current = Some((None, None));
+                current = Some(Keys::default());
                 continue;
             }
             _ => {}
         }
-        let (kind, name) = current.as_mut()?;
+        let keys = current.as_mut()?;
         let equals = line.bytes().position(|b| b == b'=')?;
         let value = plain_string(trim_blanks_start(&line[equals + 1..]))?;
-        match trim_blanks_end(&line[..equals]) {
-            "kind" if kind.is_none() => *kind = Some(value),
-            "name" if name.is_none() => *name = Some(value),
+        let slot = match trim_blanks_end(&line[..equals]) {
+            "kind" => &mut keys.kind,
+            "name" => &mut keys.name,
+            "event" => &mut keys.event,
             _ => return None,
+        };
+        if slot.replace(value).is_some() {
+            return None;
         }
     }
     finish(current, &mut stopped);
@@ -162,17 +198,14 @@ mod tests {
     use proptest::test_runner::{Config, TestRunner};
 
     use super::super::cases::{CASES, manifest_texts};
+    use super::super::entries_of;
     use super::super::tests::{MINIMAL, parse};
-    use super::super::{HandlerEntry, entries_of};
     use super::*;
 
     fn scanned(text: &str) -> Option<Vec<HandlerEntry>> {
         let mut found = Vec::new();
-        scan(text, |kind, name| {
-            found.push(HandlerEntry {
-                kind: kind.into(),
-                name: name.into(),
-            });
+        scan(text, |entry| {
+            found.push(entry.to_entry());
             true
         })?;
         Some(found)

@@ -1,6 +1,7 @@
 //! Running a generated project's `build.sh`, and wheels made by hand for it,
 //! for the tests of the host build (`tests/build.rs`) and of the Docker build
-//! (`tests/docker_build.rs`).
+//! (`tests/docker_build.rs`), and running a zip under the Lambda runtime
+//! client (awslambdaric).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -35,6 +36,39 @@ pub fn build_ok(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
         stderr(&out)
     );
     stdout(&out)
+}
+
+/// Extracts `zip` into a fresh task root and runs `handler` there under the
+/// Lambda runtime client; returns the zip's entries and the handler's answer.
+pub fn run_from_zip(zip: &Path, handler: &str, event: &Path) -> serde_json::Value {
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/lambda_runtime.py");
+    let out = Command::new(python())
+        .arg("-I")
+        .arg(runtime)
+        .arg(zip)
+        .arg(handler)
+        .arg(event)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "running {handler} from {} failed (is awslambdaric installed? scripts/test.sh \
+         installs it):\n{}",
+        zip.display(),
+        stderr(&out)
+    );
+    let answer: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("runtime prints JSON");
+    assert_eq!(
+        answer["outcome"],
+        "response",
+        "{handler} from {} did not answer:\n{}\nlog:\n{}",
+        zip.display(),
+        answer["result"],
+        answer["log"].as_str().unwrap_or_default()
+    );
+    answer
 }
 
 /// Runs tests/support/make_wheel.py: a tiny wheel (or sdist) in `dir`, made by

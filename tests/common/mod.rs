@@ -232,10 +232,24 @@ pub fn handler_tests(kind: &str) -> usize {
     match kind {
         "producers" => 9,
         "consumers" => 7,
-        "handlers" => 9,
+        "handlers" => 10,
         _ => panic!("unknown kind {kind}"),
     }
 }
+
+/// Every `add-handler --event` source, as it is spelled there.
+pub const EVENT_SOURCES: [&str; 10] = [
+    "kinesis",
+    "sqs",
+    "sns",
+    "s3",
+    "dynamodb",
+    "eventbridge",
+    "schedule",
+    "http-api",
+    "rest-api",
+    "function-url",
+];
 
 /// The tests of a new log-centric project with its example handlers.
 pub fn log_centric_example_tests() -> usize {
