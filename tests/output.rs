@@ -69,6 +69,9 @@ const READERS: &[(&[&str], i32)] = &[
         0,
     ),
     (&["completions", "bash"], 0),
+    (&["--help"], 0),
+    (&["--version"], 0),
+    (&["list", "--help"], 0),
 ];
 
 #[test]
