@@ -964,3 +964,60 @@ fn what_the_zip_leaves_out_that_python_could_import_is_named_by_the_build_and_by
         }
     }
 }
+
+/// Under the real runtime client, the example handlers follow the function's
+/// settings: logs come out as JSON at the configured level, and a producer
+/// whose stream is not configured fails, naming the variable.
+#[test]
+fn the_examples_follow_lambdas_log_settings_and_a_producer_without_its_stream_fails() {
+    let (_dir, root) = project("svc", &[]);
+    build_ok(&root, &["--all", "--local"], &[]);
+    let sink = root.join("target/log_sink.zip");
+    let kinesis = root.join("test/fixtures/kinesis_event.json");
+    let json_info = [
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+    ];
+    let answer = run_zip_with(&sink, "consumers.log_sink", &kinesis, &json_info);
+    assert_eq!(answer["outcome"], "response", "{answer}");
+    let records: Vec<serde_json::Value> = answer["log"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert_eq!(records.len(), 2, "{answer}");
+    assert_eq!(records[0]["level"], "INFO");
+    assert_eq!(records[0]["logger"], "consumers.log_sink.consumers");
+    assert!(
+        records[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("record: "),
+        "{answer}"
+    );
+
+    let json_error = [
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ("AWS_LAMBDA_LOG_LEVEL", "ERROR"),
+    ];
+    let answer = run_zip_with(&sink, "consumers.log_sink", &kinesis, &json_error);
+    assert_eq!(answer["outcome"], "response", "{answer}");
+    assert!(
+        !answer["log"].as_str().unwrap().contains("record: "),
+        "{answer}"
+    );
+
+    let answer = run_zip_with(
+        &root.join("target/log_event.zip"),
+        "producers.log_event",
+        &root.join("test/fixtures/eventbridge_event.json"),
+        &[("AWS_LAMBDA_FUNCTION_NAME", "log_event")],
+    );
+    assert_eq!(answer["outcome"], "error", "{answer}");
+    assert_eq!(
+        answer["result"]["errorMessage"],
+        "environment variable STREAM_NAME is not set: set it to the Kinesis stream this \
+         function publishes to"
+    );
+}

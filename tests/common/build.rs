@@ -41,25 +41,7 @@ pub fn build_ok(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
 /// Extracts `zip` into a fresh task root and runs `handler` there under the
 /// Lambda runtime client; returns the zip's entries and the handler's answer.
 pub fn run_from_zip(zip: &Path, handler: &str, event: &Path) -> serde_json::Value {
-    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/lambda_runtime.py");
-    let out = Command::new(python())
-        .arg("-I")
-        .arg(runtime)
-        .arg(zip)
-        .arg(handler)
-        .arg(event)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "running {handler} from {} failed (is awslambdaric installed? scripts/test.sh \
-         installs it):\n{}",
-        zip.display(),
-        stderr(&out)
-    );
-    let answer: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("runtime prints JSON");
+    let answer = run_zip_with(zip, handler, event, &[]);
     assert_eq!(
         answer["outcome"],
         "response",
@@ -69,6 +51,39 @@ pub fn run_from_zip(zip: &Path, handler: &str, event: &Path) -> serde_json::Valu
         answer["log"].as_str().unwrap_or_default()
     );
     answer
+}
+
+/// Runs `handler` from `zip` as [`run_from_zip`] does, with the function's
+/// `settings` (its environment variables); returns whatever the run gave.
+pub fn run_zip_with(
+    zip: &Path,
+    handler: &str,
+    event: &Path,
+    settings: &[(&str, &str)],
+) -> serde_json::Value {
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/lambda_runtime.py");
+    let out = Command::new(python())
+        .arg("-I")
+        .arg(runtime)
+        .arg(zip)
+        .arg(handler)
+        .arg(event)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("AWS_LAMBDA_FUNCTION_NAME")
+        .env_remove("AWS_LAMBDA_LOG_FORMAT")
+        .env_remove("AWS_LAMBDA_LOG_LEVEL")
+        .env_remove("STREAM_NAME")
+        .envs(settings.iter().copied())
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "running {handler} from {} failed (is awslambdaric installed? scripts/test.sh \
+         installs it):\n{}",
+        zip.display(),
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("runtime prints JSON")
 }
 
 /// Runs tests/support/make_wheel.py: a tiny wheel (or sdist) in `dir`, made by

@@ -5,10 +5,12 @@ usage: python3 -I lambda_runtime.py ZIP HANDLER EVENT_JSON_FILE
 The zip is extracted into a fresh task root. A tiny Lambda Runtime API
 (http.server on 127.0.0.1, a free port) hands the event out once, with the
 headers Lambda sends, and records what comes back. `python -m awslambdaric
-HANDLER` runs in the task root with AWS_LAMBDA_RUNTIME_API pointing at it and
-PYTHONPATH/LAMBDA_TASK_ROOT set as on Lambda. Prints one JSON object: the zip's entries (name, unix
-mode, timestamp), the outcome (`response`, `error`, `init_error` or `exited`),
-the handler's answer (or error document) and the runtime's log.
+HANDLER` runs in the task root with AWS_LAMBDA_RUNTIME_API pointing at it,
+PYTHONPATH/LAMBDA_TASK_ROOT set as on Lambda and the function's settings
+(FUNCTION_SETTINGS) taken from the caller's environment. Prints one JSON
+object: the zip's entries (name, unix mode, timestamp), the outcome
+(`response`, `error`, `init_error` or `exited`), the handler's answer (or
+error document) and the runtime's log.
 
 The runtime process group is always ended, and the server stopped, whatever
 happens; the whole run gives up after TIMEOUT_SECONDS.
@@ -28,6 +30,13 @@ import uuid
 import zipfile
 
 API = "/2018-06-01/runtime"
+# The function's configuration, passed on from the caller's environment when set.
+FUNCTION_SETTINGS = (
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_LOG_FORMAT",
+    "AWS_LAMBDA_LOG_LEVEL",
+    "STREAM_NAME",
+)
 TIMEOUT_SECONDS = 30
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:under-test"
 
@@ -114,6 +123,7 @@ def run_runtime(task_root, handler, event):
         "PYTHONPATH": task_root,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    env.update({k: os.environ[k] for k in FUNCTION_SETTINGS if k in os.environ})
     with tempfile.TemporaryFile() as log:
         runtime = subprocess.Popen(
             [sys.executable, "-m", "awslambdaric", handler],
