@@ -16,6 +16,7 @@ pins=(
     simplejson==4.3.0
     snapshot-restore-py==1.0.0
     pytest==9.2.0
+    uv==0.13.9
     mypy==2.4.1
     zizmor==1.32.0
 )

@@ -21,6 +21,8 @@
 //!   handler name, so the manifest cannot list it (`producers/MyThing`);
 //! - a missing `build.sh` or one without its exec bit, a missing
 //!   `requirements.txt`;
+//! - a `requirements.lock` that is missing or does not record the hash of
+//!   `requirements.txt` and the manifest's `python` and `arch` ([`crate::lock`]);
 //! - a file that copies a build setting of the manifest (`python`, `arch`)
 //!   with another value ([`crate::setting_copies`]).
 //!
@@ -43,6 +45,7 @@ use clap::ValueEnum;
 use crate::generate;
 use crate::handler_module::defines_handler;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
+use crate::lock::{LOCK_FILE, LockInput, Staleness};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, hex_unless_utf8, slash};
@@ -51,9 +54,6 @@ use crate::setting_copies::{self, Disagreement};
 pub const BUILD_SCRIPT: &str = "build.sh";
 pub const REQUIREMENTS: &str = "requirements.txt";
 const MARKER: &str = "__init__.py";
-/// What `requirements.txt` holds when `check --fix` creates it.
-const EMPTY_REQUIREMENTS: &str =
-    "# Runtime dependencies shared by every Lambda of this project, one per line.\n";
 
 /// What `check` needs to know about a project, as observed on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,10 @@ pub struct Facts {
     pub modules: BTreeMap<String, String>,
     /// `build.sh`: `None` when missing, otherwise whether it is executable.
     pub build_script: Option<bool>,
-    pub requirements: bool,
+    /// The bytes of `requirements.txt`, `None` when missing.
+    pub requirements: Option<Vec<u8>>,
+    /// The text of `requirements.lock`, `None` when missing.
+    pub lock: Option<String>,
     /// The build settings of the manifest ([`SETTINGS`]), `None` when missing.
     pub settings: BTreeMap<&'static str, Option<String>>,
     /// The text of each file that may copy the build settings
@@ -142,6 +145,14 @@ pub enum Problem {
     /// A handler module importing a module of its own folder by its bare
     /// name (given): no such module exists in the tests, `invoke` or Lambda.
     BareImport(Lambda, String),
+    /// `requirements.lock` does not match `requirements.txt` or the runtime:
+    /// every build refuses it until `./build.sh --lock` resolves it again.
+    /// When `requirements.txt` asks for nothing, no resolver is needed:
+    /// `empty` is the input of the lock `--fix` writes.
+    StaleLock {
+        staleness: Staleness,
+        empty: Option<LockInput>,
+    },
 }
 
 /// One problem as `check --json` reports it.
@@ -179,6 +190,7 @@ impl Problem {
             Problem::SettingCopy(_) => "setting-mismatch",
             Problem::NotUtf8(_) => "not-utf8-name",
             Problem::BareImport(..) => "bare-import",
+            Problem::StaleLock { .. } => "stale-lock",
         }
     }
 
@@ -199,6 +211,7 @@ impl Problem {
             Problem::SharedName(lambda, _) => lambda.source(),
             Problem::NotExecutable | Problem::MissingBuildScript => BUILD_SCRIPT.into(),
             Problem::MissingRequirements => REQUIREMENTS.into(),
+            Problem::StaleLock { .. } => LOCK_FILE.into(),
             Problem::MisnamedHandler(folder, ..) | Problem::NotUtf8(folder) => folder.clone(),
             Problem::SettingCopy(copy) => copy.file.clone().into(),
         }
@@ -257,6 +270,17 @@ impl Problem {
                 l.name, l.name
             ),
             Problem::NotExecutable => "not executable".to_string(),
+            Problem::StaleLock {
+                empty: Some(_),
+                staleness,
+            } => format!(
+                "{staleness}: every build refuses it (requirements.txt lists no packages: \
+                 `check --fix` rewrites it)"
+            ),
+            Problem::StaleLock { staleness, .. } => format!(
+                "{staleness}: every build refuses it (run `./build.sh --lock`, which needs uv \
+                 from requirements-dev.txt)"
+            ),
             Problem::MissingRequirements => {
                 "missing: build.sh installs the shared dependencies from it (it may be empty)"
                     .to_string()
@@ -307,6 +331,9 @@ impl Problem {
             Problem::MissingRequirements => Some("created it, with no dependencies"),
             Problem::MissingBuildScript => Some("restored it from the template"),
             Problem::SettingCopy(_) => Some("rewrote the settings from lambdas.toml"),
+            Problem::StaleLock { empty: Some(_), .. } => {
+                Some("rewrote it for requirements.txt, which lists no packages")
+            }
             _ => None,
         }
     }
@@ -403,11 +430,40 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         None => found.push(Problem::MissingBuildScript),
         Some(true) => {}
     }
-    if !facts.requirements {
+    if facts.requirements.is_none() {
         found.push(Problem::MissingRequirements);
     }
+    found.extend(stale_lock(facts));
     found.sort_by_key(|p| (p.path(), p.code()));
     found
+}
+
+/// Why `requirements.lock` is stale, when the manifest's runtime is valid. A
+/// missing `requirements.txt` counts as the one `--fix` creates.
+fn stale_lock(facts: &Facts) -> Option<Problem> {
+    let setting = |key| {
+        facts.settings[key]
+            .as_deref()
+            .filter(|value| valid_setting(key, value))
+    };
+    let created;
+    let requirements = match &facts.requirements {
+        Some(requirements) => requirements.as_slice(),
+        None => {
+            created = generate::empty_requirements().ok()?.contents;
+            created.as_slice()
+        }
+    };
+    let input = LockInput::new(requirements, setting("python")?, setting("arch")?);
+    let staleness = input.staleness(facts.lock.as_deref())?;
+    let lists_nothing = String::from_utf8_lossy(requirements).lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#')
+    });
+    Some(Problem::StaleLock {
+        staleness,
+        empty: lists_nothing.then_some(input),
+    })
 }
 
 /// The modules of a handler's own folder that its module imports by a bare
@@ -463,12 +519,10 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
                 manifest_changed |= updated.record_handler(lambda.kind, &lambda.name, event);
             }
             Problem::NotExecutable => plan.make_executable(BUILD_SCRIPT.into()),
-            Problem::MissingRequirements => plan.add(PlannedFile {
-                path: REQUIREMENTS.into(),
-                contents: EMPTY_REQUIREMENTS.as_bytes().to_vec(),
-                executable: false,
-                if_exists: IfExists::Keep,
-            }),
+            Problem::MissingRequirements => plan.add(generate::empty_requirements()?),
+            Problem::StaleLock {
+                empty: Some(input), ..
+            } => plan.add(generate::empty_lock(input, IfExists::Replace)?),
             Problem::MissingBuildScript => {
                 plan.add(generate::build_script(
                     &project_name(manifest),
@@ -631,7 +685,11 @@ mod tests {
                 "import json\n\n\ndef log_event(event, context):\n    return {}\n".into(),
             )]),
             build_script: Some(true),
-            requirements: true,
+            requirements: Some(b"requests\n".to_vec()),
+            lock: Some(format!(
+                "# lock\n{}\n",
+                LockInput::new(b"requests\n", "3.13", "x86_64")
+            )),
             settings: SETTINGS
                 .iter()
                 .zip(["3.13", "x86_64", "gitlab"])
@@ -831,10 +889,78 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_that_does_not_match_requirements_or_the_runtime_is_stale() {
+        let mut facts = healthy();
+        assert_eq!(problems(&facts), []);
+        facts.requirements = Some(b"requests\npydantic\n".to_vec());
+        let found = problems(&facts);
+        assert_eq!(
+            found,
+            [Problem::StaleLock {
+                staleness: Staleness::OtherRequirements,
+                empty: None
+            }]
+        );
+        assert_eq!(found[0].code(), "stale-lock");
+        assert_eq!(found[0].path(), Path::new(LOCK_FILE));
+        assert!(found[0].fix().is_none());
+        facts.requirements = Some(b"requests\n".to_vec());
+        facts.settings.insert("arch", Some("arm64".into()));
+        assert!(matches!(
+            problems(&facts)[..],
+            [Problem::StaleLock {
+                staleness: Staleness::OtherPlatform { .. },
+                empty: None
+            }]
+        ));
+        // A runtime the tool does not know is reported once, as a bad setting.
+        facts.settings.insert("arch", Some("sparc".into()));
+        assert_eq!(problems(&facts).len(), 1);
+        assert_eq!(problems(&facts)[0].code(), "bad-setting");
+        facts.settings.insert("arch", Some("x86_64".into()));
+        facts.lock = None;
+        assert_eq!(
+            problems(&facts),
+            [Problem::StaleLock {
+                staleness: Staleness::Missing,
+                empty: None
+            }]
+        );
+        // With no packages to resolve, --fix writes the lock.
+        facts.requirements = Some(b"# nothing yet\n\n".to_vec());
+        let found = problems(&facts);
+        let input = LockInput::new(b"# nothing yet\n\n", "3.13", "x86_64");
+        assert_eq!(
+            found,
+            [Problem::StaleLock {
+                staleness: Staleness::Missing,
+                empty: Some(input.clone())
+            }]
+        );
+        let manifest = Manifest::parse(
+            "schema_version = 1\nname = \"svc\"\nlayout = \"log-centric\"\n",
+            Path::new(MANIFEST_FILE),
+        )
+        .unwrap();
+        let plan = plan_fixes(&found, &manifest).unwrap();
+        let files: Vec<_> = plan.files().collect();
+        let text = String::from_utf8(files[0].contents.clone()).unwrap();
+        assert_eq!(LockInput::recorded_in(&text), Some(input));
+    }
+
+    #[test]
     fn build_script_and_requirements_are_checked() {
         let mut facts = healthy();
         facts.build_script = Some(false);
-        facts.requirements = false;
+        facts.requirements = None;
+        facts.lock = Some(format!(
+            "{}\n",
+            LockInput::new(
+                &generate::empty_requirements().unwrap().contents,
+                "3.13",
+                "x86_64"
+            )
+        ));
         assert_eq!(
             problems(&facts),
             [Problem::NotExecutable, Problem::MissingRequirements]

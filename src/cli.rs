@@ -163,7 +163,10 @@ pub struct CheckArgs {
     /// clashing-name (a conventional folder that add-handler's rules keep out
     /// of the manifest: not adopted by --fix), misnamed-handler,
     /// missing-build-script, setting-mismatch, not-utf8-name, bare-import (a
-    /// handler module importing a module of its own folder by its bare name).
+    /// handler module importing a module of its own folder by its bare name),
+    /// stale-lock (requirements.lock missing, or not resolved from this
+    /// requirements.txt and lambdas.toml's python and arch: run
+    /// `./build.sh --lock`).
     ///
     /// Paths that are not UTF-8: "root" and "path" show each byte that is not
     /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the

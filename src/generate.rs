@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::check::BUILD_SCRIPT;
+use crate::check::{BUILD_SCRIPT, REQUIREMENTS};
 use crate::event_source::EventSource;
 use crate::generated::{self, FileHashes, Written};
 use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
+use crate::lock::{LOCK_FILE, LockInput};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
@@ -41,6 +42,13 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     vars.set("python_version", spec.python.as_str())
         .set("arch", spec.arch.as_str())
         .set("ci", spec.ci.as_str());
+    // The lock of the empty requirements.txt: a new project builds offline.
+    let lock_input = LockInput::new(
+        &empty_requirements()?.contents,
+        spec.python.as_str(),
+        spec.arch.as_str(),
+    );
+    vars.set("lock_input", lock_input.to_string());
 
     let mut plan = Plan {
         new_root: true,
@@ -110,6 +118,32 @@ fn project_vars(name: &ProjectName, layout: Layout) -> Vars {
                 .collect(),
         );
     vars
+}
+
+/// `requirements.txt` as `new-project` writes it (it lists no packages), for
+/// `check --fix` to create.
+pub fn empty_requirements() -> Result<PlannedFile> {
+    render_one(
+        &format!("project/{REQUIREMENTS}"),
+        REQUIREMENTS.into(),
+        &Vars::default(),
+        IfExists::Keep,
+    )
+}
+
+/// `requirements.lock` for a `requirements.txt` that lists no packages:
+/// its header only, which needs no resolver.
+pub fn empty_lock(input: &LockInput, if_exists: IfExists) -> Result<PlannedFile> {
+    let mut vars = Vars::default();
+    vars.set("python_version", &input.python)
+        .set("arch", &input.arch)
+        .set("lock_input", input.to_string());
+    render_one(
+        &format!("project/{LOCK_FILE}"),
+        LOCK_FILE.into(),
+        &vars,
+        if_exists,
+    )
 }
 
 /// `build.sh` as `new-project` writes it, for `check --fix` to restore.

@@ -25,6 +25,7 @@ pub mod handler_module;
 pub mod invoke;
 pub mod lambdas;
 pub mod layout;
+pub mod lock;
 pub mod manifest;
 pub mod names;
 pub mod plan;

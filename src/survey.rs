@@ -3,7 +3,7 @@
 //! For `check` ([`survey`]): the folders and files of the code and test trees
 //! (a name that is not UTF-8 is noted, and nothing below it is read),
 //! the text of the handler modules and of the files that copy the build
-//! settings, `build.sh` and `requirements.txt`. Never
+//! settings, `build.sh`, `requirements.txt` and `requirements.lock`. Never
 //! walked: hidden folders (`.venv`, `.git`, the staging folders of an
 //! interrupted run), `__pycache__` and `test/fixtures`.
 //!
@@ -20,6 +20,7 @@ use walkdir::{DirEntry, WalkDir};
 use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots};
 use crate::generated::{self, file_hash};
 use crate::lambdas::Lambda;
+use crate::lock::LOCK_FILE;
 use crate::manifest::Manifest;
 use crate::plan::slash;
 use crate::removal::{UserFile, user_files};
@@ -80,7 +81,9 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         not_utf8,
         modules,
         build_script: build_script(&root.join(BUILD_SCRIPT)),
-        requirements: root.join(REQUIREMENTS).is_file(),
+        requirements: read_if_file(&root.join(REQUIREMENTS))?,
+        lock: read_if_file(&root.join(LOCK_FILE))?
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         settings: SETTINGS
             .iter()
             .map(|key| (*key, manifest.setting(key).map(str::to_string)))
@@ -94,6 +97,16 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
                 .collect(),
         )?,
     })
+}
+
+/// The bytes of `path` when it is a file, `None` when it is not.
+fn read_if_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    fs::read(path)
+        .map(Some)
+        .with_context(|| format!("cannot read `{}`", path.display()))
 }
 
 /// The text of each file (paths relative to `root`), read on two threads:

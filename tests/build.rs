@@ -191,6 +191,7 @@ fn dependencies_from_a_local_wheel_folder_and_utils_are_importable_inside_the_zi
     // Hidden files beside the code (secrets, editor litter) must not ship.
     fs::write(root.join("handlers/index/.env"), "TOKEN=secret\n").unwrap();
     fs::write(root.join("utils/.DS_Store"), "x").unwrap();
+    lock_from(&root, &wheels);
     let extra = format!("--no-index --find-links {}", wheels.display());
     build_ok(
         &root,
@@ -425,10 +426,25 @@ fn build_refuses_a_missing_folder_and_bad_usage() {
 }
 
 #[test]
-fn a_missing_wheel_fails_the_build_with_a_hint_and_writes_no_zip() {
+fn a_missing_wheel_fails_the_lock_with_a_hint_and_the_build_refuses_the_stale_lock() {
     let (dir, root) = project("svc", &[]);
     fs::write(root.join("requirements.txt"), "lsdemo_absent==9.9\n").unwrap();
     let extra = format!("--no-index --find-links {}", dir.path().display());
+    let before = snapshot(&root);
+    let out = lock_sh(&root, &[("PIP_EXTRA_ARGS", &extra)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: uv could not resolve `requirements.txt` for Lambda")
+            && err.contains("lsdemo-absent")
+            && err.contains("hint: "),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "a failed --lock leaves the tree as it was"
+    );
     let out = build_sh(
         &root,
         &["--local", "log_event", "./producers/log_event"],
@@ -440,7 +456,9 @@ fn a_missing_wheel_fails_the_build_with_a_hint_and_writes_no_zip() {
 }
 
 /// Builds `log_event` of a new project made with `project_args`, with
-/// `requirements` installed from `wheels` only (plus `extra_pip` options).
+/// `requirements` installed from `wheels` only (plus `extra_pip` options),
+/// through a lock written by hand: the packager's own checks, as a lock
+/// uv did not resolve for this runtime would meet them.
 fn build_with_wheels(
     project_args: &[&str],
     wheels: &Path,
@@ -449,6 +467,7 @@ fn build_with_wheels(
 ) -> (tempfile::TempDir, PathBuf, Output) {
     let (dir, root) = project("svc", project_args);
     fs::write(root.join("requirements.txt"), requirements).unwrap();
+    hand_lock(&root, wheels);
     let extra = format!("--no-index --find-links {} {extra_pip}", wheels.display());
     let out = build_sh(
         &root,
@@ -475,7 +494,7 @@ fn dist_infos(zip: &Path) -> Vec<String> {
 }
 
 #[test]
-fn wheels_are_chosen_for_each_runtimes_glibc_and_architecture() {
+fn the_lock_resolves_for_each_runtimes_glibc_and_architecture_and_builds_from_it() {
     let wheels = tempfile::tempdir().unwrap();
     let w = wheels.path();
     make_wheel(w, &["lsdemo_fast", "2.0", "py3-none-manylinux_2_28_x86_64"]);
@@ -488,32 +507,50 @@ fn wheels_are_chosen_for_each_runtimes_glibc_and_architecture() {
         ],
     );
     make_wheel(w, &["lsdemo_arm", "1.0", "py3-none-manylinux2014_aarch64"]);
+    let extra = format!("--no-index --find-links {}", w.display());
     // Amazon Linux 2023 (glibc 2.34) loads the newer build, Amazon Linux 2
-    // (glibc 2.26) only the older one.
-    for (python, want) in [
-        ("3.12", "lsdemo_fast-2.0.dist-info"),
-        ("3.11", "lsdemo_fast-1.0.dist-info"),
-    ] {
-        let (_dir, root, out) = build_with_wheels(&["--python", python], w, "lsdemo_fast\n", "");
-        assert!(out.status.success(), "{python}: {}", stderr(&out));
+    // (glibc 2.26) only the older one; uv resolves for the runtime, not the host.
+    let cases: [(&[&str], &str, &str); 3] = [
+        (&["--python", "3.12"], "lsdemo_fast", "2.0"),
+        (&["--python", "3.11"], "lsdemo_fast", "1.0"),
+        (
+            &["--python", "3.13", "--arch", "arm64"],
+            "lsdemo_arm",
+            "1.0",
+        ),
+    ];
+    for (args, package, version) in cases {
+        let (_dir, root) = project("svc", args);
+        fs::write(root.join("requirements.txt"), format!("{package}\n")).unwrap();
+        lock_from(&root, w);
+        let lock = fs::read_to_string(root.join("requirements.lock")).unwrap();
+        let pin = format!(
+            "{}=={version} \\\n    --hash=sha256:",
+            package.replace('_', "-")
+        );
+        assert!(lock.contains(&pin), "{args:?}: {lock}");
+        build_ok(
+            &root,
+            &["--local", "log_event", "./producers/log_event"],
+            &[("PIP_EXTRA_ARGS", &extra)],
+        );
         assert_eq!(
             dist_infos(&root.join("target/log_event.zip")),
-            [want],
-            "{python}"
+            [format!("{package}-{version}.dist-info")],
+            "{args:?}"
         );
     }
-    let (_dir, root, out) = build_with_wheels(
-        &["--python", "3.13", "--arch", "arm64"],
-        w,
-        "lsdemo_arm\n",
-        "",
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        dist_infos(&root.join("target/log_event.zip")),
-        ["lsdemo_arm-1.0.dist-info"]
-    );
     // An aarch64-only package has nothing for an x86_64 project.
+    let (_dir, root) = project("svc", &[]);
+    fs::write(root.join("requirements.txt"), "lsdemo_arm\n").unwrap();
+    let out = lock_sh(&root, &[("PIP_EXTRA_ARGS", &extra)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: uv could not resolve `requirements.txt` for Lambda"),
+        "{err}"
+    );
+    // The packager's own check, for a lock that pins it anyway.
     let (_dir, root, out) = build_with_wheels(&[], w, "lsdemo_arm\n", "");
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -895,8 +932,10 @@ fn native_mode_refuses_an_interpreter_that_is_not_the_runtimes() {
     } else {
         "3.14"
     };
-    let (_dir, root) = project("svc", &["--python", other]);
+    let (dir, root) = project("svc", &["--python", other]);
     fs::write(root.join("requirements.txt"), "lsdemo_any\n").unwrap();
+    make_wheel(dir.path(), &["lsdemo_any", "1.0", "py3-none-any"]);
+    hand_lock(&root, dir.path());
     assert_build_refused(
         &root,
         &["--local", "--native", "log_event", "./producers/log_event"],

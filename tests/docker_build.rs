@@ -68,12 +68,15 @@ fn project_with_wheelhouse(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// Adds `line` to requirements.txt and locks it from the wheelhouse (by hand:
+/// an sdist's metadata would need a build on the host).
 fn add_requirement(root: &Path, line: &str) {
     let path = root.join("requirements.txt");
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str(line);
     text.push('\n');
     fs::write(path, text).unwrap();
+    hand_lock(root, &root.join("wheels"));
 }
 
 /// The environment of a Docker-mode build with the stand-in and the wheelhouse.

@@ -414,9 +414,10 @@ fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree()
             ("setting-mismatch".into(), ".gitlab-ci.yml".into()),
             ("setting-mismatch".into(), "Dockerfile".into()),
             ("setting-mismatch".into(), "README.md".into()),
+            ("stale-lock".into(), "requirements.lock".into()),
         ]
     );
-    let out = check_fails(&root, &[], "3 problems found");
+    let out = check_fails(&root, &[], "4 problems found");
     assert!(
         out.contains("Dockerfile: names `python` `3.13` where lambdas.toml has `3.12` and `arch` `x86_64` where lambdas.toml has `arm64`"),
         "{out}"
@@ -435,15 +436,25 @@ fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree()
         .filter(|path| before.get(*path) != after.get(*path))
         .map(|path| path.to_string_lossy().into_owned())
         .collect();
-    // The record of what the tool wrote follows the rewritten files.
+    // The record of what the tool wrote follows the rewritten files; the lock
+    // of the empty requirements.txt is rewritten for the new runtime.
     assert_eq!(
         changed,
         [
             ".gitlab-ci.yml",
             ".lambda-scaffold/generated/project.sha256",
             "Dockerfile",
-            "README.md"
+            "README.md",
+            "requirements.lock"
         ]
+    );
+    let lock = fs::read_to_string(root.join("requirements.lock")).unwrap();
+    assert!(
+        lock.contains(
+            " python=3.12 arch=arm64
+"
+        ),
+        "{lock}"
     );
     let docker = fs::read_to_string(root.join("Dockerfile")).unwrap();
     assert!(

@@ -28,6 +28,8 @@ fn log_centric_project_has_the_contract_tree_and_its_tests_pass() {
         "build.sh",
         "lambdas.toml",
         "requirements.txt",
+        "requirements.lock",
+        "tools/requirements_lock.py",
         "producers/__init__.py",
         "producers/log_event/__init__.py",
         "producers/log_event/producers.py",

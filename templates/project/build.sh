@@ -124,12 +124,18 @@ usage:
   ./build.sh --local NAME PATH    build target/NAME.zip with python3 on this machine
   ./build.sh --all [--local]      build every Lambda listed in $MANIFEST
   ./build.sh --list               print "NAME PATH" for every Lambda of $MANIFEST, one per line
+  ./build.sh --lock               resolve requirements.txt for the Lambda runtime into
+                                  requirements.lock (needs uv: see requirements-dev.txt)
+  ./build.sh --check-lock         fail unless requirements.lock matches requirements.txt
+                                  and $MANIFEST (CI runs it)
   ./build.sh -h | --help          show this help
 
 PATH is the Lambda's folder in this project, for example ./${KINDS[0]}/my_lambda;
 it holds ${KINDS[0]}.py, which defines my_lambda(event, context), and NAME is
 the folder's name.
 
+Every build installs exactly the packages and hashes of requirements.lock;
+a lock that does not match requirements.txt (or python and arch) stops it.
 The local mode installs only wheels built for the Lambda runtime (python$lambda_python,
 $lambda_arch, from $MANIFEST). The Docker mode installs inside the SAM build
 image, the runtime's own platform, where packages that ship only source code
@@ -137,7 +143,8 @@ image, the runtime's own platform, where packages that ship only source code
 
 environment:
   SAM_IMAGE            build image of the Docker mode (now: $SAM_IMAGE)
-  PIP_EXTRA_ARGS       extra pip options, e.g. "--no-index --find-links ./wheels"
+  PIP_EXTRA_ARGS       extra pip (and, for --lock, uv) options, e.g.
+                       "--no-index --find-links ./wheels"
                        (the Docker mode mounts the project at /var/task)
   LAMBDA_BUILD_PYTHON  interpreter of the --local mode (now: $LAMBDA_BUILD_PYTHON)
 EOF
@@ -197,6 +204,8 @@ while [[ $# -gt 0 ]]; do
         --native) native=--native ;;
         --all) action=all ;;
         --list) action=list ;;
+        --lock) action=lock ;;
+        --check-lock) action=check-lock ;;
         -h | --help)
             usage
             exit 0
@@ -218,6 +227,12 @@ if [[ -n $native && $mode != local ]]; then
 fi
 
 case "$action" in
+    lock | check-lock)
+        [[ $count -eq 0 ]] || usage_error "--$action takes no NAME or PATH"
+        # Resolving and checking need no build image: uv resolves for the
+        # Lambda platform from any machine.
+        package_local "--$action"
+        ;;
     list)
         [[ $count -eq 0 ]] || usage_error "--list takes no NAME or PATH"
         if [[ $lambda_count -gt 0 ]]; then

@@ -98,3 +98,84 @@ pub fn make_wheel(dir: &Path, args: &[&str]) {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `./build.sh --lock ARGS...` in `root` with `envs`, finding uv where the
+/// tests find their tools (scripts/test.sh installs it).
+pub fn lock_sh(root: &Path, envs: &[(&str, &str)]) -> Output {
+    let uv = tool("uv").expect("uv is needed to write requirements.lock");
+    let mut dirs = vec![uv.parent().expect("uv is in a folder").to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(dirs).expect("PATH joins");
+    let path = path.to_str().expect("PATH is UTF-8");
+    let mut envs = envs.to_vec();
+    envs.push(("PATH", path));
+    build_sh(root, &["--lock"], &envs)
+}
+
+/// `./build.sh --lock` from the wheels in `wheels` only, which must succeed.
+pub fn lock_from(root: &Path, wheels: &Path) {
+    let extra = format!("--no-index --find-links {}", wheels.display());
+    let out = lock_sh(root, &[("PIP_EXTRA_ARGS", &extra)]);
+    assert!(
+        out.status.success(),
+        "build.sh --lock failed:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// Writes `requirements.lock` by hand for the lines `NAME` or `NAME==VERSION`
+/// of `requirements.txt`: each pinned to the one version `wheels` holds of it
+/// (or the given one), with the hashes of its files there,
+/// with the header `./build.sh --lock` writes. For the tests of the
+/// packager's own checks, which uv's resolution would stop earlier.
+pub fn hand_lock(root: &Path, wheels: &Path) {
+    let setting = |key: &str| -> String {
+        let manifest = std::fs::read_to_string(root.join("lambdas.toml")).unwrap();
+        manifest
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("lambdas.toml has no {key}"))
+            .to_string()
+    };
+    let requirements = std::fs::read(root.join("requirements.txt")).unwrap();
+    let input =
+        lambda_scaffold::lock::LockInput::new(&requirements, &setting("python"), &setting("arch"));
+    let mut lock = format!("# written by hand for a test\n{input}\n");
+    for line in String::from_utf8(requirements).unwrap().lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, pinned) = line.split_once("==").unwrap_or((line, ""));
+        let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(wheels)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter_map(|p| {
+                let file = p.file_name()?.to_str()?.to_string();
+                let rest = file.strip_prefix(&format!("{name}-"))?;
+                let version = rest.split('-').next()?.trim_end_matches(".tar.gz");
+                (pinned.is_empty() || version == pinned).then(|| (version.to_string(), p))
+            })
+            .collect();
+        files.sort();
+        let version = files
+            .first()
+            .map(|(v, _)| v.clone())
+            .unwrap_or(pinned.to_string());
+        assert!(
+            files.iter().all(|(v, _)| *v == version),
+            "one version of {name}"
+        );
+        lock.push_str(&format!("{name}=={version}"));
+        for (_, file) in files {
+            let hash = lambda_scaffold::generated::file_hash(&std::fs::read(file).unwrap());
+            lock.push_str(&format!(" \\\n    --hash=sha256:{hash}"));
+        }
+        lock.push('\n');
+    }
+    std::fs::write(root.join("requirements.lock"), lock).unwrap();
+}

@@ -1,6 +1,7 @@
 """Make a tiny wheel (or sdist) for the build tests: no network, no build tools.
 
 usage: python3 make_wheel.py DIR NAME VERSION TAG [--init TEXT] [--native KIND]
+                             [--requires REQUIREMENT ...]
        python3 make_wheel.py DIR NAME VERSION --sdist
 
 ``--sdist`` writes what a package that ships only source code looks like to
@@ -99,6 +100,7 @@ def write_wheel(args: argparse.Namespace) -> None:
         files[f"{name}/_native.so"] = native_library(args.native)
     files[info + "METADATA"] = (
         f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + "".join(f"Requires-Dist: {r}\n" for r in args.requires)
     )
     files[info + "WHEEL"] = (
         "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: "
@@ -210,6 +212,7 @@ def main() -> None:
     parser.add_argument("tag", nargs="?")
     parser.add_argument("--init", default="")
     parser.add_argument("--native")
+    parser.add_argument("--requires", action="append", default=[])
     parser.add_argument("--sdist", action="store_true")
     args = parser.parse_args()
     if args.sdist:

@@ -9,6 +9,8 @@ Usage, from any folder (PATH is relative to the project root)::
     python3 tools/package_lambda.py --python-version X.Y --arch x86_64|arm64
         [--native] [--out DIR] -- NAME PATH [NAME PATH ...]
     python3 tools/package_lambda.py --stage DIR -- NAME PATH
+    python3 tools/package_lambda.py --python-version X.Y --arch ARCH --lock
+    python3 tools/package_lambda.py --python-version X.Y --arch ARCH --check-lock
 
 ``build.sh`` passes the ``python`` and ``arch`` of ``lambdas.toml``, the
 project's one source of build settings.
@@ -21,8 +23,11 @@ For each ``NAME PATH`` pair it writes ``target/NAME.zip`` holding:
   (``from producers.error_event.schema import x``), the same line the tests use;
 * ``KIND/__init__.py``, written here: it re-exports the handler function, so
   the AWS handler string ``KIND.NAME`` resolves;
-* the dependencies of the root ``requirements.txt`` at the zip root, installed
-  as wheels for the Lambda runtime's platform: every manylinux tag its
+* the dependencies pinned in ``requirements.lock`` (``requirements.txt``
+  resolved for Lambda, see ``tools/requirements_lock.py``; a lock that does
+  not match ``requirements.txt`` or the runtime stops the build) at the zip
+  root, installed with ``--require-hashes --no-deps`` as wheels for the Lambda
+  runtime's platform: every manylinux tag its
   operating system can load (Amazon Linux 2, glibc 2.26, for python3.10 and
   3.11; Amazon Linux 2023, glibc 2.34, for 3.12 and newer), never built from
   source. With ``--native`` (inside the SAM build image, which is that
@@ -41,6 +46,9 @@ project; one that leads outside it, or nowhere, stops the build. Entries are
 sorted, timestamped 1980-01-01 and given fixed modes (0644, 0755 for folders
 and for files that were executable), so the same sources give a
 byte-identical zip (with the same Python and zlib).
+
+``--lock`` writes ``requirements.lock`` from ``requirements.txt`` with uv;
+``--check-lock`` only checks that it matches (for CI).
 
 ``--stage DIR`` writes the Lambda's code (the zip's files, without the
 dependencies) into the empty folder DIR instead: ``lambda-scaffold invoke``
@@ -76,6 +84,9 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+import requirements_lock
+from requirements_lock import LockError
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("producers", "consumers", "handlers")
@@ -628,9 +639,9 @@ def requirement_lines(requirements: Path) -> list[str]:
 
 
 def install_dependencies(
-    requirements: Path, staging: Path, runtime: Runtime, native: bool
+    lock: Path, staging: Path, runtime: Runtime, native: bool
 ) -> None:
-    """Install the wheels of ``requirements`` for the Lambda runtime.
+    """Install the pinned, hashed wheels of ``lock`` for the Lambda runtime.
 
     ``native``: for the running interpreter (which must be the runtime's),
     building packages that ship only source code if need be.
@@ -641,8 +652,10 @@ def install_dependencies(
         "pip",
         "install",
         "--disable-pip-version-check",
+        "--require-hashes",
+        "--no-deps",
         "-r",
-        str(requirements),
+        str(lock),
         "--target",
         str(staging),
         "--no-compile",
@@ -692,7 +705,7 @@ def install_dependencies(
             "build image: `./build.sh NAME PATH` (without --local)",
         )
     raise PackagingError(
-        f"pip could not install `{requirements.name}` (exit status {pip.returncode})",
+        f"pip could not install `{lock.name}` (exit status {pip.returncode})",
         hint="see pip's message above; extra pip options go in PIP_EXTRA_ARGS "
         "(see tools/package_lambda.py)",
     )
@@ -817,21 +830,23 @@ def package(
                 hint="every Lambda needs its own name: they share `target/`",
             )
         seen[name] = path
-    # Every Lambda's code is checked before pip runs.
+    # Every Lambda's code and the lock are checked before pip runs; a
+    # requirements.txt that is not text is named as such, not as a stale lock.
+    requirement_lines(ROOT / requirements_lock.REQUIREMENTS_FILE)
+    lock = requirements_lock.check_fresh(ROOT, runtime.python_version, runtime.arch)
     codes = [
         (name, lambda_code(name, *resolve_source(name, path))) for name, path in lambdas
     ]
 
     with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging_dir:
         staging = Path(staging_dir)
-        requirements = ROOT / "requirements.txt"
-        if requirement_lines(requirements):
-            install_dependencies(requirements, staging, runtime, native)
+        if requirement_lines(lock):
+            install_dependencies(lock, staging, runtime, native)
             check_installed(staging, runtime, native)
         dependencies = collect(staging)
 
         for name, entries in codes:
-            merge(entries, dependencies, "requirements.txt", name)
+            merge(entries, dependencies, requirements_lock.LOCK_FILE, name)
             destination = out / f"{name}.zip"
             try:
                 unzipped = write_zip(destination, entries)
@@ -860,6 +875,18 @@ def package(
                 )
 
 
+def write_lock(runtime: Runtime) -> None:
+    """Write ``requirements.lock`` for the runtime and say so on stdout."""
+    lock = requirements_lock.write_lock(
+        ROOT,
+        runtime.python_version,
+        runtime.arch,
+        requirements_lock.uv_platform(runtime.machine, runtime.glibc),
+        bool(requirement_lines(ROOT / requirements_lock.REQUIREMENTS_FILE)),
+    )
+    print(f"{display(lock)}  resolved for Lambda's {runtime}")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Turn the command line into options, pairing NAME and PATH."""
     parser = argparse.ArgumentParser(
@@ -872,7 +899,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         epilog="PIP_EXTRA_ARGS: extra pip options, e.g. "
         '"--no-index --find-links ./wheels" (paths relative to the project root).',
     )
-    parser.add_argument("lambdas", nargs="+", metavar="NAME PATH")
+    parser.add_argument("lambdas", nargs="*", metavar="NAME PATH")
     parser.add_argument(
         "--python-version",
         help="Lambda runtime Python version (`python` of lambdas.toml)",
@@ -898,7 +925,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="write the Lambda's code (the zip's files, no dependencies) into "
         "the empty folder DIR instead of building its zip",
     )
+    lock_actions = parser.add_mutually_exclusive_group()
+    lock_actions.add_argument(
+        "--lock",
+        action="store_true",
+        help="resolve requirements.txt for the runtime into requirements.lock "
+        "(with uv), instead of building",
+    )
+    lock_actions.add_argument(
+        "--check-lock",
+        action="store_true",
+        help="only check that requirements.lock matches requirements.txt and "
+        "the runtime",
+    )
     args = parser.parse_args(argv)
+    if args.lock or args.check_lock:
+        if args.lambdas or args.stage:
+            parser.error("--lock and --check-lock take no NAME PATH")
+    elif not args.lambdas:
+        parser.error("expected NAME PATH pairs")
     if len(args.lambdas) % 2:
         parser.error("expected NAME PATH pairs, got an odd number of arguments")
     if args.stage and len(args.lambdas) != 2:
@@ -921,8 +966,15 @@ def main(argv: list[str] | None = None) -> int:
             stage(lambda_code(name, *resolve_source(name, path)), Path(args.stage))
         else:
             runtime = Runtime(args.python_version, args.arch)
-            package(pairs, runtime, args.native, out)
-    except PackagingError as error:
+            if args.lock:
+                write_lock(runtime)
+            elif args.check_lock:
+                requirements_lock.check_fresh(
+                    ROOT, runtime.python_version, runtime.arch
+                )
+            else:
+                package(pairs, runtime, args.native, out)
+    except (PackagingError, LockError) as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
             print(f"hint: {error.hint}", file=sys.stderr)

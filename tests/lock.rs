@@ -1,0 +1,268 @@
+//! The lock, run for real: `./build.sh --lock` resolves `requirements.txt`
+//! with uv for the Lambda runtime into `requirements.lock` (every package
+//! pinned, with hashes), plain pip installs it with `--require-hashes
+//! --no-deps`, every build installs from it only and refuses a stale one, and
+//! `check` names a stale one. All offline: the wheels come from a folder.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::build::*;
+use common::*;
+
+/// A project whose requirements.txt asks for `lsdemo_top`, which requires
+/// `lsdemo_dep`; both wheels in the returned wheelhouse.
+fn project_with_a_dependency_tree() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, root) = project("svc", &[]);
+    let wheels = dir.path().join("wheels");
+    fs::create_dir(&wheels).unwrap();
+    make_wheel(
+        &wheels,
+        &[
+            "lsdemo_top",
+            "1.0",
+            "py3-none-any",
+            "--requires",
+            "lsdemo_dep>=1",
+        ],
+    );
+    make_wheel(&wheels, &["lsdemo_dep", "1.0", "py3-none-any"]);
+    make_wheel(&wheels, &["lsdemo_dep", "2.0", "py3-none-any"]);
+    fs::write(root.join("requirements.txt"), "lsdemo_top\n").unwrap();
+    (dir, root, wheels)
+}
+
+fn wheelhouse(wheels: &Path) -> String {
+    format!("--no-index --find-links {}", wheels.display())
+}
+
+fn build_all(root: &Path, wheels: &Path) -> std::process::Output {
+    build_sh(
+        root,
+        &["--all", "--local"],
+        &[("PIP_EXTRA_ARGS", &wheelhouse(wheels))],
+    )
+}
+
+/// The codes of `lambda-scaffold check --json`'s problems.
+fn problem_codes(root: &Path) -> Vec<String> {
+    let out = run(root, &["check", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check prints JSON");
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_new_project_has_the_lock_of_its_empty_requirements_and_builds_with_no_network() {
+    let (_dir, root) = project("svc", &["--python", "3.12", "--arch", "arm64"]);
+    let lock = fs::read_to_string(root.join("requirements.lock")).unwrap();
+    let input = lambda_scaffold::lock::LockInput::new(
+        &fs::read(root.join("requirements.txt")).unwrap(),
+        "3.12",
+        "arm64",
+    );
+    assert!(lock.lines().any(|l| l == input.to_string()), "{lock}");
+    assert_eq!(problem_codes(&root), Vec::<String>::new());
+    let before = snapshot(&root);
+    // No requirements: no resolver is needed, and the lock comes out the same.
+    build_ok(&root, &["--lock"], &[]);
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "--lock rewrote the new project's lock"
+    );
+    build_ok(&root, &["--check-lock"], &[]);
+    // Nothing to install: pip is never asked, so nothing needs the network.
+    build_ok(
+        &root,
+        &["--all", "--local"],
+        &[("PIP_EXTRA_ARGS", "--no-index")],
+    );
+    assert!(root.join("target/log_event.zip").is_file());
+}
+
+#[test]
+fn the_lock_pins_every_package_with_hashes_and_plain_pip_installs_it() {
+    let (dir, root, wheels) = project_with_a_dependency_tree();
+    lock_from(&root, &wheels);
+    let lock = fs::read_to_string(root.join("requirements.lock")).unwrap();
+    // The dependency of the dependency is pinned too, to the newest version.
+    for pin in ["lsdemo-top==1.0 \\\n", "lsdemo-dep==2.0 \\\n"] {
+        let at = lock
+            .find(pin)
+            .unwrap_or_else(|| panic!("no {pin:?} in {lock}"));
+        assert!(
+            lock[at + pin.len()..]
+                .trim_start()
+                .starts_with("--hash=sha256:"),
+            "{lock}"
+        );
+    }
+    let input = lambda_scaffold::lock::LockInput::new(b"lsdemo_top\n", "3.13", "x86_64");
+    assert!(lock.lines().any(|l| l == input.to_string()), "{lock}");
+    // Installable by plain pip, without resolving, as the SAM image's pip does.
+    let target = dir.path().join("installed");
+    let out = Command::new(python())
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args([
+            "--require-hashes",
+            "--no-deps",
+            "--no-index",
+            "--find-links",
+        ])
+        .arg(&wheels)
+        .arg("--target")
+        .arg(&target)
+        .arg("-r")
+        .arg(root.join("requirements.lock"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(target.join("lsdemo_dep-2.0.dist-info").is_dir());
+    // The zip holds exactly the locked packages.
+    let out = build_all(&root, &wheels);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let zip = fs::read(root.join("target/log_event.zip")).unwrap();
+    let names = String::from_utf8_lossy(&zip);
+    assert!(
+        names.contains("lsdemo_top-1.0.dist-info/") && names.contains("lsdemo_dep-2.0.dist-info/"),
+        "the zip lacks a locked package"
+    );
+    assert_eq!(problem_codes(&root), Vec::<String>::new());
+}
+
+#[test]
+fn a_stale_lock_stops_every_build_and_check_names_it_leaving_the_tree_as_it_was() {
+    let (_dir, root, wheels) = project_with_a_dependency_tree();
+    lock_from(&root, &wheels);
+    fs::write(
+        root.join("requirements.txt"),
+        "lsdemo_top\nlsdemo_dep==1.0\n",
+    )
+    .unwrap();
+    let before = snapshot(&root);
+    for args in [
+        &["--all", "--local"][..],
+        &["--local", "log_event", "./producers/log_event"],
+        &["--check-lock"],
+    ] {
+        let out = build_sh(&root, args, &[("PIP_EXTRA_ARGS", &wheelhouse(&wheels))]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(
+            err,
+            "error: `requirements.lock` is older than `requirements.txt` (it was resolved \
+             from another version of it)\n\
+             hint: run `./build.sh --lock` to resolve requirements.txt for Lambda again\n",
+            "{args:?}"
+        );
+        assert_eq!(snapshot(&root), before, "{args:?} changed the tree");
+    }
+    assert_eq!(problem_codes(&root), ["stale-lock"]);
+    // A lock resolved for another runtime is stale too.
+    lock_from(&root, &wheels);
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    fs::write(
+        root.join("lambdas.toml"),
+        manifest.replace("arch = \"x86_64\"", "arch = \"arm64\""),
+    )
+    .unwrap();
+    let out = build_all(&root, &wheels);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains("is resolved for python3.13 x86_64, not lambdas.toml's python3.13 arm64"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(problem_codes(&root).contains(&"stale-lock".to_string()));
+    // A missing lock is stale.
+    fs::remove_file(root.join("requirements.lock")).unwrap();
+    assert!(problem_codes(&root).contains(&"stale-lock".to_string()));
+}
+
+#[test]
+fn a_tampered_hash_in_the_lock_is_refused_by_pip_and_no_zip_is_written() {
+    let (_dir, root, wheels) = project_with_a_dependency_tree();
+    lock_from(&root, &wheels);
+    let lock = fs::read_to_string(root.join("requirements.lock")).unwrap();
+    let at = lock.find("--hash=sha256:").unwrap() + "--hash=sha256:".len();
+    let flipped = if &lock[at..=at] == "0" { "1" } else { "0" };
+    let tampered = format!("{}{flipped}{}", &lock[..at], &lock[at + 1..]);
+    fs::write(root.join("requirements.lock"), tampered).unwrap();
+    let before = snapshot(&root);
+    let out = build_all(&root, &wheels);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("THESE PACKAGES DO NOT MATCH THE HASHES"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: pip could not install `requirements.lock`"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn without_uv_the_lock_is_refused_with_how_to_get_it() {
+    let (dir, root, _wheels) = project_with_a_dependency_tree();
+    // A PATH with what build.sh needs, and no uv.
+    let bin = dir.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    for (name, path) in [
+        ("python3", python()),
+        ("bash", tool("bash").unwrap()),
+        ("dirname", tool("dirname").unwrap()),
+    ] {
+        std::os::unix::fs::symlink(path, bin.join(name)).unwrap();
+    }
+    let before = snapshot(&root);
+    let out = build_sh(&root, &["--lock"], &[("PATH", bin.to_str().unwrap())]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(
+            "error: `uv` is not installed: it resolves the lock for Lambda's platform\n"
+        ) && err.contains("hint: ")
+            && err.contains("pip install -r requirements-dev.txt"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn the_dev_requirements_pin_uv_and_ci_checks_the_lock_before_the_tests() {
+    for ci in ["github", "gitlab"] {
+        let (_dir, root) = project("svc", &["--ci", ci]);
+        let dev = fs::read_to_string(root.join("requirements-dev.txt")).unwrap();
+        assert!(dev.lines().any(|l| l.starts_with("uv==")), "{dev}");
+        let file = match ci {
+            "github" => ".github/workflows/ci.yml",
+            _ => ".gitlab-ci.yml",
+        };
+        let config = fs::read_to_string(root.join(file)).unwrap();
+        let check = config
+            .find("./build.sh --check-lock")
+            .expect("CI checks the lock");
+        let install = config
+            .find("pip install --require-hashes --no-deps -r requirements.lock")
+            .expect("CI installs from the lock");
+        let tests = config.find("pytest -v").expect("CI runs the tests");
+        assert!(check < install && install < tests, "{file}");
+    }
+}
