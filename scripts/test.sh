@@ -20,16 +20,31 @@ pins=(
     mypy==2.4.1
     zizmor==1.32.0
 )
-stamp="$venv/.pins"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "${pins[*]}" ]]; then
-    python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${pins[@]}"
-    echo "${pins[*]}" >"$stamp"
-fi
+# The template's checkers, in a venv of their own: they bring boto3, which the
+# first venv's python3 must not have (the generated tests run without it).
+stack_venv=.venv-stack
+stack_pins=(
+    cfn-lint==1.58.0
+    aws-sam-translator==1.115.0
+)
 
-# The tests look here first for the tools above,
-# and run zips under the real Lambda runtime client (awslambdaric) with its python3.
-export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin"
+# Makes venv $1 with the pins that follow, unless it has exactly those.
+install() {
+    local dir=$1
+    shift
+    if [[ ! -f "$dir/.pins" || "$(cat "$dir/.pins")" != "$*" ]]; then
+        python3 -m venv --clear "$dir"
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+        echo "$*" >"$dir/.pins"
+    fi
+}
+install "$venv" "${pins[@]}"
+install "$stack_venv" "${stack_pins[@]}"
+
+# The tests look here first for the tools above (the first venv's python3 runs
+# zips under the real Lambda runtime client, awslambdaric; cfn-lint's runs
+# aws-sam-translator).
+export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin:$PWD/$stack_venv/bin"
 
 # The Docker build mode's tests (tests/docker_build.rs) need a Docker daemon and
 # a stand-in build image: scripts/docker-test-env.sh provides both (as root,

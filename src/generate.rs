@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::check::{BUILD_SCRIPT, REQUIREMENTS};
+use crate::error::UserError;
 use crate::event_source::EventSource;
 use crate::generated::{self, FileHashes, Written};
 use crate::lambdas::Lambda;
@@ -23,6 +24,7 @@ use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
 use crate::removal::UserFile;
+use crate::stack::{self, Part, PartState, TEMPLATE_FILE};
 use crate::templates::{Vars, has_set, render_one, render_set};
 
 /// Everything `new-project` needs, already validated.
@@ -94,9 +96,172 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     }
     plan.add(manifest.planned_file(IfExists::Refuse));
     plan.add_package_markers(Path::new("utils"));
+    let lambdas = crate::lambdas::from_manifest(&manifest)?;
+    let template = stack_template(&planned_text(&plan, TEMPLATE_FILE)?, &lambdas, spec.layout)?;
+    plan.add(PlannedFile {
+        path: TEMPLATE_FILE.into(),
+        contents: template.into_bytes(),
+        executable: false,
+        if_exists: IfExists::Refuse,
+    });
     // A new folder: no record to read, no file to keep.
     generated::record_writes(&mut plan, spec.layout, |_| None, |_| false);
     Ok(plan)
+}
+
+/// `skeleton` (the project's `template.yaml` without handlers) with the part
+/// of each of `lambdas` (with its event source): the one way a template gets
+/// its functions, whether `new-project` or `check --fix` writes it whole.
+pub fn stack_template(
+    skeleton: &str,
+    lambdas: &[(Lambda, EventSource)],
+    layout: Layout,
+) -> Result<String> {
+    let mut text = skeleton.to_string();
+    for (lambda, event) in lambdas {
+        text = stack::with_part(&text, &Part::render(lambda, *event, layout)?)?;
+    }
+    Ok(text)
+}
+
+/// What a command did with a handler's part of `template.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// The project has no `template.yaml`.
+    NoTemplate,
+    /// The part was added, or written again.
+    Written,
+    /// The part was edited since it was generated and `--force` wrote it
+    /// again: the template is the user's file that `--force` replaces.
+    ReplacedEdited,
+    /// The part is there as the tool would write it.
+    Unchanged,
+    /// The part was edited since it was generated: kept (no `--force`).
+    KeptEdited,
+    /// The template names the handler outside any part of the tool's.
+    KeptTheirs,
+    /// The part was removed.
+    Removed,
+}
+
+impl TemplatePart {
+    /// A line for the command's output, when there is something to say.
+    pub fn note(&self, lambda: &Lambda, dry_run: bool) -> Option<String> {
+        let handler = lambda.handler();
+        let would = if dry_run { "would keep" } else { "kept" };
+        match self {
+            TemplatePart::NoTemplate => Some(format!(
+                "note: the project has no `{TEMPLATE_FILE}`; `lambda-scaffold check --fix` writes one with every handler's function\n"
+            )),
+            TemplatePart::KeptEdited => Some(format!(
+                "{would} your edited part of `{TEMPLATE_FILE}` for `{handler}` (--force rewrites it)\n"
+            )),
+            TemplatePart::KeptTheirs => Some(format!(
+                "note: `{TEMPLATE_FILE}` names `{handler}` outside the tool's markers: {} it as it is\n",
+                if dry_run { "would leave" } else { "left" }
+            )),
+            TemplatePart::Written
+            | TemplatePart::ReplacedEdited
+            | TemplatePart::Unchanged
+            | TemplatePart::Removed => None,
+        }
+    }
+}
+
+/// What a command reads of `template.yaml`: its bytes, `None` when the
+/// project has none.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateFacts {
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// A template read for one handler's part.
+struct TemplateRead<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+    part: Part,
+    state: PartState,
+}
+
+impl TemplateFacts {
+    /// The template's bytes and text, and the state of `part` in it.
+    fn read(&self, part: Part) -> Result<Option<TemplateRead<'_>>> {
+        let Some(bytes) = self.bytes.as_deref() else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            UserError::new(format!("`{TEMPLATE_FILE}` is not UTF-8 text"))
+                .hint("save it as UTF-8, then run the command again; nothing was changed")
+        })?;
+        let state = stack::part_state(text, &part)?;
+        Ok(Some(TemplateRead {
+            bytes,
+            text,
+            part,
+            state,
+        }))
+    }
+}
+
+/// Which way a command changes a handler's part of `template.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartChange {
+    /// `add-handler`: the part added, or rewritten when it is the tool's or
+    /// under `--force` (an edited part is kept otherwise).
+    Add,
+    /// `remove-handler`: the part taken out; an edited part is refused
+    /// unless `--force`.
+    Remove,
+}
+
+/// Plans the change to the project's `template.yaml` for one handler's
+/// `part`. The template is written only if it did not change meanwhile.
+pub fn plan_template_change(
+    plan: &mut Plan,
+    template: &TemplateFacts,
+    part: Part,
+    change: PartChange,
+    force: bool,
+) -> Result<TemplatePart> {
+    let handler = part.handler().to_string();
+    let Some(read) = template.read(part)? else {
+        return Ok(TemplatePart::NoTemplate);
+    };
+    let (text, state) = (read.text, read.state);
+    let (outcome, done) = match (change, state) {
+        (_, PartState::Missing) if stack::handlers(text).contains(&handler) => {
+            return Ok(TemplatePart::KeptTheirs);
+        }
+        (PartChange::Add, PartState::Edited) if !force => return Ok(TemplatePart::KeptEdited),
+        (PartChange::Add, PartState::Edited) => (
+            stack::with_part(text, &read.part)?,
+            TemplatePart::ReplacedEdited,
+        ),
+        (PartChange::Add, _) => (stack::with_part(text, &read.part)?, TemplatePart::Written),
+        (PartChange::Remove, PartState::Edited) if !force => {
+            return Err(UserError::new(format!(
+                "the part of `{TEMPLATE_FILE}` for `{handler}` was edited since it was generated"
+            ))
+            .hint("nothing was removed; pass --force to remove it all the same, or delete its two `# lambda-scaffold:` marker lines to keep it as yours")
+            .into());
+        }
+        (PartChange::Remove, _) => (stack::without_part(text, &handler)?, TemplatePart::Removed),
+    };
+    if outcome == text {
+        return Ok(TemplatePart::Unchanged);
+    }
+    plan.add(edited_template(read.bytes, outcome));
+    Ok(done)
+}
+
+/// The template's new text, written only over the bytes it was made from.
+fn edited_template(read: &[u8], text: String) -> PlannedFile {
+    PlannedFile {
+        path: TEMPLATE_FILE.into(),
+        contents: text.into_bytes(),
+        executable: false,
+        if_exists: IfExists::ReplaceIfUnchanged(stack::sha256(read)),
+    }
 }
 
 /// The variables every template of the `project` set may use, apart from the
@@ -104,6 +269,7 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
 fn project_vars(name: &ProjectName, layout: Layout) -> Vars {
     let mut vars = Vars::default();
     vars.set("project_name", name.as_str())
+        .set("stack_name", name.stack_name())
         .set("layout", layout.as_str())
         .set_list(
             "python_versions",
@@ -203,7 +369,7 @@ pub fn keep_replaced(
 ) -> Result<Vec<KeptFile>> {
     let mut kept = Vec::new();
     let mut copies = Vec::new();
-    for planned in plan.files().filter(|f| f.if_exists == IfExists::Replace) {
+    for planned in plan.files().filter(|f| f.if_exists.replaces()) {
         let Some(file) = theirs.iter().find(|t| Path::new(t.path()) == planned.path) else {
             continue;
         };

@@ -15,7 +15,10 @@
 //! Not recorded: `lambdas.toml` (yours to edit; the tool appends and removes
 //! entries in it and never regenerates it, and hashing it on every
 //! `add-handler` would cost as much as the rest of the command in a big
-//! project), the records themselves and the tool's own bookkeeping files.
+//! project), `template.yaml` (also yours: the tool edits only each handler's
+//! part of it, whose begin marker records the part's hash, see
+//! [`crate::stack`]), the records themselves and the tool's own bookkeeping
+//! files.
 //! Pure, apart from what the callers of [`record_writes`] give it to read.
 
 use std::collections::BTreeMap;
@@ -27,6 +30,7 @@ use crate::lambdas::Lambda;
 use crate::layout::Layout;
 use crate::manifest::MANIFEST_FILE;
 use crate::plan::{IfExists, Plan, PlannedFile, slash};
+use crate::stack::TEMPLATE_FILE;
 
 /// Where the records live, relative to the project root.
 pub const RECORD_DIR: &str = ".lambda-scaffold/generated";
@@ -189,6 +193,7 @@ pub fn record_writes(
     let mut records: BTreeMap<PathBuf, Vec<(String, Written)>> = BTreeMap::new();
     for file in plan.files() {
         let not_recorded = file.path == Path::new(MANIFEST_FILE)
+            || file.path == Path::new(TEMPLATE_FILE)
             || file.path.starts_with(".lambda-scaffold")
             || (file.if_exists == IfExists::Keep && exists(&file.path));
         if not_recorded {

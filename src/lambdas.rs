@@ -7,6 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use heck::ToUpperCamelCase;
 use serde::Serialize;
 
 use crate::error::UserError;
@@ -36,6 +37,8 @@ pub struct LambdaInfo {
     pub test: String,
     pub zip: String,
     pub build: String,
+    /// Its function's logical ID in `template.yaml`.
+    pub function_resource: String,
 }
 
 impl Lambda {
@@ -102,6 +105,11 @@ impl Lambda {
         format!("./build.sh {} ./{}", self.name, slash(&self.source()))
     }
 
+    /// Its function's logical ID in `template.yaml`: `LogEventFunction`.
+    pub fn function_resource(&self) -> String {
+        format!("{}Function", self.name.as_str().to_upper_camel_case())
+    }
+
     /// The handler whose folders (code or tests) hold `path`, if any.
     pub fn owning(path: &Path, layout: Layout) -> Option<Lambda> {
         let mut parts = path.iter().map(|part| part.to_str());
@@ -134,6 +142,7 @@ impl Lambda {
             test: slash(&self.test()),
             zip: slash(&self.zip()),
             build: self.build_command(),
+            function_resource: self.function_resource(),
         }
     }
 }
@@ -266,6 +275,7 @@ mod tests {
                 test: "test/producers/log_event".into(),
                 zip: "target/log_event.zip".into(),
                 build: "./build.sh log_event ./producers/log_event".into(),
+                function_resource: "LogEventFunction".into(),
             }
         );
         assert_eq!(

@@ -34,5 +34,6 @@ pub mod prompt;
 pub mod removal;
 pub mod report;
 pub mod setting_copies;
+pub mod stack;
 pub mod survey;
 pub mod templates;

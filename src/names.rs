@@ -195,6 +195,20 @@ impl ProjectName {
     }
 }
 
+impl ProjectName {
+    /// The name as AWS names of stacks, streams and queues may spell it:
+    /// `_` and `.` become `-`, and a leading digit gets a `p-` before it
+    /// (a stack name starts with a letter).
+    pub fn stack_name(&self) -> String {
+        let dashed = self.0.replace(['_', '.'], "-");
+        if dashed.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("p-{dashed}")
+        } else {
+            dashed
+        }
+    }
+}
+
 impl fmt::Display for ProjectName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -264,6 +278,14 @@ mod tests {
     #[test]
     fn sixty_four_characters_is_the_longest_accepted_name() {
         assert!(HandlerName::parse(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn a_stack_name_is_the_project_name_as_aws_spells_names() {
+        let stack = |raw: &str| ProjectName::parse(raw).unwrap().stack_name();
+        assert_eq!(stack("my-service"), "my-service");
+        assert_eq!(stack("svc_2.api"), "svc-2-api");
+        assert_eq!(stack("2fa"), "p-2fa");
     }
 
     #[test]

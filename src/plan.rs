@@ -16,6 +16,17 @@ pub enum IfExists {
     Replace,
     /// Refuse the whole plan.
     Refuse,
+    /// Overwrite it only if it still has the contents it had when the plan
+    /// was made (their sha256): a file the command edited, such as
+    /// `template.yaml`, that someone else may change meanwhile.
+    ReplaceIfUnchanged([u8; 32]),
+}
+
+impl IfExists {
+    /// Whether an existing file is overwritten (perhaps after a check).
+    pub fn replaces(self) -> bool {
+        matches!(self, IfExists::Replace | IfExists::ReplaceIfUnchanged(_))
+    }
 }
 
 /// One file of a plan, its path relative to the plan's root.

@@ -18,13 +18,15 @@ use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
 use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots};
-use crate::generated::{self, file_hash};
+use crate::generate::TemplateFacts;
+use crate::generated::{self, FileHashes, file_hash};
 use crate::lambdas::Lambda;
 use crate::lock::LOCK_FILE;
 use crate::manifest::Manifest;
 use crate::plan::slash;
 use crate::removal::{UserFile, user_files};
 use crate::setting_copies;
+use crate::stack::TEMPLATE_FILE;
 
 /// Caches, never code. (`target` and `venv` are not skipped: the walk starts at
 /// the kind, `utils` and `test` folders, where such a name is a handler's.)
@@ -135,10 +137,26 @@ fn read_all(root: &Path, paths: Vec<String>) -> Result<BTreeMap<String, String>>
 /// handler without a generation record (one `check --fix` adopted) has only
 /// the user's files.
 pub fn user_files_of(root: &Path, lambda: &Lambda) -> Result<Vec<UserFile>> {
-    let recorded = fs::read_to_string(root.join(generated::record_path(lambda)))
+    Ok(user_files(
+        &recorded_hashes(root, lambda),
+        &handler_files(root, lambda)?,
+    ))
+}
+
+/// The hashes recorded when the handler was generated (none when it was not).
+pub fn recorded_hashes(root: &Path, lambda: &Lambda) -> FileHashes {
+    fs::read_to_string(root.join(generated::record_path(lambda)))
         .map(|text| generated::parse(&text))
-        .unwrap_or_default();
-    Ok(user_files(&recorded, &handler_files(root, lambda)?))
+        .unwrap_or_default()
+}
+
+/// The bytes of the project's `template.yaml`, `None` when it has none.
+pub fn template_facts(root: &Path) -> Result<TemplateFacts> {
+    match fs::read(root.join(TEMPLATE_FILE)) {
+        Ok(bytes) => Ok(TemplateFacts { bytes: Some(bytes) }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TemplateFacts::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read `{TEMPLATE_FILE}`")),
+    }
 }
 
 /// Every file under the handler's code and test folders, by its `/`-separated

@@ -127,6 +127,19 @@ pub fn render_one(
     })
 }
 
+/// Renders one template (its path under `templates/`) to text: a piece of a
+/// file that the caller places (a handler's part of `template.yaml`).
+pub fn render_text(template: &str, vars: &Vars) -> Result<String> {
+    let file = TEMPLATES
+        .get_file(template)
+        .ok_or_else(|| anyhow!("template `{template}` is missing from the binary"))?;
+    Ok(String::from_utf8(render_file(
+        &tera::Tera::new(),
+        file,
+        &vars.context(),
+    )?)?)
+}
+
 fn collect_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a File<'a>>) {
     out.extend(dir.files());
     for sub in dir.dirs() {

@@ -55,6 +55,7 @@ fn json_follows_the_documented_schema_for_both_layouts() {
             "test": "test/producers/log_event",
             "zip": "target/log_event.zip",
             "build": "./build.sh log_event ./producers/log_event",
+            "function_resource": "LogEventFunction",
         })
     );
     assert_eq!(

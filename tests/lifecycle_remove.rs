@@ -27,7 +27,8 @@ fn removing_an_added_handler_gives_back_the_tree_as_it_was() {
                  removed       {kind}/order_placed\n  \
                  removed       test/{kind}/order_placed\n  \
                  removed       .lambda-scaffold/generated/{kind}/order_placed.sha256\n  \
-                 replaced      lambdas.toml\n",
+                 replaced      lambdas.toml\n  \
+                 replaced      template.yaml\n",
                 kind.trim_end_matches('s')
             )
         );
@@ -193,7 +194,8 @@ fn a_stale_entry_whose_folders_are_gone_is_dropped() {
         stdout(&out),
         "removed producer `log_event` (producers.log_event):\n  \
          removed       .lambda-scaffold/generated/producers/log_event.sha256\n  \
-         replaced      lambdas.toml\n"
+         replaced      lambdas.toml\n  \
+         replaced      template.yaml\n"
     );
     ok(&root, &["check"]);
 }

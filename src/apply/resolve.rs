@@ -121,6 +121,10 @@ impl Resolver<'_> {
                 true => match file.if_exists {
                     IfExists::Keep => return Ok(()),
                     IfExists::Replace => true,
+                    IfExists::ReplaceIfUnchanged(sha256) => {
+                        self.ensure_unchanged(&file.path, &sha256)?;
+                        true
+                    }
                     IfExists::Refuse => return Err(AlreadyExists { path: file.path }.into()),
                 },
             }
@@ -169,7 +173,7 @@ impl Resolver<'_> {
     /// there is refused, and so is a file to replace that is read-only).
     fn exists(&self, file: &PlannedFile) -> Result<bool> {
         let full = self.root.join(&file.path);
-        let replace = file.if_exists == IfExists::Replace;
+        let replace = file.if_exists.replaces();
         match fs::symlink_metadata(&full) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e).with_context(|| format!("cannot read `{}`", full.display())),
@@ -187,6 +191,23 @@ impl Resolver<'_> {
             }
             Ok(_) => Ok(true),
         }
+    }
+
+    /// Refuses a file the command read and edited when its contents are no
+    /// longer those it read.
+    fn ensure_unchanged(&self, rel: &Path, sha256: &[u8; 32]) -> Result<()> {
+        use sha2::{Digest, Sha256};
+        let full = self.root.join(rel);
+        let bytes = fs::read(&full).with_context(|| format!("cannot read `{}`", full.display()))?;
+        if Sha256::digest(&bytes).as_slice() != sha256 {
+            return Err(UserError::new(format!(
+                "`{}` changed while this command was reading it",
+                rel.display()
+            ))
+            .hint("run the command again; nothing was changed")
+            .into());
+        }
+        Ok(())
     }
 
     /// The metadata of `rel` (not following a final symlink) when it exists,

@@ -11,11 +11,14 @@ use crate::cli::AddHandlerArgs;
 use crate::commands::{handler, locate_for_change, record_writes};
 use crate::error::UserError;
 use crate::event_source::EventSource;
-use crate::generate::{KeptFile, keep_replaced, plan_handler};
+use crate::generate::{
+    KeptFile, PartChange, TemplatePart, keep_replaced, plan_handler, plan_template_change,
+};
 use crate::plan;
 use crate::removal::UserFile;
 use crate::report::{self, file_lines};
-use crate::survey::{contents_and_exec_bit, user_files_of};
+use crate::stack::{Part, TEMPLATE_FILE};
+use crate::survey::{contents_and_exec_bit, template_facts, user_files_of};
 
 pub fn run(args: AddHandlerArgs) -> Result<()> {
     let located = locate_for_change(&args.project, args.dry_run)?;
@@ -44,10 +47,24 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     let mut plan = plan_handler(&project.manifest, kind, name, event, args.force, listed)?;
     record_writes(&mut plan, project);
     let root = &project.root;
+    // The template is the user's as much as the tool's: recorded when
+    // new-project writes it; each handler's part carries its own hash.
+    let template_part = plan_template_change(
+        &mut plan,
+        &template_facts(root)?,
+        Part::render(&lambda, event, project.manifest.layout)?,
+        PartChange::Add,
+        args.force,
+    )?;
     let kept = if args.force {
+        let mut theirs = user_files_of(root, &lambda)?;
+        if template_part == TemplatePart::ReplacedEdited {
+            // Its part was edited: the template is kept whole beside it.
+            theirs.push(UserFile::Edited(TEMPLATE_FILE.to_string()));
+        }
         keep_replaced(
             &mut plan,
-            &user_files_of(root, &lambda)?,
+            &theirs,
             |path| fs::symlink_metadata(root.join(path)).is_ok(),
             |path| contents_and_exec_bit(&root.join(path)),
         )?
@@ -70,10 +87,11 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     let handler_string = lambda.handler();
     if args.dry_run {
         report::print(&format!(
-            "would add {} `{name}` ({handler_string}, event source {event}):\n{}{}dry run: nothing was written\n",
+            "would add {} `{name}` ({handler_string}, event source {event}):\n{}{}{}dry run: nothing was written\n",
             kind.singular(),
             file_lines(&resolved, shown, true),
-            kept_lines(&kept, shown, true)
+            kept_lines(&kept, shown, true),
+            template_part.note(&lambda, true).unwrap_or_default()
         ))?;
         return Ok(());
     }
@@ -88,10 +106,11 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
     };
     report::print_after_change(
         &format!(
-            "{change} (AWS handler string `{handler_string}`):\n{}{}\
+            "{change} (AWS handler string `{handler_string}`):\n{}{}{}\
              \nnext steps:\n{cd}  python3 -m unittest\n  ./build.sh --local {name} ./{kind}/{name}\n",
             file_lines(&resolved, shown, false),
-            kept_lines(&kept, shown, false)
+            kept_lines(&kept, shown, false),
+            template_part.note(&lambda, false).unwrap_or_default()
         ),
         &change,
     )?;

@@ -8,10 +8,12 @@
 //!               "handler": "producers.log_event",
 //!               "source": "producers/log_event", "test": "test/producers/log_event",
 //!               "zip": "target/log_event.zip",
-//!               "build": "./build.sh log_event ./producers/log_event"}]}
+//!               "build": "./build.sh log_event ./producers/log_event",
+//!               "function_resource": "LogEventFunction"}]}
 //! ```
 //!
-//! Paths are relative to the project root. Reads the manifest only, never the tree.
+//! `function_resource` is the logical ID of the Lambda's function in
+//! `template.yaml`. Paths are relative to the project root. Reads the manifest only, never the tree.
 //! A root that is not UTF-8 is shown with `\xNN` for each byte that is not,
 //! and given exactly, in hexadecimal, as `root_hex` (present only then).
 

@@ -5,13 +5,19 @@
 
 use anyhow::Result;
 
+use crate::event_source::EventSource;
+use crate::lambdas::Lambda;
+use crate::manifest::Manifest;
+
 use crate::apply;
 use crate::cli::RemoveHandlerArgs;
 use crate::commands::{handler, locate_for_change};
 use crate::error::UserError;
+use crate::generate::{PartChange, plan_template_change};
 use crate::removal::plan_removal;
 use crate::report::{self, file_lines};
-use crate::survey::user_files_of;
+use crate::stack::Part;
+use crate::survey::{template_facts, user_files_of};
 
 /// How many of the user's files a refusal names before it counts the rest.
 const NAMED_FILES: usize = 5;
@@ -58,14 +64,27 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
             .into());
         }
     }
-    let resolved = apply::resolve(&project.root, plan_removal(&project.manifest, &lambda)?)?;
+    let mut plan = plan_removal(&project.manifest, &lambda)?;
+    let template_part = plan_template_change(
+        &mut plan,
+        &template_facts(&project.root)?,
+        Part::render(
+            &lambda,
+            event_source(&project.manifest, &lambda),
+            project.manifest.layout,
+        )?,
+        PartChange::Remove,
+        args.force,
+    )?;
+    let resolved = apply::resolve(&project.root, plan)?;
     let (kind, name, shown) = (lambda.kind, &lambda.name, &located.shown_root);
     if args.dry_run {
         report::print(&format!(
-            "would remove {} `{name}` ({}):\n{}dry run: nothing was removed\n",
+            "would remove {} `{name}` ({}):\n{}{}dry run: nothing was removed\n",
             kind.singular(),
             lambda.handler(),
-            file_lines(&resolved, shown, true)
+            file_lines(&resolved, shown, true),
+            template_part.note(&lambda, true).unwrap_or_default()
         ))?;
         return Ok(());
     }
@@ -73,11 +92,23 @@ pub fn run(args: RemoveHandlerArgs) -> Result<()> {
     let change = format!("removed {} `{name}`", kind.singular());
     report::print_after_change(
         &format!(
-            "{change} ({}):\n{}",
+            "{change} ({}):\n{}{}",
             lambda.handler(),
-            file_lines(&resolved, shown, false)
+            file_lines(&resolved, shown, false),
+            template_part.note(&lambda, false).unwrap_or_default()
         ),
         &change,
     )?;
     Ok(())
+}
+
+/// The handler's event source as its manifest entry gives it (the kind's
+/// default when the entry names none, or none that exists).
+fn event_source(manifest: &Manifest, lambda: &Lambda) -> EventSource {
+    manifest
+        .handlers()
+        .iter()
+        .find(|entry| entry.kind == lambda.kind.as_str() && entry.name == lambda.name.as_str())
+        .and_then(|entry| entry.event_source(lambda.kind).ok())
+        .unwrap_or(EventSource::default_for(lambda.kind))
 }

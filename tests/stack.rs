@@ -1,0 +1,404 @@
+//! `template.yaml`, the project's AWS SAM template: written by `new-project`,
+//! kept in step by `add-handler` and `remove-handler` without losing the
+//! user's edits, valid for cfn-lint and for aws-sam-translator (the transform
+//! `sam deploy` runs) in every variant.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// A project of `args` with `count` handlers of each of its kinds (0: bare;
+/// 1: the examples; more: the examples and others added).
+fn project_with(args: &[&str], count: usize) -> (tempfile::TempDir, PathBuf, Vec<&'static str>) {
+    let mut all = args.to_vec();
+    if count == 0 {
+        all.push("--bare");
+    }
+    let (dir, root) = project("stack-me", &all);
+    let kinds: Vec<&'static str> = if args.contains(&"web-stack") {
+        vec!["handlers"]
+    } else {
+        vec!["producers", "consumers"]
+    };
+    for kind in &kinds {
+        for n in 1..count {
+            ok(
+                &root,
+                &["add-handler", kind, &format!("{}_{n}", &kind[..4])],
+            );
+        }
+    }
+    (dir, root, kinds)
+}
+
+/// The variants, pairwise: both layouts with 0, 1 and 30 handlers of each
+/// kind, both architectures, each Python.
+const VARIANTS: &[(&[&str], usize)] = &[
+    (&["--layout", "log-centric", "--python", "3.10"], 0),
+    (
+        &[
+            "--layout",
+            "log-centric",
+            "--arch",
+            "arm64",
+            "--python",
+            "3.14",
+        ],
+        1,
+    ),
+    (&["--layout", "log-centric", "--python", "3.12"], 30),
+    (
+        &[
+            "--layout",
+            "web-stack",
+            "--arch",
+            "arm64",
+            "--python",
+            "3.13",
+        ],
+        0,
+    ),
+    (&["--layout", "web-stack", "--python", "3.11"], 1),
+    (
+        &[
+            "--layout",
+            "web-stack",
+            "--arch",
+            "arm64",
+            "--python",
+            "3.10",
+        ],
+        30,
+    ),
+];
+
+/// Runs cfn-lint on the templates and asserts it finds nothing: no error, no
+/// warning, no note. One exception, which is true: AWS deprecated the
+/// python3.10 runtime on 2026-10-31, and cfn-lint says so (W2531) for a
+/// project that chose it.
+fn cfn_lint(templates: &[PathBuf]) {
+    let Some(cfn_lint) = tool("cfn-lint") else {
+        return;
+    };
+    let out = Command::new(cfn_lint)
+        .args(["--format", "parseable"])
+        .args(templates)
+        .output()
+        .expect("cfn-lint runs");
+    let findings: Vec<String> = stdout(&out)
+        .lines()
+        .filter(|line| {
+            let template = line.split(':').next().unwrap_or_default();
+            let python310 =
+                fs::read_to_string(template).is_ok_and(|text| text.contains("Runtime: python3.10"));
+            !(python310 && line.contains(":W2531:"))
+        })
+        .map(String::from)
+        .collect();
+    assert!(
+        findings.is_empty() && stderr(&out).is_empty(),
+        "cfn-lint:\n{}\n{}",
+        findings.join("\n"),
+        stderr(&out)
+    );
+}
+
+/// What aws-sam-translator makes of each template, one JSON value each (see
+/// tests/support/sam_translate.py); `None` when the tool is missing outside CI.
+fn translated(templates: &[PathBuf]) -> Option<Vec<serde_json::Value>> {
+    // aws-sam-translator comes with cfn-lint, in its venv (scripts/test.sh).
+    let python = tool("cfn-lint")?.with_file_name("python3");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sam_translate.py");
+    let out = Command::new(python)
+        .arg(script)
+        .args(templates)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "translation failed:\n{}",
+        stderr(&out)
+    );
+    Some(
+        stdout(&out)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON value a line"))
+            .collect(),
+    )
+}
+
+#[test]
+fn every_variants_template_lints_clean_and_translates_to_cloudformation() {
+    let projects: Vec<_> = VARIANTS
+        .iter()
+        .map(|(args, count)| (project_with(args, *count), *args, *count))
+        .collect();
+    let templates: Vec<PathBuf> = projects
+        .iter()
+        .map(|((_, root, _), ..)| root.join("template.yaml"))
+        .collect();
+    cfn_lint(&templates);
+    let Some(results) = translated(&templates) else {
+        return;
+    };
+    for (((_, root, kinds), args, count), result) in projects.iter().zip(results) {
+        let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+        let python = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("python = "))
+            .unwrap()
+            .trim_matches('"');
+        let arch = if args.contains(&"arm64") {
+            "arm64"
+        } else {
+            "x86_64"
+        };
+        let functions = result["functions"].as_object().unwrap();
+        assert_eq!(functions.len(), count * kinds.len(), "{args:?}");
+        for function in functions.values() {
+            let handler = function["handler"].as_str().unwrap();
+            let (kind, name) = handler.split_once('.').unwrap();
+            assert!(kinds.contains(&kind), "{handler}");
+            assert!(
+                root.join(kind)
+                    .join(name)
+                    .join(format!("{kind}.py"))
+                    .is_file(),
+                "{handler} has no code"
+            );
+            assert_eq!(function["runtime"], format!("python{python}"));
+            assert_eq!(function["architectures"], serde_json::json!([arch]));
+            assert_eq!(function["code"]["S3Key"], format!("{name}.zip"));
+            let environment = &function["environment"];
+            let wants_stream = kind == "producers";
+            assert_eq!(
+                environment
+                    .as_array()
+                    .unwrap()
+                    .contains(&"STREAM_NAME".into()),
+                wants_stream,
+                "{handler}: {environment}"
+            );
+        }
+        assert_eq!(result["log_groups"], functions.len(), "{args:?}");
+        if kinds.contains(&"consumers") {
+            let mappings = result["mappings"].as_array().unwrap();
+            assert_eq!(mappings.len(), *count, "one stream mapping per consumer");
+            for mapping in mappings {
+                assert_eq!(
+                    mapping["response_types"],
+                    serde_json::json!(["ReportBatchItemFailures"])
+                );
+                assert_eq!(mapping["retries"], 3);
+                assert_eq!(mapping["on_failure"], true);
+            }
+            assert_eq!(result["rules"], *count, "one schedule per producer");
+        } else {
+            let routes: Vec<&str> = result["routes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            // The methods the stub serves (405 for the others).
+            assert_eq!(routes.len(), 2 * count, "{routes:?}");
+            if *count > 0 {
+                assert!(routes.contains(&"GET /index"), "{routes:?}");
+                assert!(routes.contains(&"POST /index"), "{routes:?}");
+            }
+        }
+    }
+}
+
+/// The template of a new project as a user may have edited it: comments,
+/// `Outputs` before `Resources`, a resource of their own, `Resources`
+/// indented by four spaces, CRLF line endings.
+fn hand_edited(root: &Path) -> String {
+    let text = fs::read_to_string(root.join("template.yaml")).unwrap();
+    let (head, rest) = text.split_once("Resources:\n").unwrap();
+    let (resources, outputs) = rest.split_once("\nOutputs:\n").unwrap();
+    let resources: String = resources
+        .lines()
+        .map(|l| match l.starts_with(' ') {
+            true => format!("  {l}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    let edited = format!(
+        "{head}Outputs:   # what we export\n{outputs}\n# ours and the tool's\nResources:\n    # my table\n    Orders:\n        Type: AWS::DynamoDB::Table\n        Properties:\n            BillingMode: PAY_PER_REQUEST\n            KeySchema:\n                - AttributeName: id\n                  KeyType: HASH\n            AttributeDefinitions:\n                - AttributeName: id\n                  AttributeType: S\n{resources}"
+    );
+    edited.replace('\n', "\r\n")
+}
+
+#[test]
+fn add_and_remove_keep_every_edit_elsewhere_in_a_hand_edited_template() {
+    let (_dir, root) = project("svc", &[]);
+    let edited = hand_edited(&root);
+    fs::write(root.join("template.yaml"), &edited).unwrap();
+    ok(&root, &["add-handler", "producers", "order_placed"]);
+    ok(&root, &["add-handler", "consumers", "order_sink"]);
+    let added = fs::read_to_string(root.join("template.yaml")).unwrap();
+    assert!(!added.replace("\r\n", "").contains('\n'), "CRLF kept");
+    let mut rest = added.lines();
+    for line in edited.lines() {
+        assert!(rest.any(|l| l == line), "lost `{line}`");
+    }
+    assert!(
+        added.contains("\r\n    # lambda-scaffold: begin consumers.order_sink (sha256 "),
+        "{added}"
+    );
+    assert!(
+        added.contains(")\r\n    OrderSinkFunction:\r\n      Type: AWS::Serverless::Function\r\n"),
+        "keys indented like the section's:\n{added}"
+    );
+    cfn_lint(&[root.join("template.yaml")]);
+    ok(&root, &["remove-handler", "consumers", "order_sink"]);
+    ok(&root, &["remove-handler", "producers", "order_placed"]);
+    assert_eq!(
+        fs::read_to_string(root.join("template.yaml")).unwrap(),
+        edited
+    );
+}
+
+#[test]
+fn an_edited_part_is_kept_unless_force() {
+    let (_dir, root) = project("svc", &[]);
+    let path = root.join("template.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let edited = text.replacen(
+        "      CodeUri: target/log_event.zip\n",
+        "      CodeUri: target/log_event.zip\n      MemorySize: 1024\n",
+        1,
+    );
+    assert_ne!(edited, text);
+    fs::write(&path, &edited).unwrap();
+    assert_refused(
+        &root,
+        &root,
+        &["remove-handler", "producers", "log_event"],
+        "the part of `template.yaml` for `producers.log_event` was edited since it was generated",
+    );
+    let out = ok(&root, &["add-handler", "producers", "log_event", "--force"]);
+    assert!(
+        stdout(&out)
+            .contains("template.yaml (edited since it was generated) as template.yaml.orig"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("template.yaml.orig")).unwrap(),
+        edited
+    );
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        text,
+        "--force wrote it again"
+    );
+
+    fs::write(&path, &edited).unwrap();
+    ok(
+        &root,
+        &["remove-handler", "producers", "log_event", "--force"],
+    );
+    let removed = fs::read_to_string(&path).unwrap();
+    assert!(!removed.contains("log_event"), "{removed}");
+    assert!(removed.contains("consumers.log_sink"));
+}
+
+#[test]
+fn a_template_the_tool_cannot_edit_refuses_the_whole_change() {
+    let (_dir, root) = project("svc", &[]);
+    let path = root.join("template.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let cases = [
+        (
+            text.replace("Resources:\n", "Things:\n"),
+            "has no `Resources:` section",
+        ),
+        (
+            text.replace(
+                "  LogStream:\n",
+                "  NewOneFunction:\n    Type: AWS::SNS::Topic\n  LogStream:\n",
+            ),
+            "already has `NewOneFunction` in `Resources`",
+        ),
+    ];
+    for (broken, message) in cases {
+        fs::write(&path, &broken).unwrap();
+        assert_refused(
+            &root,
+            &root,
+            &["add-handler", "producers", "new_one"],
+            message,
+        );
+    }
+    fs::write(
+        &path,
+        text.replace("  # lambda-scaffold: end producers.log_event\n", ""),
+    )
+    .unwrap();
+    assert_refused(
+        &root,
+        &root,
+        &["remove-handler", "producers", "log_event"],
+        "line without its pair",
+    );
+}
+
+#[test]
+fn every_event_source_gets_its_trigger_in_both_layouts() {
+    let sources = EVENT_SOURCES;
+    let mut projects = Vec::new();
+    for (layout, kind) in [("log-centric", "consumers"), ("web-stack", "handlers")] {
+        let (dir, root) = project("sources", &["--layout", layout, "--bare"]);
+        for source in sources {
+            let name = format!("on_{}", source.replace('-', "_"));
+            ok(&root, &["add-handler", kind, &name, "--event", source]);
+        }
+        projects.push((dir, root, layout));
+    }
+    let templates: Vec<PathBuf> = projects
+        .iter()
+        .map(|(_, root, _)| root.join("template.yaml"))
+        .collect();
+    cfn_lint(&templates);
+    let Some(results) = translated(&templates) else {
+        return;
+    };
+    for ((_, _, layout), result) in projects.iter().zip(results) {
+        assert_eq!(
+            result["functions"].as_object().unwrap().len(),
+            sources.len()
+        );
+        // kinesis, dynamodb and sqs: one event source mapping each, all
+        // reporting batch item failures.
+        let mappings = result["mappings"].as_array().unwrap();
+        assert_eq!(mappings.len(), 3, "{layout}: {mappings:?}");
+        assert!(
+            mappings
+                .iter()
+                .all(|m| m["response_types"] == serde_json::json!(["ReportBatchItemFailures"]))
+        );
+        assert_eq!(result["rules"], 2, "{layout}: eventbridge and schedule");
+        assert_eq!(result["subscriptions"], 1, "{layout}: sns");
+        assert_eq!(result["bucket_notifications"], 1, "{layout}: s3");
+        assert_eq!(result["urls"], 1, "{layout}: function-url");
+        let routes = result["routes"].as_array().unwrap();
+        for route in [
+            "GET /on_http_api",
+            "POST /on_http_api",
+            "GET /on_rest_api",
+            "POST /on_rest_api",
+        ] {
+            assert!(
+                routes.contains(&route.into()),
+                "{layout}: {route} in {routes:?}"
+            );
+        }
+    }
+}

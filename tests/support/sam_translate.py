@@ -1,0 +1,94 @@
+"""Turns generated SAM templates into plain CloudFormation with aws-sam-translator,
+the library behind `sam deploy`'s transform, and prints what came out.
+
+usage: sam_translate.py TEMPLATE...
+
+`sam deploy` uploads each local `CodeUri` zip and points the function at it in
+S3 before the transform runs; this does the same to the text (no upload), so
+the translator sees what CloudFormation would. Prints one JSON object per
+template: its functions (handler, runtime, architectures, environment), event
+source mappings, HTTP API routes and schedule rules. Exits non-zero, with the
+translator's errors, when a template does not translate.
+"""
+
+import json
+import os
+import sys
+
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+
+class ManagedPolicies:
+    """The AWS managed policies SAM may attach, without asking IAM."""
+
+    def load(self):
+        arn = "arn:aws:iam::aws:policy/service-role/"
+        return {
+            "AWSLambdaBasicExecutionRole": arn + "AWSLambdaBasicExecutionRole",
+            "AWSLambdaKinesisExecutionRole": arn + "AWSLambdaKinesisExecutionRole",
+        }
+
+
+def packaged(template):
+    """The template as `sam deploy` hands it over: zips in S3."""
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        code = properties.get("CodeUri")
+        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(code, str):
+            properties["CodeUri"] = "s3://deploy-bucket/" + os.path.basename(code)
+    return template
+
+
+def summary(cloudformation):
+    resources = cloudformation["Resources"]
+    of_type = lambda t: {k: r.get("Properties", {}) for k, r in resources.items() if r["Type"] == t}
+    return {
+        "functions": {
+            name: {
+                "handler": p["Handler"],
+                "runtime": p["Runtime"],
+                "architectures": p["Architectures"],
+                "code": p["Code"],
+                "environment": sorted(p.get("Environment", {}).get("Variables", {})),
+            }
+            for name, p in of_type("AWS::Lambda::Function").items()
+        },
+        "mappings": [
+            {
+                "function": p["FunctionName"]["Ref"],
+                "response_types": p.get("FunctionResponseTypes", []),
+                "retries": p.get("MaximumRetryAttempts"),
+                "on_failure": "OnFailure" in p.get("DestinationConfig", {}),
+            }
+            for p in of_type("AWS::Lambda::EventSourceMapping").values()
+        ],
+        "routes": sorted(p["RouteKey"] for p in of_type("AWS::ApiGatewayV2::Route").values())
+        + sorted(
+            f"{method.upper()} {path}"
+            for api in ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi")
+            for p in of_type(api).values()
+            for path, methods in p.get("Body", {}).get("paths", {}).items()
+            for method in methods
+        ),
+        "rules": len(of_type("AWS::Events::Rule")),
+        "subscriptions": len(of_type("AWS::SNS::Subscription")),
+        "urls": len(of_type("AWS::Lambda::Url")),
+        "bucket_notifications": sum(
+            "NotificationConfiguration" in p for p in of_type("AWS::S3::Bucket").values()
+        ),
+        "log_groups": len(of_type("AWS::Logs::LogGroup")),
+    }
+
+
+def main(paths):
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            template = packaged(yaml_parse(f.read()))
+        cloudformation = transform(template, {}, ManagedPolicies())
+        print(json.dumps({"template": path, **summary(cloudformation)}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
