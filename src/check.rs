@@ -24,13 +24,20 @@
 //! - a `requirements.lock` that is missing or does not record the hash of
 //!   `requirements.txt` and the manifest's `python` and `arch` ([`crate::lock`]);
 //! - a file that copies a build setting of the manifest (`python`, `arch`)
-//!   with another value ([`crate::setting_copies`]).
+//!   with another value ([`crate::setting_copies`]; `template.yaml`'s
+//!   `Runtime` and `Architectures` among them);
+//! - `template.yaml` missing, without a function for a Lambda that has code
+//!   (listed, or to adopt), or with a function for a handler of the
+//!   project's kinds that has no code (its `Handler:` lines, read by
+//!   [`crate::stack`]).
 //!
 //! Safe to repair: the markers (created empty), the exec bit, the adoption of
 //! conventional folders into the manifest (no file hashes are recorded for them,
 //! so `remove-handler` treats their files as the user's), an empty
 //! `requirements.txt`, a missing `build.sh` (from the template), the copies
-//! of the settings (rewritten from the manifest). The rest needs a person.
+//! of the settings (rewritten from the manifest), a missing `template.yaml`
+//! (the one `new-project` writes) and a handler's missing part of it. The
+//! rest needs a person.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -50,6 +57,7 @@ use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedFile, hex_unless_utf8, slash};
 use crate::setting_copies::{self, Disagreement};
+use crate::stack::{self, TEMPLATE_FILE};
 
 pub const BUILD_SCRIPT: &str = "build.sh";
 pub const REQUIREMENTS: &str = "requirements.txt";
@@ -81,6 +89,8 @@ pub struct Facts {
     /// The text of each file that may copy the build settings
     /// ([`setting_copies::files`]), by its path; missing files are absent.
     pub copies: BTreeMap<String, String>,
+    /// The text of `template.yaml`, `None` when there is none.
+    pub template: Option<String>,
 }
 
 /// The manifest settings that build.sh and CI were generated from.
@@ -145,6 +155,14 @@ pub enum Problem {
     /// A handler module importing a module of its own folder by its bare
     /// name (given): no such module exists in the tests, `invoke` or Lambda.
     BareImport(Lambda, String),
+    /// No `template.yaml`: nothing deploys the Lambdas.
+    MissingTemplate,
+    /// A Lambda with code (and its event source) that no function of
+    /// `template.yaml` names: it would not be deployed.
+    NotInTemplate(Lambda, EventSource),
+    /// A function of `template.yaml` whose handler (given as the template
+    /// spells it) has no code in the project: its zip is never built.
+    TemplateWithoutCode(String),
     /// `requirements.lock` does not match `requirements.txt` or the runtime:
     /// every build refuses it until `./build.sh --lock` resolves it again.
     /// When `requirements.txt` asks for nothing, no resolver is needed:
@@ -190,6 +208,9 @@ impl Problem {
             Problem::SettingCopy(_) => "setting-mismatch",
             Problem::NotUtf8(_) => "not-utf8-name",
             Problem::BareImport(..) => "bare-import",
+            Problem::MissingTemplate => "missing-template",
+            Problem::NotInTemplate(..) => "not-in-template",
+            Problem::TemplateWithoutCode(_) => "template-without-code",
             Problem::StaleLock { .. } => "stale-lock",
         }
     }
@@ -214,6 +235,9 @@ impl Problem {
             Problem::StaleLock { .. } => LOCK_FILE.into(),
             Problem::MisnamedHandler(folder, ..) | Problem::NotUtf8(folder) => folder.clone(),
             Problem::SettingCopy(copy) => copy.file.clone().into(),
+            Problem::MissingTemplate
+            | Problem::NotInTemplate(..)
+            | Problem::TemplateWithoutCode(_) => TEMPLATE_FILE.into(),
         }
     }
 
@@ -300,6 +324,18 @@ impl Problem {
             Problem::MissingBuildScript => {
                 "missing: it builds the Lambdas' zips (`check --fix` restores it)".to_string()
             }
+            Problem::MissingTemplate => "missing: it deploys the Lambdas (`sam deploy`); \
+                 `check --fix` writes it with a function per handler"
+                .to_string(),
+            Problem::NotInTemplate(l, _) => format!(
+                "has no function for the handler `{}`, so it is never deployed \
+                 (`check --fix` adds its part)",
+                l.handler()
+            ),
+            Problem::TemplateWithoutCode(handler) => format!(
+                "has a function for the handler `{handler}`, which has no code here, \
+                 so its zip is never built (add the handler, or remove that function)"
+            ),
             Problem::NotUtf8(_) => "the name is not UTF-8, so Python cannot import it; \
                  lambda-scaffold checks and repairs nothing in it (rename it)"
                 .to_string(),
@@ -331,6 +367,8 @@ impl Problem {
             Problem::MissingRequirements => Some("created it, with no dependencies"),
             Problem::MissingBuildScript => Some("restored it from the template"),
             Problem::SettingCopy(_) => Some("rewrote the settings from lambdas.toml"),
+            Problem::MissingTemplate => Some("wrote it, with a function per handler"),
+            Problem::NotInTemplate(..) => Some("added the handler's part"),
             Problem::StaleLock { empty: Some(_), .. } => {
                 Some("rewrote it for requirements.txt, which lists no packages")
             }
@@ -424,6 +462,7 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         }
     }
     found.extend(misnamed_handlers(facts));
+    found.extend(template_problems(facts, &listed, &conventional));
     found.extend(setting_copies(facts).into_iter().map(Problem::SettingCopy));
     match facts.build_script {
         Some(false) => found.push(Problem::NotExecutable),
@@ -542,6 +581,119 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
         plan.add(updated.planned_file(IfExists::Replace));
     }
     Ok(plan)
+}
+
+/// The Lambdas `template.yaml` should have a function for: those with code
+/// (a conventional folder) that are listed, or that `check --fix` adopts (no
+/// clash), each with its event source (the kind's default when the manifest
+/// names none).
+fn deployable(facts: &Facts) -> Vec<(Lambda, EventSource)> {
+    let listed: BTreeSet<Lambda> = facts
+        .entries
+        .iter()
+        .filter_map(|entry| Lambda::from_entry(entry, facts.layout).ok())
+        .collect();
+    let conventional = conventional_handlers(facts);
+    let taken = |other: &Lambda| listed.contains(other) || conventional.contains(other);
+    conventional
+        .iter()
+        .filter(|lambda| {
+            listed.contains(lambda)
+                || lambda
+                    .clash(EventSource::default_for(lambda.kind), taken)
+                    .is_none()
+        })
+        .map(|lambda| {
+            let event = facts
+                .entries
+                .iter()
+                .find(|e| e.kind == lambda.kind.as_str() && e.name == lambda.name.as_str())
+                .and_then(|entry| entry.event_source(lambda.kind).ok())
+                .unwrap_or(EventSource::default_for(lambda.kind));
+            (lambda.clone(), event)
+        })
+        .collect()
+}
+
+/// Whether the template names each [`deployable`] Lambda, and whether each
+/// function it names for a handler of this project's kinds has code (a
+/// listed handler without code is named by `missing-folder` or
+/// `missing-module` already).
+fn template_problems(
+    facts: &Facts,
+    listed: &BTreeSet<Lambda>,
+    conventional: &BTreeSet<Lambda>,
+) -> Vec<Problem> {
+    let Some(text) = &facts.template else {
+        return vec![Problem::MissingTemplate];
+    };
+    let named: BTreeSet<String> = stack::handlers(text).into_iter().collect();
+    let mut found: Vec<Problem> = deployable(facts)
+        .into_iter()
+        .filter(|(lambda, _)| !named.contains(&lambda.handler()))
+        .map(|(lambda, event)| Problem::NotInTemplate(lambda, event))
+        .collect();
+    for handler in &named {
+        let Some((kind, name)) = handler.split_once('.') else {
+            continue;
+        };
+        let Some(kind) = facts.layout.kinds().iter().find(|k| k.as_str() == kind) else {
+            continue;
+        };
+        let lambda = match HandlerName::parse(name) {
+            Ok(parsed) if parsed.renamed_from.is_none() => Lambda::new(*kind, parsed.name),
+            _ => continue,
+        };
+        if !conventional.contains(&lambda) && !listed.contains(&lambda) {
+            found.push(Problem::TemplateWithoutCode(handler.clone()));
+        }
+    }
+    found
+}
+
+/// The repairs of `template.yaml` among the fixable `problems`, added to
+/// `plan` after [`plan_fixes`] (a rewrite of the template's settings that
+/// it planned is built on): a missing template written whole, with the part
+/// of every [`deployable`] Lambda; missing parts added.
+pub fn plan_template_fixes(
+    plan: &mut Plan,
+    problems: &[Problem],
+    facts: &Facts,
+    manifest: &Manifest,
+) -> Result<()> {
+    if problems.contains(&Problem::MissingTemplate) {
+        let name = project_name(manifest);
+        plan.add(generate::template_file(
+            manifest,
+            &name,
+            &deployable(facts),
+        )?);
+        return Ok(());
+    }
+    let missing: Vec<(Lambda, EventSource)> = problems
+        .iter()
+        .filter_map(|problem| match problem {
+            Problem::NotInTemplate(lambda, event) => Some((lambda.clone(), *event)),
+            _ => None,
+        })
+        .collect();
+    let Some(read) = facts.template.as_ref().filter(|_| !missing.is_empty()) else {
+        return Ok(());
+    };
+    let base = plan
+        .files()
+        .find(|f| f.path == Path::new(TEMPLATE_FILE))
+        .map_or_else(
+            || read.clone(),
+            |f| String::from_utf8_lossy(&f.contents).into_owned(),
+        );
+    plan.add(PlannedFile {
+        path: TEMPLATE_FILE.into(),
+        contents: generate::stack_template(&base, &missing, manifest.layout)?.into_bytes(),
+        executable: false,
+        if_exists: IfExists::ReplaceIfUnchanged(stack::sha256(read.as_bytes())),
+    });
+    Ok(())
 }
 
 /// The manifest's project name, as `new-project` validated it; a name that
@@ -696,7 +848,75 @@ mod tests {
                 .map(|(key, value)| (*key, Some(value.to_string())))
                 .collect(),
             copies: BTreeMap::new(),
+            template: Some(HEALTHY_TEMPLATE.into()),
         }
+    }
+
+    /// The template of [`healthy`]: a function for its one handler.
+    const HEALTHY_TEMPLATE: &str =
+        "Resources:\n  LogEventFunction:\n    Properties:\n      Handler: producers.log_event\n";
+
+    #[test]
+    fn the_template_must_name_each_lambda_with_code_and_only_those() {
+        let mut facts = healthy();
+        facts.template = Some(format!(
+            "{HEALTHY_TEMPLATE}  Gone:\n    Properties:\n      Handler: producers.gone\n  Theirs:\n    Properties:\n      Handler: app.handler\n"
+        ));
+        // An unlisted handler folder, which check --fix adopts.
+        files(&mut facts, "producers/extra").insert("producers.py".into());
+        facts.modules.insert(
+            "producers/extra/producers.py".into(),
+            "def extra(event, context):\n    return {}\n".into(),
+        );
+        files(&mut facts, "test/producers/extra").insert("test_producers.py".into());
+        files(&mut facts, "producers/extra").insert("__init__.py".into());
+        files(&mut facts, "test/producers/extra").insert("__init__.py".into());
+        let found = problems(&facts);
+        let extra = lambda(Kind::Producers, "extra");
+        assert_eq!(
+            found,
+            [
+                Problem::Unlisted(extra.clone()),
+                Problem::NotInTemplate(extra, EventSource::Eventbridge),
+                Problem::TemplateWithoutCode("producers.gone".into()),
+            ]
+        );
+        assert_eq!(found[2].path(), Path::new("template.yaml"));
+        assert!(found[1].fix().is_some() && found[2].fix().is_none());
+
+        let manifest = Manifest::parse(
+            "schema_version = 1\nname = \"svc\"\nlayout = \"log-centric\"\npython = \"3.13\"\narch = \"x86_64\"\n",
+            Path::new("lambdas.toml"),
+        )
+        .unwrap();
+        let mut plan = plan_fixes(&found, &manifest).unwrap();
+        plan_template_fixes(&mut plan, &found, &facts, &manifest).unwrap();
+        let template = plan
+            .files()
+            .find(|f| f.path == Path::new("template.yaml"))
+            .unwrap();
+        let text = String::from_utf8(template.contents.clone()).unwrap();
+        assert!(
+            text.starts_with(facts.template.as_deref().unwrap()),
+            "{text}"
+        );
+        assert!(text.contains("      Handler: producers.extra\n"), "{text}");
+
+        facts.template = None;
+        let found = problems(&facts);
+        assert!(found.contains(&Problem::MissingTemplate), "{found:?}");
+        assert!(!found.iter().any(|p| p.code() == "not-in-template"));
+        let mut plan = plan_fixes(&found, &manifest).unwrap();
+        plan_template_fixes(&mut plan, &found, &facts, &manifest).unwrap();
+        let template = plan
+            .files()
+            .find(|f| f.path == Path::new("template.yaml"))
+            .unwrap();
+        let text = String::from_utf8(template.contents.clone()).unwrap();
+        for handler in ["producers.log_event", "producers.extra"] {
+            assert!(text.contains(&format!("Handler: {handler}\n")), "{text}");
+        }
+        assert!(text.contains("Runtime: python3.13\n"), "{text}");
     }
 
     fn files<'a>(facts: &'a mut Facts, dir: &str) -> &'a mut BTreeSet<String> {
@@ -881,7 +1101,9 @@ mod tests {
                 "missing-init",
                 "unlisted-handler",
                 "missing-folder",
-                "bad-entry"
+                "bad-entry",
+                // The handler to adopt has no function in the template yet.
+                "not-in-template"
             ],
             "{found:#?}"
         );

@@ -124,6 +124,31 @@ pub fn stack_template(
     Ok(text)
 }
 
+/// `template.yaml` as `new-project` writes it for the project of `manifest`
+/// (its name, layout and build settings) with the parts of `lambdas`, for
+/// `check --fix` to restore.
+pub fn template_file(
+    manifest: &Manifest,
+    name: &ProjectName,
+    lambdas: &[(Lambda, EventSource)],
+) -> Result<PlannedFile> {
+    let mut vars = project_vars(name, manifest.layout);
+    for (var, key) in [("python_version", "python"), ("arch", "arch")] {
+        vars.set(var, manifest.setting(key).unwrap_or_default());
+    }
+    let skeleton = render_one(
+        &format!("project/{TEMPLATE_FILE}"),
+        TEMPLATE_FILE.into(),
+        &vars,
+        IfExists::Keep,
+    )?;
+    let text = String::from_utf8(skeleton.contents.clone())?;
+    Ok(PlannedFile {
+        contents: stack_template(&text, lambdas, manifest.layout)?.into_bytes(),
+        ..skeleton
+    })
+}
+
 /// What a command did with a handler's part of `template.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TemplatePart {

@@ -1,6 +1,7 @@
 //! Copies of the manifest's build settings (`python`, `arch`) in files that
 //! cannot read `lambdas.toml` themselves: the `Dockerfile`'s default build
-//! image, the CI files (YAML cannot include TOML) and the README. `build.sh`
+//! image, the CI files (YAML cannot include TOML), the README and
+//! `template.yaml` (the functions' `Runtime` and `Architectures`). `build.sh`
 //! and `tools/package_lambda.py` read the manifest and hold no copy.
 //!
 //! [`disagreement`] finds the copies in one file that differ from the manifest
@@ -60,6 +61,18 @@ struct Site {
 }
 
 const SITES: &[Site] = &[
+    // The functions' runtime and architecture, in `Globals` (or any
+    // function that sets its own).
+    Site {
+        file: "template.yaml",
+        setting: Setting::Python,
+        before: "Runtime: python",
+    },
+    Site {
+        file: "template.yaml",
+        setting: Setting::Arch,
+        before: "Architectures: [",
+    },
     Site {
         file: "Dockerfile",
         setting: Setting::Python,

@@ -3,7 +3,7 @@
 //! For `check` ([`survey`]): the folders and files of the code and test trees
 //! (a name that is not UTF-8 is noted, and nothing below it is read),
 //! the text of the handler modules and of the files that copy the build
-//! settings, `build.sh`, `requirements.txt` and `requirements.lock`. Never
+//! settings (`template.yaml` among them), `build.sh`, `requirements.txt` and `requirements.lock`. Never
 //! walked: hidden folders (`.venv`, `.git`, the staging folders of an
 //! interrupted run), `__pycache__` and `test/fixtures`.
 //!
@@ -76,6 +76,14 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         }
     }
     let modules = read_all(root, module_paths)?;
+    let copies = read_all(
+        root,
+        setting_copies::files()
+            .into_iter()
+            .filter(|file| root.join(file).is_file())
+            .map(String::from)
+            .collect(),
+    )?;
     Ok(Facts {
         layout,
         entries: manifest.handlers().to_vec(),
@@ -90,14 +98,9 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
             .iter()
             .map(|key| (*key, manifest.setting(key).map(str::to_string)))
             .collect(),
-        copies: read_all(
-            root,
-            setting_copies::files()
-                .into_iter()
-                .filter(|file| root.join(file).is_file())
-                .map(String::from)
-                .collect(),
-        )?,
+        // template.yaml is one of them: read once, judged twice.
+        template: copies.get(TEMPLATE_FILE).cloned(),
+        copies,
     })
 }
 

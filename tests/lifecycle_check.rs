@@ -169,13 +169,15 @@ fn fix_adopts_a_hand_made_handler_folder_into_the_manifest() {
                 "missing-init".into(),
                 "producers/by_hand/__init__.py".into()
             ),
+            // Nothing deploys it yet: --fix adds its function too.
+            ("not-in-template".into(), "template.yaml".into()),
             (
                 "missing-init".into(),
                 "test/producers/by_hand/__init__.py".into()
             ),
         ]
     );
-    check_fails(&root, &[], "3 problems found");
+    check_fails(&root, &[], "4 problems found");
 
     let out = ok(&root, &["check", "--fix"]);
     assert!(
@@ -415,9 +417,10 @@ fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree()
             ("setting-mismatch".into(), "Dockerfile".into()),
             ("setting-mismatch".into(), "README.md".into()),
             ("stale-lock".into(), "requirements.lock".into()),
+            ("setting-mismatch".into(), "template.yaml".into()),
         ]
     );
-    let out = check_fails(&root, &[], "4 problems found");
+    let out = check_fails(&root, &[], "5 problems found");
     assert!(
         out.contains("Dockerfile: names `python` `3.13` where lambdas.toml has `3.12` and `arch` `x86_64` where lambdas.toml has `arm64`"),
         "{out}"
@@ -445,7 +448,8 @@ fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree()
             ".lambda-scaffold/generated/project.sha256",
             "Dockerfile",
             "README.md",
-            "requirements.lock"
+            "requirements.lock",
+            "template.yaml"
         ]
     );
     let lock = fs::read_to_string(root.join("requirements.lock")).unwrap();

@@ -402,3 +402,102 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
         }
     }
 }
+
+/// A function whose handler has no code in the project.
+const GHOST: &str = "  Ghost:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: producers.ghost\n      CodeUri: target/ghost.zip\n";
+
+#[test]
+fn check_names_what_the_template_lacks_and_fix_adds_it() {
+    let (_dir, root) = project("svc", &[]);
+    let path = root.join("template.yaml");
+    let original = fs::read_to_string(&path).unwrap();
+    // The consumer's part taken out by hand, a function for code that is
+    // not there added.
+    let mut text = String::new();
+    let mut inside = false;
+    for line in original.split_inclusive('\n') {
+        if line.contains("# lambda-scaffold: begin consumers.log_sink") {
+            inside = true;
+        }
+        if !inside {
+            text.push_str(line);
+        }
+        if line.contains("# lambda-scaffold: end consumers.log_sink") {
+            inside = false;
+        }
+    }
+    let text = text.replacen("Resources:\n", &format!("Resources:\n{GHOST}"), 1);
+    fs::write(&path, &text).unwrap();
+    let out = run(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout(&out);
+    assert!(
+        report.contains("template.yaml: has no function for the handler `consumers.log_sink`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("template.yaml: has a function for the handler `producers.ghost`, which has no code here"),
+        "{report}"
+    );
+
+    let out = run(&root, &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(1), "the ghost needs a person");
+    let fixed = fs::read_to_string(&path).unwrap();
+    assert!(
+        fixed.starts_with(&text[..text.find("\nOutputs:").unwrap()]),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("      Handler: consumers.log_sink\n"),
+        "{fixed}"
+    );
+    fs::write(&path, fixed.replacen(GHOST, "", 1)).unwrap();
+    cfn_lint(std::slice::from_ref(&path));
+    ok(&root, &["check"]);
+
+    // A project without a template gets the one new-project writes.
+    fs::remove_file(&path).unwrap();
+    let out = run(&root, &["check"]);
+    assert!(
+        stdout(&out).contains("template.yaml: missing"),
+        "{}",
+        stdout(&out)
+    );
+    ok(&root, &["check", "--fix"]);
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
+}
+
+#[test]
+fn the_templates_runtime_and_architecture_follow_lambdas_toml() {
+    let (_dir, root) = project("svc", &["--layout", "web-stack"]);
+    let manifest = root.join("lambdas.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        text.replace("python = \"3.13\"", "python = \"3.12\"")
+            .replace("arch = \"x86_64\"", "arch = \"arm64\""),
+    )
+    .unwrap();
+    let out = run(&root, &["check", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mismatch = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "template.yaml")
+        .expect("template.yaml is named");
+    assert_eq!(mismatch["code"], "setting-mismatch");
+    ok(&root, &["check", "--fix"]);
+    let template = fs::read_to_string(root.join("template.yaml")).unwrap();
+    assert!(
+        template.contains("    Runtime: python3.12\n    Architectures: [arm64]\n"),
+        "{template}"
+    );
+    let Some(results) = translated(&[root.join("template.yaml")]) else {
+        return;
+    };
+    let functions = results[0]["functions"].as_object().unwrap();
+    assert!(functions.values().all(
+        |f| f["runtime"] == "python3.12" && f["architectures"] == serde_json::json!(["arm64"])
+    ));
+}

@@ -28,7 +28,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::apply;
-use crate::check::{Problem, ProblemReport, plan_fixes, problems};
+use crate::check::{Problem, ProblemReport, plan_fixes, plan_template_fixes, problems};
 use crate::cli::CheckArgs;
 use crate::commands::{locate_for_change, record_writes};
 use crate::error::UserError;
@@ -56,7 +56,8 @@ pub fn run(args: CheckArgs) -> Result<()> {
     // Only a real --fix writes, so only it takes the project's lock.
     let located = locate_for_change(&args.project, !args.fix || args.dry_run)?;
     let project = &located.project;
-    let found = problems(&survey(&project.root, &project.manifest)?);
+    let facts = survey(&project.root, &project.manifest)?;
+    let found = problems(&facts);
     let fixable: Vec<Problem> = found
         .iter()
         .filter(|p| p.fix().is_some())
@@ -64,6 +65,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
         .collect();
     let (fixed, left) = if args.fix && !fixable.is_empty() {
         let mut plan = plan_fixes(&fixable, &project.manifest)?;
+        plan_template_fixes(&mut plan, &fixable, &facts, &project.manifest)?;
         record_writes(&mut plan, project);
         let resolved = apply::resolve(&project.root, plan)?;
         if args.dry_run {
