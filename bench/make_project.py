@@ -4,14 +4,22 @@
 N calls of `lambda-scaffold add-handler` would leave it.
 
 Handler i (1-based) is the producer `event_<i:05>` when i is odd, the consumer
-`sink_<i:05>` when i is even, added in that order. The project therefore has N + 2
-handlers: the two examples of new-project (log_event, log_sink) and the N added ones.
+`sink_<i:05>` when i is even, added in that order; every fourth one (i divisible by 4)
+is a consumer with `--event sqs`, so a quarter of the manifest's entries carry an
+`event = "sqs"` key (issue 12). The project therefore has N + 2 handlers: the two
+examples of new-project (log_event, log_sink) and the N added ones.
 
-How: the real binary makes the base project and, in two scratch copies of it, one
-seed handler of each kind (`qqseedp`, `qqseedc`). Each seed's files, their modes and
-the `[[handlers]]` entry that add-handler appended to lambdas.toml become templates:
-the seed name (and its UpperCamelCase form, as heck's to_upper_camel_case gives it)
-is replaced by the new name. The handler's record file,
+How: the real binary makes the base project and, in scratch copies of it, one seed
+handler of each variant (`qqseedp`, `qqseedc`, `qqseedq` for the sqs consumer). Each
+seed's files, their modes, the `[[handlers]]` entry that add-handler appended to
+lambdas.toml and its two marked parts of template.yaml (one at the end of
+`Resources`, one at the end of `Outputs`) become templates: the seed name (and its
+UpperCamelCase form, as heck's to_upper_camel_case gives it) is replaced by the new
+name, and the hash in a part's begin markers is computed again as src/stack.rs does
+(the first 16 hex digits of the sha256 of both blocks without markers, common
+indentation and trailing blanks). Files a seed writes outside the handler's folders
+(the sqs sample event, the new project.sha256 that records it) are written once, by
+the first handler of that variant. The handler's record file,
 `.lambda-scaffold/generated/KIND/NAME.sha256`, is not templated but rewritten: one
 `HEX  PATH` line (sha256sum format) per generated file of the handler, sorted by path,
 under the `# lambda-scaffold VERSION` line of the seed's record,
@@ -21,7 +29,7 @@ record, byte for byte. Folders add-handler creates outside the handler's folders
 
 Usage:
   make_project.py --bin BIN --n N --out DIR [--reuse]   # DIR/my-service
-  make_project.py --bin BIN --verify [--n 3]            # byte-for-byte against real add-handler
+  make_project.py --bin BIN --verify [--n 4]            # byte-for-byte against real add-handler
   make_project.py --bin BIN --verify-step --n 1000      # N, then one real add-handler, == N + 1
 With --reuse, DIR is kept when its stamp matches this binary's seed output and N.
 """
@@ -29,13 +37,19 @@ With --reuse, DIR is kept when its stamp matches this binary's seed output and N
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 PROJECT = "my-service"
-SEEDS = {"producers": "qqseedp", "consumers": "qqseedc"}
+# variant (kind, --event or None) -> seed name
+SEEDS = {("producers", None): "qqseedp", ("consumers", None): "qqseedc",
+         ("consumers", "sqs"): "qqseedq"}
+TEMPLATE = "template.yaml"
+MARKER = "# lambda-scaffold:"
+HASH_DIGITS = 16
 
 
 def camel(name):
@@ -44,7 +58,41 @@ def camel(name):
 
 
 def handler(i):
-    return ("producers", f"event_{i:05}") if i % 2 else ("consumers", f"sink_{i:05}")
+    """(kind, event or None, name) of the i-th added handler."""
+    if i % 2:
+        return "producers", None, f"event_{i:05}"
+    return "consumers", ("sqs" if i % 4 == 0 else None), f"sink_{i:05}"
+
+
+def add_args(kind, event, name):
+    return ["add-handler", kind, name] + (["--event", event] if event else [])
+
+
+def with_parts(base, at, parts):
+    """The base template with `parts` ([Resources block, Outputs block] each), in order,
+    at the end of its two sections (`at`: their offsets in `base`)."""
+    r, o = at
+    return "".join([base[:r], *(p[0] for p in parts), base[r:o], *(p[1] for p in parts),
+                    base[o:]])
+
+
+def normalized(block):
+    """A block's lines without common indentation and trailing blanks (src/stack.rs)."""
+    lines = block.splitlines()
+    indent = min((len(l) - len(l.lstrip(" ")) for l in lines if l.strip()), default=0)
+    return "".join(l[indent:].rstrip() + "\n" for l in lines)
+
+
+def part_blocks(text, handler_string):
+    """[(start, end)] of the marked blocks of a handler in a template, markers included."""
+    begin = f"  {MARKER} begin {handler_string} (sha256 "
+    end = f"  {MARKER} end {handler_string}\n"
+    out, at = [], 0
+    while (start := text.find(begin, at)) >= 0:
+        stop = text.index(end, start) + len(end)
+        out.append((start, stop))
+        at = stop
+    return out
 
 
 def run(args, cwd):
@@ -75,13 +123,14 @@ def tree(root):
 class Seed:
     """What add-handler writes for one kind, as templates over the handler's name."""
 
-    def __init__(self, binary, base, scratch, kind):
-        seed = SEEDS[kind]
-        proj = os.path.join(scratch, kind, PROJECT)
+    def __init__(self, binary, base, scratch, variant):
+        kind, event = variant
+        seed = SEEDS[variant]
+        proj = os.path.join(scratch, seed, PROJECT)
         os.makedirs(os.path.dirname(proj))
         shutil.copytree(base, proj, symlinks=True)
         before = tree(proj)
-        run([binary, "add-handler", kind, seed], proj)
+        run([binary] + add_args(kind, event, seed), proj)
         after = tree(proj)
         old_toml = before["lambdas.toml"][1].decode()
         new_toml = after["lambdas.toml"][1].decode()
@@ -93,7 +142,9 @@ class Seed:
             sys.exit("make_project.py: add-handler's lambdas.toml entry carries file hashes; "
                      "the generator's model of it is out of date")
         self.kind, self.seed, self.seed_class = kind, seed, camel(seed)
-        changed = sorted(p for p in after if p != "lambdas.toml" and after[p] != before.get(p))
+        self.parts(before[TEMPLATE][1].decode(), after[TEMPLATE][1].decode())
+        changed = sorted(p for p in after
+                         if p not in ("lambdas.toml", TEMPLATE) and after[p] != before.get(p))
         rec = self.record_path(seed)
         if rec not in changed or after[rec][1] is None:
             sys.exit(f"make_project.py: add-handler {kind} wrote no record file {rec}")
@@ -102,17 +153,41 @@ class Seed:
         # the version line(s) of the record: the tool version that wrote it
         self.record_head = "".join(
             line for line in after[rec][1].decode().splitlines(keepends=True) if line.startswith("#"))
-        # new folders that are not the handler's own (made once, by the first handler)
-        self.shared = [(p, after[p][0]) for p in changed
-                       if seed not in p and p not in before and after[p][1] is None]
-        outside = [p for p in changed if seed not in p and (p, after[p][0]) not in self.shared]
-        if outside:
-            sys.exit(f"make_project.py: add-handler {kind} wrote outside the handler's folders: {outside}")
+        # what it writes outside the handler's folders: new folders, shared files (the
+        # sample event of its source, project.sha256), written once by the first handler
+        self.shared = [(p, after[p][0], after[p][1]) for p in changed if seed not in p]
+        named = [p for p, _, data in self.shared if data is not None and seed.encode() in data]
+        if named:
+            sys.exit(f"make_project.py: add-handler {kind} wrote its name outside its folders: {named}")
         self.items = [(p, after[p][0], after[p][1]) for p in changed if seed in p]  # folders sort first
         _items, record = self.render(seed)
         if record[2] != after[rec][1]:
             sys.exit(f"make_project.py: the record file {rec} that add-handler wrote is not "
                      "what the generator's model gives; the model is out of date")
+
+    def parts(self, before, after):
+        """The seed's blocks of template.yaml and where they went into the base's."""
+        blocks = part_blocks(after, f"{self.kind}.{self.seed}")
+        if len(blocks) != 2:
+            sys.exit(f"make_project.py: add-handler wrote {len(blocks)} marked blocks into "
+                     f"{TEMPLATE}, not 2 (Resources, Outputs); the model is out of date")
+        (r0, r1), (o0, o1) = blocks
+        self.blocks = [after[r0:r1], after[o0:o1]]
+        # insertion offsets in the base template
+        self.at = (r0, o0 - (r1 - r0))
+        if self.render_parts(self.seed) != self.blocks or \
+                with_parts(before, self.at, [self.blocks]) != after:
+            sys.exit(f"make_project.py: the parts of {TEMPLATE} that add-handler wrote are not "
+                     "what the generator's model gives; the model is out of date")
+
+    def render_parts(self, name):
+        """[Resources block, Outputs block] of handler `name`, its hash computed again."""
+        hash_re = re.compile(r"\(sha256 [0-9a-f]+\)")
+        pieces = [self.sub(b, name) for b in self.blocks]
+        digest = hashlib.sha256("".join(
+            normalized("".join(p.splitlines(keepends=True)[1:-1])) for p in pieces
+        ).encode()).hexdigest()[:HASH_DIGITS]
+        return [hash_re.sub(f"(sha256 {digest})", p, count=1) for p in pieces]
 
     def record_path(self, name):
         return f".lambda-scaffold/generated/{self.kind}/{name}.sha256"
@@ -138,19 +213,23 @@ class Seed:
 
 def seeds(binary, scratch):
     base = new_project(binary, os.path.join(scratch, "base"))
-    return base, {k: Seed(binary, base, scratch, k) for k in SEEDS}
+    seed_map = {seed: Seed(binary, base, scratch, variant) for variant, seed in SEEDS.items()}
+    if len({s.at for s in seed_map.values()}) != 1:
+        sys.exit(f"make_project.py: the seeds' parts went to different places of {TEMPLATE}")
+    return base, seed_map
 
 
 def stamp_of(base, seed_map, n):
-    h = hashlib.sha256(b"make_project v2 (record files) n=%d\n" % n)
+    h = hashlib.sha256(b"make_project v3 (template parts, events) n=%d\n" % n)
     for rel, (mode, data) in sorted(tree(base).items()):
         h.update(b"%s %o %s\n" % (rel.encode(), mode, b"-" if data is None else hashlib.sha256(data).hexdigest().encode()))
-    for kind in sorted(seed_map):
-        s = seed_map[kind]
+    for seed in sorted(SEEDS.values()):
+        s = seed_map[seed]
         h.update(s.entry.encode())
         h.update(b"record %o\n" % s.record_mode)
-        for path, mode in s.shared:
-            h.update(b"shared %s %o\n" % (path.encode(), mode))
+        h.update("".join(s.blocks).encode())
+        for path, mode, data in s.shared:
+            h.update(b"shared %s %o %s\n" % (path.encode(), mode, data or b"-"))
         for path, mode, data in s.items:
             h.update(b"%s %o %s\n" % (path.encode(), mode, data or b"-"))
     return h.hexdigest()
@@ -173,14 +252,23 @@ def build(binary, n, out, reuse):
         shutil.copytree(base, proj, symlinks=True)
         with open(os.path.join(proj, "lambdas.toml")) as fh:
             toml = [fh.read()]
+        with open(os.path.join(proj, TEMPLATE), newline="") as fh:
+            base_template = fh.read()
+        parts, used = [], set()
         for i in range(1, n + 1):
-            kind, name = handler(i)
-            seed = seed_map[kind]
-            for path, mode in seed.shared:
-                p = os.path.join(proj, path)
-                if not os.path.isdir(p):
-                    os.mkdir(p)
+            kind, event, name = handler(i)
+            seed = seed_map[SEEDS[(kind, event)]]
+            if seed.seed not in used:
+                used.add(seed.seed)
+                for path, mode, data in seed.shared:
+                    p = os.path.join(proj, path)
+                    if data is not None:
+                        with open(p, "wb") as fh:
+                            fh.write(data)
+                    elif not os.path.isdir(p):
+                        os.mkdir(p)
                     os.chmod(p, mode & 0o7777)
+            parts.append(seed.render_parts(name))
             items, record = seed.render(name)
             for path, mode, data in items + [record]:
                 p = os.path.join(proj, path)
@@ -193,6 +281,9 @@ def build(binary, n, out, reuse):
             toml.append(seed.entry_for(name))
         with open(os.path.join(proj, "lambdas.toml"), "w") as fh:
             fh.write("".join(toml))
+        at = next(iter(seed_map.values())).at
+        with open(os.path.join(proj, TEMPLATE), "w", newline="") as fh:
+            fh.write(with_parts(base_template, at, parts))
         with open(stamp_file, "w") as fh:
             fh.write(stamp)
         return "built"
@@ -216,8 +307,7 @@ def verify(binary, n):
         os.remove(os.path.join(gen, ".stamp"))
         real = new_project(binary, os.path.join(tmp, "real"))
         for i in range(1, n + 1):
-            kind, name = handler(i)
-            run([binary, "add-handler", kind, name], real)
+            run([binary] + add_args(*handler(i)), real)
         bad = diff_trees(os.path.join(gen, PROJECT), real)
         if bad:
             print(f"make_project.py: N={n} differs from {n} real add-handler calls: {bad[:10]}",
@@ -235,14 +325,14 @@ def verify_step(binary, n):
         a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
         build(binary, n, a, False)
         build(binary, n + 1, b, False)
-        kind, name = handler(n + 1)
-        run([binary, "add-handler", kind, name], os.path.join(a, PROJECT))
+        kind, event, name = handler(n + 1)
+        run([binary] + add_args(kind, event, name), os.path.join(a, PROJECT))
         bad = diff_trees(os.path.join(a, PROJECT), os.path.join(b, PROJECT))
         if bad:
-            print(f"make_project.py: N={n} plus a real add-handler {kind} {name} differs "
+            print(f"make_project.py: N={n} plus a real `{' '.join(add_args(kind, event, name))}` differs "
                   f"from N={n + 1}: {bad[:10]}", file=sys.stderr)
             return 1
-        print(f"make_project.py: N={n} plus a real `add-handler {kind} {name}` "
+        print(f"make_project.py: N={n} plus a real `{' '.join(add_args(kind, event, name))}` "
               f"is identical to N={n + 1}")
         return 0
 
@@ -250,7 +340,7 @@ def verify_step(binary, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", required=True)
-    ap.add_argument("--n", type=int, default=3)
+    ap.add_argument("--n", type=int, default=4)
     ap.add_argument("--out")
     ap.add_argument("--reuse", action="store_true")
     ap.add_argument("--verify", action="store_true")

@@ -110,8 +110,8 @@ printf 'replay_dir: %s\ncookiecutters_dir: %s\n' "$W/cc-replay" "$W/cc-dirs" > "
 export COOKIECUTTER_CONFIG="$W/cookiecutterrc"
 
 # ---- the generator of big projects: check it against the real add-handler first
-log "make_project.py --verify (N=3, byte for byte against 3 real add-handler calls)"
-python3 "$BENCH/make_project.py" --bin "$BIN" --verify --n 3 >&2 || die "make_project.py does not match add-handler"
+log "make_project.py --verify (N=4, byte for byte against 4 real add-handler calls, one with --event sqs)"
+python3 "$BENCH/make_project.py" --bin "$BIN" --verify --n 4 >&2 || die "make_project.py does not match add-handler"
 
 # ---- rows
 # slug | label | runs | DIR (the command's working dir, never deleted) | PREP (sh code run
