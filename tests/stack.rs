@@ -501,3 +501,187 @@ fn the_templates_runtime_and_architecture_follow_lambdas_toml() {
         |f| f["runtime"] == "python3.12" && f["architectures"] == serde_json::json!(["arm64"])
     ));
 }
+
+/// moto in server mode on 127.0.0.1 at a free port: a stand-in AWS, stopped
+/// (killed and reaped) when dropped, so also when the test fails.
+struct StandInAws {
+    server: std::process::Child,
+    endpoint: String,
+}
+
+impl StandInAws {
+    /// Starts `moto_server` from cfn-lint's venv; `None` when it is missing
+    /// outside CI.
+    fn start() -> Option<Self> {
+        let server = tool("cfn-lint")?.with_file_name("moto_server");
+        assert!(
+            server.is_file(),
+            "scripts/test.sh installs moto[server] beside cfn-lint"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let aws = StandInAws {
+            server: child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not answer"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Some(aws)
+    }
+
+    /// Deploys the project as `sam deploy --config-env dev` would (see
+    /// tests/support/moto_deploy.py) and returns what the stack holds.
+    fn deploy(&self, root: &Path) -> serde_json::Value {
+        let python = tool("cfn-lint")
+            .expect("checked in start")
+            .with_file_name("python3");
+        let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
+        let out = Command::new(python)
+            .arg(support.join("moto_deploy.py"))
+            .args([root.to_str().unwrap(), "svc-dev", "dev"])
+            .env("PYTHONPATH", &support)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("python3 runs");
+        assert!(out.status.success(), "deploy failed:\n{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    }
+}
+
+impl Drop for StandInAws {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+fn build_all(root: &Path) {
+    let out = Command::new(root.join("build.sh"))
+        .args(["--all", "--local"])
+        .current_dir(root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("build.sh runs");
+    assert!(
+        out.status.success(),
+        "build.sh --all --local:\n{}",
+        stderr(&out)
+    );
+}
+
+fn function_names(state: &serde_json::Value) -> Vec<String> {
+    state["functions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The first deploy of the README (build every zip, deploy the template), on
+/// a stand-in AWS, then the stack following add-handler and remove-handler.
+/// moto's CloudFormation does not create HTTP APIs nor keep a function's
+/// architecture: the routes and the architectures are asserted on the
+/// translated template instead (the tests above).
+#[test]
+fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
+    let Some(aws) = StandInAws::start() else {
+        return;
+    };
+    let (_dir, root) = project("svc", &["--python", "3.12"]);
+    build_all(&root);
+    let state = aws.deploy(&root);
+    assert_eq!(state["status"], "CREATE_COMPLETE", "{state}");
+    assert_eq!(
+        function_names(&state),
+        ["LogEventFunction", "LogSinkFunction"]
+    );
+    for (logical, handler) in [
+        ("LogEventFunction", "producers.log_event"),
+        ("LogSinkFunction", "consumers.log_sink"),
+    ] {
+        let function = &state["functions"][logical];
+        assert_eq!(function["handler"], handler);
+        assert_eq!(function["runtime"], "python3.12");
+        assert_eq!(function["environment"]["STAGE"], "dev");
+        assert_eq!(
+            state["outputs"][format!("{logical}Name")],
+            function["name"],
+            "its name is an output"
+        );
+    }
+    let stream = state["outputs"]["StreamName"].as_str().unwrap();
+    assert_eq!(stream, "svc-dev-log");
+    assert_eq!(
+        state["functions"]["LogEventFunction"]["environment"]["STREAM_NAME"],
+        stream
+    );
+    let mappings = state["mappings"].as_array().unwrap();
+    assert_eq!(mappings.len(), 1, "{mappings:?}");
+    assert_eq!(mappings[0]["function"], "LogSinkFunction");
+    assert!(
+        mappings[0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with(":stream/svc-dev-log")
+    );
+    assert_eq!(
+        mappings[0]["response_types"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(mappings[0]["retries"], 3);
+    assert!(
+        mappings[0]["on_failure"]
+            .as_str()
+            .unwrap()
+            .ends_with(":svc-dev-failed")
+    );
+
+    ok(&root, &["add-handler", "consumers", "audit"]);
+    build_all(&root);
+    let state = aws.deploy(&root);
+    assert_eq!(state["status"], "UPDATE_COMPLETE", "{state}");
+    assert_eq!(
+        function_names(&state),
+        ["AuditFunction", "LogEventFunction", "LogSinkFunction"]
+    );
+    assert_eq!(
+        state["functions"]["AuditFunction"]["handler"],
+        "consumers.audit"
+    );
+    let mapped: Vec<&str> = state["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["function"].as_str().unwrap())
+        .collect();
+    assert!(mapped.contains(&"AuditFunction"), "{mapped:?}");
+
+    ok(&root, &["remove-handler", "consumers", "audit"]);
+    let state = aws.deploy(&root);
+    assert_eq!(state["status"], "UPDATE_COMPLETE", "{state}");
+    assert_eq!(
+        function_names(&state),
+        ["LogEventFunction", "LogSinkFunction"]
+    );
+    assert_eq!(state["mappings"].as_array().unwrap().len(), 1);
+}

@@ -35,14 +35,18 @@ def packaged(template):
     for resource in template.get("Resources", {}).values():
         properties = resource.get("Properties", {})
         code = properties.get("CodeUri")
-        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(code, str):
+        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(
+            code, str
+        ):
             properties["CodeUri"] = "s3://deploy-bucket/" + os.path.basename(code)
     return template
 
 
 def summary(cloudformation):
     resources = cloudformation["Resources"]
-    of_type = lambda t: {k: r.get("Properties", {}) for k, r in resources.items() if r["Type"] == t}
+    of_type = lambda t: {
+        k: r.get("Properties", {}) for k, r in resources.items() if r["Type"] == t
+    }
     return {
         "functions": {
             name: {
@@ -63,7 +67,9 @@ def summary(cloudformation):
             }
             for p in of_type("AWS::Lambda::EventSourceMapping").values()
         ],
-        "routes": sorted(p["RouteKey"] for p in of_type("AWS::ApiGatewayV2::Route").values())
+        "routes": sorted(
+            p["RouteKey"] for p in of_type("AWS::ApiGatewayV2::Route").values()
+        )
         + sorted(
             f"{method.upper()} {path}"
             for api in ("AWS::ApiGatewayV2::Api", "AWS::ApiGateway::RestApi")
@@ -75,7 +81,8 @@ def summary(cloudformation):
         "subscriptions": len(of_type("AWS::SNS::Subscription")),
         "urls": len(of_type("AWS::Lambda::Url")),
         "bucket_notifications": sum(
-            "NotificationConfiguration" in p for p in of_type("AWS::S3::Bucket").values()
+            "NotificationConfiguration" in p
+            for p in of_type("AWS::S3::Bucket").values()
         ),
         "log_groups": len(of_type("AWS::Logs::LogGroup")),
     }
