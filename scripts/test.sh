@@ -20,14 +20,15 @@ pins=(
     mypy==2.4.1
     zizmor==1.32.0
 )
-# The template's checkers and the stand-in AWS of the deploy test (moto), in a
-# venv of their own: they bring boto3, which the first venv's python3 must not
-# have (the generated tests run without it).
+# The template's checkers, the stand-in AWS of the deploy test (moto) and the
+# AWS CLI that deploy.sh runs, in a venv of their own: they bring boto3, which
+# the first venv's python3 must not have (the generated tests run without it).
 stack_venv=.venv-stack
 stack_pins=(
     cfn-lint==1.58.0
     aws-sam-translator==1.115.0
     moto[server]==5.2.5
+    awscli==1.46.3
 )
 
 # Makes venv $1 with the pins that follow, unless it has exactly those.

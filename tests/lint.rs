@@ -107,12 +107,16 @@ fn run_tool(tool_path: &Path, args: &[&str], cwd: &Path) {
 }
 
 #[test]
-fn build_sh_is_shellcheck_clean() {
+fn build_sh_and_deploy_sh_are_shellcheck_clean() {
     let Some(shellcheck) = tool("shellcheck") else {
         return;
     };
     for (_dir, root, _) in variants() {
-        run_tool(&shellcheck, &["--severity=style", "build.sh"], &root);
+        run_tool(
+            &shellcheck,
+            &["--severity=style", "build.sh", "deploy.sh"],
+            &root,
+        );
     }
 }
 

@@ -546,24 +546,61 @@ impl StandInAws {
     /// Deploys the project as `sam deploy --config-env dev` would (see
     /// tests/support/moto_deploy.py) and returns what the stack holds.
     fn deploy(&self, root: &Path) -> serde_json::Value {
+        self.stack(root, &[])
+    }
+
+    /// What the stack holds, deploying nothing.
+    fn state(&self, root: &Path) -> serde_json::Value {
+        self.stack(root, &["--state-only"])
+    }
+
+    fn stack(&self, root: &Path, options: &[&str]) -> serde_json::Value {
         let python = tool("cfn-lint")
             .expect("checked in start")
             .with_file_name("python3");
         let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
-        let out = Command::new(python)
+        let out = self
+            .command(&python)
             .arg(support.join("moto_deploy.py"))
             .args([root.to_str().unwrap(), "svc-dev", "dev"])
+            .args(options)
             .env("PYTHONPATH", &support)
             .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
             .output()
             .expect("python3 runs");
         assert!(out.status.success(), "deploy failed:\n{}", stderr(&out));
         serde_json::from_slice(&out.stdout).expect("one JSON object")
+    }
+
+    /// The project's `./deploy.sh ARGS`, with the AWS CLI of cfn-lint's venv.
+    fn deploy_sh(&self, root: &Path, args: &[&str]) -> std::process::Output {
+        let bin = tool("cfn-lint").expect("checked in start");
+        let path = format!(
+            "{}:{}",
+            bin.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        self.command(&root.join("deploy.sh"))
+            .args(args)
+            .current_dir(root)
+            .env("PATH", path)
+            .output()
+            .expect("deploy.sh runs")
+    }
+
+    /// A command that reaches the stand-in AWS, with made-up credentials.
+    fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+        command
     }
 }
 
@@ -656,8 +693,47 @@ fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
             .ends_with(":svc-dev-failed")
     );
 
+    // The code-only fast path: a changed handler's new zip, and only it.
+    let module = root.join("producers/log_event/producers.py");
+    let code = fs::read_to_string(&module).unwrap();
+    fs::write(&module, format!("{code}\n# changed\n")).unwrap();
+    build_all(&root);
+    let out = aws.deploy_sh(&root, &["--code-only", "dev", "log_event"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).starts_with("updated 1 of 1 in svc-dev (us-east-1):\n  log_event ("),
+        "{}",
+        stdout(&out)
+    );
+    let after = aws.state(&root);
+    let sha = |state: &serde_json::Value, logical: &str| {
+        state["functions"][logical]["code_sha256"].clone()
+    };
+    assert_ne!(
+        sha(&after, "LogEventFunction"),
+        sha(&state, "LogEventFunction")
+    );
+    assert_eq!(
+        sha(&after, "LogSinkFunction"),
+        sha(&state, "LogSinkFunction")
+    );
+
     ok(&root, &["add-handler", "consumers", "audit"]);
     build_all(&root);
+    // Not deployed yet: the fast path names it and fails, the others go.
+    let out = aws.deploy_sh(&root, &["--code-only", "dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("updated 2 of 3 in svc-dev"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out)
+            .contains("  audit (not in stack svc-dev: deploy it with sam deploy --config-env dev)"),
+        "{}",
+        stderr(&out)
+    );
     let state = aws.deploy(&root);
     assert_eq!(state["status"], "UPDATE_COMPLETE", "{state}");
     assert_eq!(

@@ -2,14 +2,15 @@
 server mode, at AWS_ENDPOINT_URL) as `sam deploy` would, and prints what the
 stack holds.
 
-usage: moto_deploy.py PROJECT_ROOT STACK_NAME STAGE
+usage: moto_deploy.py PROJECT_ROOT STACK_NAME STAGE [--state-only]
 
 Like `sam deploy`: uploads each function's zip (target/NAME.zip, built
 already) to an S3 bucket and points the function at it, turns the SAM
 template into CloudFormation with aws-sam-translator (moto does not run the
 transform), then creates the stack or updates it. Prints one JSON object: the
 stack's status, its functions (handler, runtime, architectures, environment
-variable names, code hash), their event source mappings and the outputs.
+variables, code hash), their event source mappings and the outputs. With
+--state-only, deploys nothing and prints the same.
 """
 
 import json
@@ -102,9 +103,13 @@ def state(stack, description):
     }
 
 
-def main(root, stack, stage):
+def main(root, stack, stage, *options):
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    description = deploy(root, stack, stage)
+    if "--state-only" in options:
+        description = boto3.client("cloudformation").describe_stacks(StackName=stack)
+        description = description["Stacks"][0]
+    else:
+        description = deploy(root, stack, stage)
     print(json.dumps(state(stack, description), sort_keys=True))
 
 
