@@ -270,7 +270,17 @@ pub fn plan_template_change(
             .hint("nothing was removed; pass --force to remove it all the same, or delete its two `# lambda-scaffold:` marker lines to keep it as yours")
             .into());
         }
-        (PartChange::Remove, _) => (stack::without_part(text, &handler)?, TemplatePart::Removed),
+        (PartChange::Remove, _) => {
+            let without = stack::without_part(text, &handler)?;
+            if let Some(resource) = stack::referenced(&without, &read.part).filter(|_| !force) {
+                return Err(UserError::new(format!(
+                    "`{TEMPLATE_FILE}` refers to `{resource}` of `{handler}` outside its part"
+                ))
+                .hint("nothing was removed; remove those references first, or pass --force to remove the part all the same")
+                .into());
+            }
+            (without, TemplatePart::Removed)
+        }
     };
     if outcome == text {
         return Ok(TemplatePart::Unchanged);

@@ -387,6 +387,27 @@ pub fn without_part(text: &str, handler: &str) -> Result<String, UserError> {
     Ok(apply_edits(&parsed, edits))
 }
 
+/// The first resource of `part` that `text` (a template without the part)
+/// still refers to outside comments (`!Ref X`, `!GetAtt X.Arn`, `${X}`):
+/// removing the part would leave the template broken.
+pub fn referenced(text: &str, part: &Part) -> Option<String> {
+    let code: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .map(|line| line.split(" #").next().unwrap_or_default())
+        .collect();
+    let is_id_char = |c: char| c.is_ascii_alphanumeric();
+    keys(&part.pieces[0]).into_iter().find(|key| {
+        code.iter().any(|line| {
+            line.match_indices(key.as_str()).any(|(at, _)| {
+                let before = line[..at].chars().next_back();
+                let after = line[at + key.len()..].chars().next();
+                !before.is_some_and(is_id_char) && !after.is_some_and(is_id_char)
+            })
+        })
+    })
+}
+
 /// Every handler string a function of the template names (`Handler: X`).
 pub fn handlers(text: &str) -> Vec<String> {
     text.lines()
@@ -600,6 +621,24 @@ Parameters:
             assert!(err.hint.is_some());
         }
         assert!(without_part(cases[3].0, "producers.p").is_err());
+    }
+
+    #[test]
+    fn a_resource_of_the_part_used_elsewhere_is_found_outside_comments() {
+        let p = part(Kind::Producers, "p");
+        let cases = [
+            (
+                "  Alarm:\n    Dimensions: [{Value: !Ref PFunction}]\n",
+                Some("PFunction"),
+            ),
+            ("  X: !GetAtt PFunctionLogs.Arn\n", Some("PFunctionLogs")),
+            ("  X: !Sub \"${PFunction}\"\n", Some("PFunction")),
+            ("  # PFunction was slow\n  Y: 1 # see PFunction\n", None),
+            ("  PFunctionOld: 1\n  XPFunction: 2\n", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(referenced(text, &p).as_deref(), want, "{text}");
+        }
     }
 
     #[test]

@@ -300,6 +300,21 @@ fn an_edited_part_is_kept_unless_force() {
         "--force wrote it again"
     );
 
+    // A resource of the user's that uses the function: removing the part
+    // would break the template.
+    let alarm = "  Alarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Dimensions:\n        - Name: FunctionName\n          Value: !Ref LogEventFunction\n";
+    fs::write(
+        &path,
+        text.replacen("Resources:\n", &format!("Resources:\n{alarm}"), 1),
+    )
+    .unwrap();
+    assert_refused(
+        &root,
+        &root,
+        &["remove-handler", "producers", "log_event"],
+        "`template.yaml` refers to `LogEventFunction` of `producers.log_event` outside its part",
+    );
+
     fs::write(&path, &edited).unwrap();
     ok(
         &root,
