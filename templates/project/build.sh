@@ -122,7 +122,9 @@ Build deployment zips for the Lambdas of this project into target/.
 usage:
   ./build.sh NAME PATH            build target/NAME.zip in the AWS SAM build image (Docker)
   ./build.sh --local NAME PATH    build target/NAME.zip with python3 on this machine
-  ./build.sh --all [--local]      build every Lambda listed in $MANIFEST
+  ./build.sh --all [--local] [--jobs N]
+                                  build every Lambda listed in $MANIFEST, N zips at
+                                  once (default: the number of cores)
   ./build.sh --list               print "NAME PATH" for every Lambda of $MANIFEST, one per line
   ./build.sh --lock               resolve requirements.txt for the Lambda runtime into
                                   requirements.lock (needs uv: see requirements-dev.txt)
@@ -136,6 +138,9 @@ the folder's name.
 
 Every build installs exactly the packages and hashes of requirements.lock;
 a lock that does not match requirements.txt (or python and arch) stops it.
+A zip whose inputs did not change (its code, utils/, requirements.lock, the
+packager, python and arch) is kept; the installed dependencies are cached in
+target/.cache per lock. \`rm -rf target\` starts from scratch.
 The local mode installs only wheels built for the Lambda runtime (python$lambda_python,
 $lambda_arch, from $MANIFEST). The Docker mode installs inside the SAM build
 image, the runtime's own platform, where packages that ship only source code
@@ -194,6 +199,7 @@ package_docker() {
 
 mode=docker
 action=one
+jobs=""
 native=""
 name=""
 path=""
@@ -203,6 +209,11 @@ while [[ $# -gt 0 ]]; do
         --local) mode=local ;;
         --native) native=--native ;;
         --all) action=all ;;
+        --jobs)
+            [[ $# -gt 1 && $2 =~ ^[1-9][0-9]{0,3}$ ]] || usage_error "--jobs takes a number of zips to write at once, e.g. \`--jobs 4\`"
+            jobs="$2"
+            shift
+            ;;
         --list) action=list ;;
         --lock) action=lock ;;
         --check-lock) action=check-lock ;;
@@ -246,9 +257,9 @@ case "$action" in
             exit 0
         fi
         if [[ $mode == local ]]; then
-            package_local ${native:+"$native"} -- "${lambdas[@]}"
+            package_local ${native:+"$native"} ${jobs:+--jobs "$jobs"} -- "${lambdas[@]}"
         else
-            package_docker --all
+            package_docker --all ${jobs:+--jobs "$jobs"}
         fi
         ;;
     one)

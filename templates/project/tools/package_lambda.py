@@ -7,7 +7,7 @@ CI runs it through ``./build.sh --all --local``.
 Usage, from any folder (PATH is relative to the project root)::
 
     python3 tools/package_lambda.py --python-version X.Y --arch x86_64|arm64
-        [--native] [--out DIR] -- NAME PATH [NAME PATH ...]
+        [--native] [--jobs N] [--out DIR] -- NAME PATH [NAME PATH ...]
     python3 tools/package_lambda.py --stage DIR -- NAME PATH
     python3 tools/package_lambda.py --python-version X.Y --arch ARCH --lock
     python3 tools/package_lambda.py --python-version X.Y --arch ARCH --check-lock
@@ -47,6 +47,10 @@ sorted, timestamped 1980-01-01 and given fixed modes (0644, 0755 for folders
 and for files that were executable), so the same sources give a
 byte-identical zip (with the same Python and zlib).
 
+A zip whose inputs did not change since it was built is kept, and the
+dependencies are installed once per lock (``tools/build_cache.py``); zips are
+written on ``--jobs`` threads (default: the number of cores).
+
 ``--lock`` writes ``requirements.lock`` from ``requirements.txt`` with uv;
 ``--check-lock`` only checks that it matches (for CI).
 
@@ -72,6 +76,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
 import functools
 import hashlib
 import os
@@ -85,6 +90,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import build_cache
 import requirements_lock
 from requirements_lock import LockError
 
@@ -819,9 +825,17 @@ def display(path: Path) -> str:
 
 
 def package(
-    lambdas: list[tuple[str, str]], runtime: Runtime, native: bool, out: Path
+    lambdas: list[tuple[str, str]],
+    runtime: Runtime,
+    native: bool,
+    out: Path,
+    jobs: int,
 ) -> None:
-    """Build one zip per ``(NAME, PATH)``, installing dependencies once."""
+    """Build one zip per ``(NAME, PATH)`` on ``jobs`` threads.
+
+    A zip whose inputs did not change since it was built is kept, and the
+    dependencies are installed once per lock (see ``tools/build_cache.py``).
+    """
     seen: dict[str, str] = {}
     for name, path in lambdas:
         if name in seen:
@@ -837,42 +851,80 @@ def package(
     codes = [
         (name, lambda_code(name, *resolve_source(name, path))) for name, path in lambdas
     ]
+    shared = build_cache.settings_digest(
+        ROOT / "tools",
+        lock,
+        f"{runtime.python_version} {runtime.arch} native={native}",
+    )
+    builds = []
+    reports: dict[str, str] = {}
+    for name, entries in codes:
+        destination = out / f"{name}.zip"
+        inputs = build_cache.zip_inputs(
+            shared, ((a, *content(s)) for a, s in entries.items())
+        )
+        done = build_cache.built_already(destination, inputs)
+        if done:
+            reports[name] = zip_line(destination, *done) + "  (unchanged)"
+        else:
+            builds.append((name, entries, destination, inputs))
 
-    with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging_dir:
-        staging = Path(staging_dir)
+    if builds:
+        dependencies: dict[str, Path] = {}
         if requirement_lines(lock):
-            install_dependencies(lock, staging, runtime, native)
-            check_installed(staging, runtime, native)
-        dependencies = collect(staging)
 
-        for name, entries in codes:
+            def install(staging: Path) -> None:
+                install_dependencies(lock, staging, runtime, native)
+                check_installed(staging, runtime, native)
+
+            dependencies = collect(
+                build_cache.installed(out, shared.hexdigest(), install)
+            )
+
+        def build(job: tuple[str, dict[str, Source], Path, str]) -> str:
+            name, entries, destination, inputs = job
             merge(entries, dependencies, requirements_lock.LOCK_FILE, name)
-            destination = out / f"{name}.zip"
-            try:
-                unzipped = write_zip(destination, entries)
-            except OSError as error:
-                raise PackagingError(
-                    f"cannot write `{display(destination)}`: {error.strerror or error}",
-                    hint=f"`{display(out)}` must be a folder the build can write "
-                    "to; move away whatever is in the way",
-                ) from None
-            data = destination.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            print(f"{display(destination)}  {len(data)} bytes  sha256:{digest}")
-            if len(data) > MAX_ZIPPED:
-                print(
-                    f"warning: `{display(destination)}` is {len(data)} bytes, "
-                    "over Lambda's 50 MB limit for a direct zip upload; "
-                    "upload it through S3 or trim `requirements.txt`",
-                    file=sys.stderr,
-                )
-            if unzipped > MAX_UNZIPPED:
-                print(
-                    f"warning: `{display(destination)}` unzips to {unzipped} "
-                    "bytes, over Lambda's 250 MB limit; trim "
-                    "`requirements.txt` or use a container image",
-                    file=sys.stderr,
-                )
+            return build_zip(entries, destination, inputs)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            for job, line in zip(builds, pool.map(build, builds), strict=True):
+                reports[job[0]] = line
+    for name, _ in codes:
+        print(reports[name])
+
+
+def zip_line(destination: Path, size: int, sha256: str) -> str:
+    """What the build prints of a zip: its path, size and sha256."""
+    return f"{display(destination)}  {size} bytes  sha256:{sha256}"
+
+
+def build_zip(entries: dict[str, Source], destination: Path, inputs: str) -> str:
+    """Write one zip and its stamp; return the line that reports it."""
+    build_cache.forget(destination)
+    try:
+        unzipped = write_zip(destination, entries)
+    except OSError as error:
+        raise PackagingError(
+            f"cannot write `{display(destination)}`: {error.strerror or error}",
+            hint=f"`{display(destination.parent)}` must be a folder the build "
+            "can write to; move away whatever is in the way",
+        ) from None
+    data = destination.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    build_cache.write_stamp(destination, inputs, len(data), digest)
+    if len(data) > MAX_ZIPPED:
+        warn(
+            f"`{display(destination)}` is {len(data)} bytes, "
+            "over Lambda's 50 MB limit for a direct zip upload; "
+            "upload it through S3 or trim `requirements.txt`"
+        )
+    if unzipped > MAX_UNZIPPED:
+        warn(
+            f"`{display(destination)}` unzips to {unzipped} "
+            "bytes, over Lambda's 250 MB limit; trim "
+            "`requirements.txt` or use a container image"
+        )
+    return zip_line(destination, len(data), digest)
 
 
 def write_lock(runtime: Runtime) -> None:
@@ -913,6 +965,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="install for the running interpreter, compiling packages that "
         "ship only source code (only inside the SAM build image)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="zips written at once (default: the number of cores, %(default)s)",
     )
     parser.add_argument(
         "--out",
@@ -973,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
                     ROOT, runtime.python_version, runtime.arch
                 )
             else:
-                package(pairs, runtime, args.native, out)
+                package(pairs, runtime, args.native, out, max(1, args.jobs))
     except (PackagingError, LockError) as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
