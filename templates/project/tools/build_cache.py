@@ -97,23 +97,28 @@ def write_atomically(path: Path, data: bytes) -> None:
 def installed(out: Path, key: str, install: Callable[[Path], None]) -> Path:
     """The folder of dependencies installed for ``key``, installing if need be.
 
-    ``install`` fills an empty folder (and checks it); the folder is renamed
-    into the cache only when it returns.
+    ``install`` fills an empty temporary folder (and checks it); it moves into
+    the cache only when that succeeds, so a refused install leaves ``out`` as
+    it was.
     """
     cache = out / DEPENDENCY_CACHE
     folder = cache / key
     if folder.is_dir():
         return folder
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=cache))
-    try:
-        install(staging)
+    with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging:
+        install(Path(staging))
+        cache.mkdir(parents=True, exist_ok=True)
+        # Moved in under a temporary name (a copy when the system's temporary
+        # folder is on another file system), then renamed into place.
+        moving = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=cache))
         try:
-            os.rename(staging, folder)
-        except OSError:
-            # Another build installed the same lock meanwhile: use its folder.
-            if not folder.is_dir():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            shutil.move(staging, moving / "installed")
+            try:
+                os.rename(moving / "installed", folder)
+            except OSError:
+                # Another build installed the same lock meanwhile: use its folder.
+                if not folder.is_dir():
+                    raise
+        finally:
+            shutil.rmtree(moving, ignore_errors=True)
     return folder

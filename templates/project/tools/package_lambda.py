@@ -900,8 +900,8 @@ def zip_line(destination: Path, size: int, sha256: str) -> str:
 
 def build_zip(entries: dict[str, Source], destination: Path, inputs: str) -> str:
     """Write one zip and its stamp; return the line that reports it."""
-    build_cache.forget(destination)
     try:
+        build_cache.forget(destination)
         unzipped = write_zip(destination, entries)
     except OSError as error:
         raise PackagingError(
