@@ -44,6 +44,7 @@ read_manifest() {
     [[ -f $MANIFEST ]] || fail 1 "\`$MANIFEST\` is missing" "run build.sh in a project made by lambda-scaffold"
     lambda_python=""
     lambda_arch=""
+    lambda_dependencies=bundle
     lambdas=()
     lambda_count=0
     local line number=0 table="" key value kind="" name="" entry_line=0
@@ -67,12 +68,13 @@ read_manifest() {
             case "$table:$key" in
                 :python) lambda_python="$value" ;;
                 :arch) lambda_arch="$value" ;;
+                :dependencies) lambda_dependencies="$value" ;;
                 handlers:kind) kind="$value" ;;
                 handlers:name) name="$value" ;;
             esac
         elif [[ $line =~ $ANY_KEY ]]; then
             case "$table:${BASH_REMATCH[1]}" in
-                :python | :arch | :handlers | handlers:kind | handlers:name)
+                :python | :arch | :dependencies | :handlers | handlers:kind | handlers:name)
                     manifest_error "$number" "\`${BASH_REMATCH[1]}\` is not written as a plain string"
                     ;;
             esac
@@ -86,6 +88,10 @@ read_manifest() {
     case "$lambda_arch" in
         x86_64 | arm64) ;;
         *) fail 1 "\`$MANIFEST\` has no supported \`arch\` setting (\`$lambda_arch\`)" "set \`arch\` to x86_64 or arm64" ;;
+    esac
+    case "$lambda_dependencies" in
+        bundle | layer) ;;
+        *) fail 1 "\`$MANIFEST\` has no supported \`dependencies\` setting (\`$lambda_dependencies\`)" "set \`dependencies\` to bundle (in every zip, the default) or layer (one target/dependencies.zip)" ;;
     esac
 }
 
@@ -138,6 +144,9 @@ the folder's name.
 
 Every build installs exactly the packages and hashes of requirements.lock;
 a lock that does not match requirements.txt (or python and arch) stops it.
+With \`dependencies = "layer"\` in $MANIFEST (default "bundle"), the dependencies
+go into one Lambda layer, target/dependencies.zip (under python/), and the
+functions' zips hold only the project's code.
 A zip whose inputs did not change (its code, utils/, requirements.lock, the
 packager, python and arch) is kept; the installed dependencies are cached in
 target/.cache per lock. \`rm -rf target\` starts from scratch.
@@ -257,7 +266,7 @@ case "$action" in
             exit 0
         fi
         if [[ $mode == local ]]; then
-            package_local ${native:+"$native"} ${jobs:+--jobs "$jobs"} -- "${lambdas[@]}"
+            package_local --dependencies "$lambda_dependencies" ${native:+"$native"} ${jobs:+--jobs "$jobs"} -- "${lambdas[@]}"
         else
             package_docker --all ${jobs:+--jobs "$jobs"}
         fi
@@ -265,7 +274,7 @@ case "$action" in
     one)
         [[ $count -eq 2 ]] || usage_error "expected NAME and PATH, e.g. \`./build.sh my_lambda ./${KINDS[0]}/my_lambda\`"
         if [[ $mode == local ]]; then
-            package_local ${native:+"$native"} -- "$name" "$path"
+            package_local --dependencies "$lambda_dependencies" ${native:+"$native"} -- "$name" "$path"
         else
             # The container sees the project at another path: name PATH from its root.
             case "$path" in

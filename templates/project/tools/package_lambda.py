@@ -136,6 +136,9 @@ MSDOS_DIRECTORY = 0x10
 UNIX_SYSTEM = 3
 COMPRESS_LEVEL = 9
 
+# The zip of the dependencies' layer in layer mode (`dependencies = "layer"`).
+LAYER_NAME = "dependencies"
+
 # Lambda's documented quotas for a .zip deployment package.
 MAX_ZIPPED = 50 * 1024 * 1024
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -830,14 +833,25 @@ def package(
     native: bool,
     out: Path,
     jobs: int,
+    layer: bool = False,
 ) -> None:
     """Build one zip per ``(NAME, PATH)`` on ``jobs`` threads.
 
     A zip whose inputs did not change since it was built is kept, and the
     dependencies are installed once per lock (see ``tools/build_cache.py``).
+    With ``layer``, the dependencies go into their own zip, a Lambda layer
+    (``target/dependencies.zip``, under ``python/``), and not into the
+    functions' zips.
     """
     seen: dict[str, str] = {}
     for name, path in lambdas:
+        if layer and name == LAYER_NAME:
+            raise PackagingError(
+                f"a Lambda named `{name}` would build `target/{name}.zip`, the "
+                "dependencies' layer",
+                hint='rename the handler, or set `dependencies = "bundle"` in '
+                "lambdas.toml",
+            )
         if name in seen:
             raise PackagingError(
                 f"Lambda name `{name}` is given twice (`{seen[name]}` and `{path}`)",
@@ -854,8 +868,11 @@ def package(
     shared = build_cache.settings_digest(
         ROOT / "tools",
         lock,
-        f"{runtime.python_version} {runtime.arch} native={native}",
+        f"{runtime.python_version} {runtime.arch} native={native} layer={layer}",
     )
+    if layer:
+        # The layer's entries are the dependencies, added below.
+        codes.append((LAYER_NAME, {}))
     builds = []
     reports: dict[str, str] = {}
     for name, entries in codes:
@@ -871,7 +888,8 @@ def package(
 
     if builds:
         dependencies: dict[str, Path] = {}
-        if requirement_lines(lock):
+        layer_built = any(job[0] == LAYER_NAME for job in builds)
+        if requirement_lines(lock) and (layer_built or not layer):
 
             def install(staging: Path) -> None:
                 install_dependencies(lock, staging, runtime, native)
@@ -883,7 +901,10 @@ def package(
 
         def build(job: tuple[str, dict[str, Source], Path, str]) -> str:
             name, entries, destination, inputs = job
-            merge(entries, dependencies, requirements_lock.LOCK_FILE, name)
+            if not layer:
+                merge(entries, dependencies, requirements_lock.LOCK_FILE, name)
+            elif name == LAYER_NAME:
+                entries.update((f"python/{a}", p) for a, p in dependencies.items())
             return build_zip(entries, destination, inputs)
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -967,6 +988,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "ship only source code (only inside the SAM build image)",
     )
     parser.add_argument(
+        "--dependencies",
+        choices=("bundle", "layer"),
+        default="bundle",
+        help="bundle the dependencies into every zip, or put them into one "
+        "layer, target/dependencies.zip (`dependencies` of lambdas.toml)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
@@ -1031,7 +1059,14 @@ def main(argv: list[str] | None = None) -> int:
                     ROOT, runtime.python_version, runtime.arch
                 )
             else:
-                package(pairs, runtime, args.native, out, max(1, args.jobs))
+                package(
+                    pairs,
+                    runtime,
+                    args.native,
+                    out,
+                    max(1, args.jobs),
+                    layer=args.dependencies == "layer",
+                )
     except (PackagingError, LockError) as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
