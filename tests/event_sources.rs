@@ -265,3 +265,34 @@ fn check_and_list_name_an_unknown_source_in_the_manifest() {
     );
     assert_refused(&root, &root, &["list"], "unknown event source `pigeon`");
 }
+
+#[test]
+fn force_rewrites_a_handler_for_its_recorded_source_and_refuses_another() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    ok(
+        &root,
+        &["add-handler", "consumers", "orders", "--event", "sqs"],
+    );
+    let module = root.join("consumers/orders/consumers.py");
+    let stub = fs::read_to_string(&module).unwrap();
+    fs::write(&module, "# edited\n").unwrap();
+    ok(&root, &["add-handler", "consumers", "orders", "--force"]);
+    assert_eq!(
+        fs::read_to_string(&module).unwrap(),
+        stub,
+        "the SQS stub again"
+    );
+    assert_refused(
+        &root,
+        &root,
+        &[
+            "add-handler",
+            "consumers",
+            "orders",
+            "--force",
+            "--event",
+            "s3",
+        ],
+        "handler `consumers/orders` is recorded in lambdas.toml with event source `sqs`, not `s3`",
+    );
+}

@@ -28,7 +28,22 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
         report::print(&format!("{note}\n"))?;
     }
     let (kind, name) = (lambda.kind, &lambda.name);
-    let event = args.event.unwrap_or(EventSource::default_for(kind));
+    let listed = project.manifest.has_handler(kind, name);
+    // A listed handler keeps its source: --force rewrites the stub it was made with.
+    let recorded = listed.then(|| project.manifest.event_of(kind, name));
+    let event = match (args.event, recorded) {
+        (Some(asked), Some(recorded)) if asked != recorded => {
+            return Err(UserError::new(format!(
+                "handler `{lambda}` is recorded in lambdas.toml with event source `{recorded}`, not `{asked}`"
+            ))
+            .hint(format!(
+                "remove it with `lambda-scaffold remove-handler {kind} {name}` and add it again with --event {asked}"
+            ))
+            .into());
+        }
+        (Some(asked), _) => asked,
+        (None, recorded) => recorded.unwrap_or(EventSource::default_for(kind)),
+    };
     if let Some(clash) = lambda.clash(event, |other| {
         project.manifest.has_handler(other.kind, &other.name)
     }) {
@@ -36,7 +51,6 @@ pub fn run(args: AddHandlerArgs) -> Result<()> {
             .hint(clash.hint(&lambda))
             .into());
     }
-    let listed = project.manifest.has_handler(kind, name);
     if listed && !args.force {
         return Err(
             UserError::new(format!("handler `{lambda}` already exists in lambdas.toml"))
