@@ -163,6 +163,14 @@ pub enum Problem {
     /// A function of `template.yaml` whose handler (given as the template
     /// spells it) has no code in the project: its zip is never built.
     TemplateWithoutCode(String),
+    /// A warning, not a problem (see [`warnings`]): the stack nears one of
+    /// CloudFormation's limits, its estimated resources or the template's
+    /// bytes (given, with the limit).
+    NearStackLimit {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
     /// `requirements.lock` does not match `requirements.txt` or the runtime:
     /// every build refuses it until `./build.sh --lock` resolves it again.
     /// When `requirements.txt` asks for nothing, no resolver is needed:
@@ -211,6 +219,7 @@ impl Problem {
             Problem::MissingTemplate => "missing-template",
             Problem::NotInTemplate(..) => "not-in-template",
             Problem::TemplateWithoutCode(_) => "template-without-code",
+            Problem::NearStackLimit { .. } => "near-stack-limit",
             Problem::StaleLock { .. } => "stale-lock",
         }
     }
@@ -237,7 +246,8 @@ impl Problem {
             Problem::SettingCopy(copy) => copy.file.clone().into(),
             Problem::MissingTemplate
             | Problem::NotInTemplate(..)
-            | Problem::TemplateWithoutCode(_) => TEMPLATE_FILE.into(),
+            | Problem::TemplateWithoutCode(_)
+            | Problem::NearStackLimit { .. } => TEMPLATE_FILE.into(),
         }
     }
 
@@ -331,6 +341,11 @@ impl Problem {
                 "has no function for the handler `{}`, so it is never deployed \
                  (`check --fix` adds its part)",
                 l.handler()
+            ),
+            Problem::NearStackLimit { what, count, limit } => format!(
+                "the stack would hold {count} {what}, {}% of CloudFormation's limit of {limit}: \
+                 split it before it fails to deploy (see the README, \"Big estates\")",
+                count * 100 / limit
             ),
             Problem::TemplateWithoutCode(handler) => format!(
                 "has a function for the handler `{handler}`, which has no code here, \
@@ -649,6 +664,30 @@ fn template_problems(
         }
     }
     found
+}
+
+/// CloudFormation's limits on a stack: resources, and bytes of a template
+/// uploaded to S3 (as `sam deploy` does).
+const STACK_LIMITS: [(&str, usize); 2] = [("resources", 500), ("bytes of template", 1_048_576)];
+
+/// What `check` warns about without failing: a stack at 80% or more of one
+/// of CloudFormation's limits ([`stack::estimated_resources`] counts the
+/// resources as the SAM transform makes them).
+pub fn warnings(facts: &Facts) -> Vec<Problem> {
+    let Some(text) = &facts.template else {
+        return Vec::new();
+    };
+    let counts = [stack::estimated_resources(text), text.len()];
+    STACK_LIMITS
+        .iter()
+        .zip(counts)
+        .filter(|((_, limit), count)| count * 5 >= limit * 4)
+        .map(|((what, limit), count)| Problem::NearStackLimit {
+            what,
+            count,
+            limit: *limit,
+        })
+        .collect()
 }
 
 /// The repairs of `template.yaml` among the fixable `problems`, added to

@@ -408,6 +408,63 @@ pub fn referenced(text: &str, part: &Part) -> Option<String> {
     })
 }
 
+/// How many resources CloudFormation will hold once the SAM transform has
+/// expanded the template: each resource of `Resources`, plus what SAM adds
+/// for a function (its role, a URL), for each of its
+/// events (a rule or a subscription with its permission, a mapping, an API
+/// permission) and for an implicit API. An estimate from the text, exact
+/// for the templates the tool writes (tests/stack.rs compares it with
+/// aws-sam-translator's output).
+pub fn estimated_resources(text: &str) -> usize {
+    let parsed = parse(text);
+    let Some(section) = parsed.section("Resources") else {
+        return 0;
+    };
+    let mut count = 0;
+    let (mut implicit_rest_api, mut implicit_http_api, mut http_api) = (false, false, false);
+    let mut previous = "";
+    for line in &parsed.lines[section.header + 1..section.end] {
+        let line = content(line).trim();
+        // An IAM-authenticated URL needs no permission of its own.
+        if line.starts_with("FunctionUrlConfig:") {
+            count += 1;
+        }
+        // A mapping's on-failure destination is no resource.
+        let destination = previous == "OnFailure:";
+        previous = line;
+        let Some(kind) = line.strip_prefix("Type:").map(str::trim) else {
+            continue;
+        };
+        if destination {
+            continue;
+        }
+        count += match kind {
+            "AWS::Serverless::Function" => 2,
+            "AWS::Serverless::HttpApi" => {
+                http_api = true;
+                2
+            }
+            "AWS::Serverless::Api" => 3,
+            "Schedule" | "EventBridgeRule" | "SNS" => 2,
+            "Api" => {
+                implicit_rest_api = true;
+                1
+            }
+            "HttpApi" => {
+                implicit_http_api = true;
+                1
+            }
+            _ => 1,
+        };
+    }
+    // ServerlessRestApi with its deployment and stage; ServerlessHttpApi
+    // with its stage (an event without ApiId uses it, when the template has
+    // no HTTP API of its own).
+    count
+        + if implicit_rest_api { 3 } else { 0 }
+        + if implicit_http_api && !http_api { 2 } else { 0 }
+}
+
 /// Every handler string a function of the template names (`Handler: X`).
 pub fn handlers(text: &str) -> Vec<String> {
     text.lines()

@@ -132,6 +132,18 @@ fn translated(templates: &[PathBuf]) -> Option<Vec<serde_json::Value>> {
     )
 }
 
+/// check's estimate of the resources CloudFormation holds (for its warning
+/// near the limit) is what aws-sam-translator makes.
+fn assert_resources_estimated(template: &Path, translated: &serde_json::Value) {
+    let text = fs::read_to_string(template).unwrap();
+    assert_eq!(
+        lambda_scaffold::stack::estimated_resources(&text),
+        translated["resources"].as_u64().unwrap() as usize,
+        "{}",
+        template.display()
+    );
+}
+
 #[test]
 fn every_variants_template_lints_clean_and_translates_to_cloudformation() {
     let projects: Vec<_> = VARIANTS
@@ -160,6 +172,7 @@ fn every_variants_template_lints_clean_and_translates_to_cloudformation() {
         };
         let functions = result["functions"].as_object().unwrap();
         assert_eq!(functions.len(), count * kinds.len(), "{args:?}");
+        assert_resources_estimated(&root.join("template.yaml"), &result);
         for function in functions.values() {
             let handler = function["handler"].as_str().unwrap();
             let (kind, name) = handler.split_once('.').unwrap();
@@ -385,7 +398,8 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
     let Some(results) = translated(&templates) else {
         return;
     };
-    for ((_, _, layout), result) in projects.iter().zip(results) {
+    for ((_, root, layout), result) in projects.iter().zip(results) {
+        assert_resources_estimated(&root.join("template.yaml"), &result);
         assert_eq!(
             result["functions"].as_object().unwrap().len(),
             sources.len()
@@ -775,4 +789,33 @@ fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
         ["LogEventFunction", "LogSinkFunction"]
     );
     assert_eq!(state["mappings"].as_array().unwrap().len(), 1);
+}
+
+/// A web-stack project costs 2 resources (the HTTP API and its stage) and
+/// each handler 5 (function, role, log group, a permission per route): 79
+/// handlers make 397 resources, 80 make 402, past 80% of 500.
+#[test]
+fn check_warns_when_the_stack_nears_cloudformations_resource_limit() {
+    let (_dir, root) = project("big", &["--layout", "web-stack"]);
+    for n in 1..79 {
+        ok(&root, &["add-handler", "handlers", &format!("page_{n}")]);
+    }
+    let out = ok(&root, &["check"]);
+    assert!(!stdout(&out).contains("warning:"), "{}", stdout(&out));
+    ok(&root, &["add-handler", "handlers", "page_79"]);
+    let out = ok(&root, &["check"]);
+    assert!(
+        stdout(&out).contains("warning: template.yaml: the stack would hold 402 resources, 80% of CloudFormation's limit of 500"),
+        "{}",
+        stdout(&out)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&ok(&root, &["check", "--json"]).stdout).unwrap();
+    assert_eq!(json["ok"], true, "a warning is no problem");
+    assert_eq!(json["warnings"][0]["code"], "near-stack-limit");
+    let template = root.join("template.yaml");
+    cfn_lint(std::slice::from_ref(&template));
+    if let Some(results) = translated(std::slice::from_ref(&template)) {
+        assert_eq!(results[0]["resources"], 402);
+    }
 }

@@ -12,6 +12,9 @@
 //!             "fixable": true}]}
 //! ```
 //!
+//! `warnings` (same fields) name what nears a limit without being a problem:
+//! a stack at 80% of CloudFormation's 500 resources or 1 MB of template
+//! (`near-stack-limit`).
 //! `problems` are the problems the tree has when the command ends (after
 //! `--fix`, those left); `fixed` are those `--fix` repaired, or with
 //! `--dry-run` would repair. The exit code is 1 when `problems` is not empty.
@@ -28,7 +31,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::apply;
-use crate::check::{Problem, ProblemReport, plan_fixes, plan_template_fixes, problems};
+use crate::check::{Problem, ProblemReport, plan_fixes, plan_template_fixes, problems, warnings};
 use crate::cli::CheckArgs;
 use crate::commands::{locate_for_change, record_writes};
 use crate::error::UserError;
@@ -50,6 +53,8 @@ struct CheckReport {
     dry_run: bool,
     problems: Vec<ProblemReport>,
     fixed: Vec<ProblemReport>,
+    /// What nears a limit without being a problem (`ok` stays true).
+    warnings: Vec<ProblemReport>,
 }
 
 pub fn run(args: CheckArgs) -> Result<()> {
@@ -58,6 +63,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
     let project = &located.project;
     let facts = survey(&project.root, &project.manifest)?;
     let found = problems(&facts);
+    let warned = warnings(&facts);
     let fixable: Vec<Problem> = found
         .iter()
         .filter(|p| p.fix().is_some())
@@ -90,10 +96,15 @@ pub fn run(args: CheckArgs) -> Result<()> {
             dry_run: args.dry_run,
             problems: left.iter().map(Problem::report).collect(),
             fixed: fixed.iter().map(Problem::report).collect(),
+            warnings: warned.iter().map(Problem::report).collect(),
         };
         format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
         let mut text = text_report(&fixed, &left, args.dry_run, &located.shown_root);
+        for warning in &warned {
+            let path = escaped(&located.shown_root.join(warning.path()));
+            text.push_str(&format!("warning: {path}: {}\n", warning.message()));
+        }
         if left.is_empty() {
             let left = if fixed.is_empty() { "" } else { " left" };
             text.push_str(&format!("no problems{left}\n"));

@@ -85,6 +85,7 @@ def summary(cloudformation):
             for p in of_type("AWS::S3::Bucket").values()
         ),
         "log_groups": len(of_type("AWS::Logs::LogGroup")),
+        "resources": len(resources),
     }
 
 
