@@ -256,10 +256,13 @@ ${verdict}
         verdict=("Failing: " + "; ".join(fails) + ".") if fails else "All targets pass.")
     # Prose that no run measures (what changed to reach the targets) is kept
     # beside this script and appended as it is.
-    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "how-the-targets-were-reached.md")
-    if os.path.exists(notes):
-        with open(notes) as fh:
-            text += "\n" + fh.read()
+    # bench/builds.md holds the build benchmark's section (bench/builds.sh).
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("how-the-targets-were-reached.md", "builds.md"):
+        notes = os.path.join(here, name)
+        if os.path.exists(notes):
+            with open(notes) as fh:
+                text += "\n" + fh.read()
     with open(path, "w") as fh:
         fh.write(text)
 
