@@ -414,6 +414,14 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
                 .all(|m| m["response_types"] == serde_json::json!(["ReportBatchItemFailures"]))
         );
         assert_eq!(result["rules"], 2, "{layout}: eventbridge and schedule");
+        assert_eq!(
+            result["event_patterns"], 1,
+            "{layout}: eventbridge matches events"
+        );
+        assert_eq!(
+            result["redriven_queues"], 1,
+            "{layout}: sqs has a dead-letter queue"
+        );
         assert_eq!(result["subscriptions"], 1, "{layout}: sns");
         assert_eq!(result["bucket_notifications"], 1, "{layout}: s3");
         assert_eq!(result["urls"], 1, "{layout}: function-url");

@@ -78,6 +78,14 @@ def summary(cloudformation):
             for method in methods
         ),
         "rules": len(of_type("AWS::Events::Rule")),
+        # rules matching events (EventPattern) rather than a schedule
+        "event_patterns": sum(
+            "EventPattern" in p for p in of_type("AWS::Events::Rule").values()
+        ),
+        # SQS queues that send what keeps failing to a dead-letter queue
+        "redriven_queues": sum(
+            "RedrivePolicy" in p for p in of_type("AWS::SQS::Queue").values()
+        ),
         "subscriptions": len(of_type("AWS::SNS::Subscription")),
         "urls": len(of_type("AWS::Lambda::Url")),
         "bucket_notifications": sum(
