@@ -254,7 +254,7 @@ pub fn plan_template_change(
     };
     let (text, state) = (read.text, read.state);
     let (outcome, done) = match (change, state) {
-        (_, PartState::Missing) if stack::handlers(text).contains(&handler) => {
+        (_, PartState::Missing) if stack::names_handler(text, &handler) => {
             return Ok(TemplatePart::KeptTheirs);
         }
         (PartChange::Add, PartState::Edited) if !force => return Ok(TemplatePart::KeptEdited),

@@ -27,6 +27,7 @@
 //! `sha256sum -c` files of whole files, and a part is no file.
 
 use anyhow::Result;
+use memchr::memmem;
 use sha2::{Digest, Sha256};
 
 use crate::error::UserError;
@@ -132,7 +133,12 @@ fn indent_of(line: &str) -> usize {
 }
 
 /// The template's lines (each with its line ending) and its top-level keys.
+/// Only the lines of the part being written are looked at closely: finding
+/// its markers, its keys and the places it goes costs a scan of the bytes
+/// (memchr/memmem), never a value per line, so a template of 10,000 parts
+/// costs little more than an empty one.
 struct Parsed<'a> {
+    text: &'a str,
     lines: Vec<&'a str>,
     newline: &'static str,
     sections: Vec<Section>,
@@ -183,13 +189,46 @@ fn parse(text: &str) -> Parsed<'_> {
         });
     }
     Parsed {
+        text,
         lines,
         newline,
         sections,
     }
 }
 
+/// The line of `text` around byte `at`, without its line ending.
+fn line_around(text: &str, at: usize) -> &str {
+    let bytes = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |i| at + i);
+    content(&text[start..end])
+}
+
 impl Parsed<'_> {
+    /// The byte offset where line `index` starts (the text's length past
+    /// the last line).
+    fn offset(&self, index: usize) -> usize {
+        self.lines.get(index).map_or(self.text.len(), |line| {
+            line.as_ptr() as usize - self.text.as_ptr() as usize
+        })
+    }
+
+    /// The index of the line holding byte `at`.
+    fn line_at(&self, at: usize) -> usize {
+        self.lines.partition_point(|line| {
+            line.as_ptr() as usize - self.text.as_ptr() as usize + line.len() <= at
+        })
+    }
+
+    /// The indexes of the lines that hold `needle`, in file order, each once.
+    fn lines_with(&self, needle: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = memmem::find_iter(self.text.as_bytes(), needle.as_bytes())
+            .map(|at| self.line_at(at))
+            .collect();
+        found.dedup();
+        found
+    }
+
     fn section(&self, name: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.name == name)
     }
@@ -218,10 +257,14 @@ impl Parsed<'_> {
     fn blocks(&self, handler: &str) -> Result<Vec<Block>, UserError> {
         let begin = format!("{MARKER} begin {handler}");
         let end = format!("{MARKER} end {handler}");
+        let mut marked = self.lines_with(&begin);
+        marked.extend(self.lines_with(&end));
+        marked.sort_unstable();
+        marked.dedup();
         let mut blocks = Vec::new();
         let mut open = None;
-        for (index, line) in self.lines.iter().enumerate() {
-            let marker = content(line).trim();
+        for index in marked {
+            let marker = content(self.lines[index]).trim();
             // `begin producers.a` must not match `begin producers.ab`.
             let after_begin = marker
                 .strip_prefix(begin.as_str())
@@ -256,16 +299,18 @@ impl Parsed<'_> {
             .find(|s| s.header < line && line < s.end)
     }
 
-    /// The keys of `section` outside the blocks of `handler`.
-    fn other_keys(&self, section: &Section, blocks: &[Block]) -> Vec<String> {
+    /// Whether `section` has the key `key` outside the blocks of `handler`
+    /// (only the lines that hold it are read).
+    fn has_key(&self, section: &Section, blocks: &[Block], key: &str) -> bool {
         let indent = self.indent(section);
-        (section.header + 1..section.end)
+        self.lines_with(key)
+            .into_iter()
+            .filter(|i| section.header < *i && *i < section.end)
             .filter(|i| !blocks.iter().any(|b| b.begin <= *i && *i <= b.end))
             .map(|i| content(self.lines[i]))
             .filter(|l| indent_of(l) == indent && !l.trim_start().starts_with('#'))
             .filter_map(|l| l.split_once(':'))
-            .map(|(key, _)| key.trim().trim_matches(['"', '\'']).to_string())
-            .collect()
+            .any(|(found, _)| found.trim().trim_matches(['"', '\'']) == key)
     }
 }
 
@@ -344,8 +389,10 @@ pub fn with_part(text: &str, part: &Part) -> Result<String, UserError> {
                     .is_some_and(|s| s.header == section.header)
             })
             .collect();
-        let taken = parsed.other_keys(section, &blocks);
-        if let Some(key) = keys(piece).into_iter().find(|k| taken.contains(k)) {
+        if let Some(key) = keys(piece)
+            .into_iter()
+            .find(|key| parsed.has_key(section, &blocks, key))
+        {
             return Err(UserError::new(format!(
                 "`{TEMPLATE_FILE}` already has `{key}` in `{name}`, the name of `{}`'s part",
                 part.handler
@@ -468,13 +515,24 @@ pub fn estimated_resources(text: &str) -> usize {
 /// Every handler string a function of the template names (`Handler: X`).
 pub fn handlers(text: &str) -> Vec<String> {
     text.lines()
-        .filter_map(|line| line.trim().strip_prefix("Handler:"))
-        .map(|value| {
-            let value = value.split(" #").next().unwrap_or_default();
-            value.trim().trim_matches(['"', '\'']).to_string()
-        })
-        .filter(|value| !value.is_empty())
+        .filter_map(handler_named)
+        .map(str::to_string)
         .collect()
+}
+
+/// Whether a function of the template names `handler` (`Handler: X`), as
+/// [`handlers`] would list it; only the lines that hold it are read.
+pub fn names_handler(text: &str, handler: &str) -> bool {
+    !handler.is_empty()
+        && memmem::find_iter(text.as_bytes(), handler.as_bytes())
+            .any(|at| handler_named(line_around(text, at)) == Some(handler))
+}
+
+/// The handler string of a `Handler: X` line.
+fn handler_named(line: &str) -> Option<&str> {
+    let value = line.trim().strip_prefix("Handler:")?;
+    let value = value.split(" #").next().unwrap_or_default();
+    Some(value.trim().trim_matches(['"', '\''])).filter(|value| !value.is_empty())
 }
 
 fn text_ends_with_newline(parsed: &Parsed<'_>) -> bool {
@@ -508,14 +566,19 @@ fn wrapped(piece: &str, part: &Part, indent: usize, newline: &str) -> String {
 
 /// Applies `(first line, lines replaced, new text)` edits that do not
 /// overlap; two at one line land in the order given.
-fn apply_edits(parsed: &Parsed<'_>, edits: Vec<(usize, usize, String)>) -> String {
-    let mut lines: Vec<String> = parsed.lines.iter().map(|l| l.to_string()).collect();
-    let mut edits: Vec<(usize, (usize, usize, String))> = edits.into_iter().enumerate().collect();
-    edits.sort_by_key(|(order, (at, ..))| std::cmp::Reverse((*at, *order)));
-    for (_, (at, len, text)) in edits {
-        lines.splice(at..at + len, std::iter::once(text));
+fn apply_edits(parsed: &Parsed<'_>, mut edits: Vec<(usize, usize, String)>) -> String {
+    // Stable: two edits at one line keep the order given.
+    edits.sort_by_key(|(at, ..)| *at);
+    let added: usize = edits.iter().map(|(.., text)| text.len()).sum();
+    let mut out = String::with_capacity(parsed.text.len() + added);
+    let mut kept_from = 0;
+    for (at, len, text) in edits {
+        out.push_str(&parsed.text[kept_from..parsed.offset(at)]);
+        out.push_str(&text);
+        kept_from = parsed.offset(at + len);
     }
-    lines.concat()
+    out.push_str(&parsed.text[kept_from..]);
+    out
 }
 
 /// The sha256 of a file's bytes, as [`crate::plan::IfExists::ReplaceIfUnchanged`] takes it.
@@ -696,6 +759,41 @@ Parameters:
         for (text, want) in cases {
             assert_eq!(referenced(text, &p).as_deref(), want, "{text}");
         }
+    }
+
+    #[test]
+    fn only_whole_markers_keys_and_handler_lines_count() {
+        // Another part's name extends this one's; this one's key is part
+        // of longer keys, a comment and a value: none of them is its.
+        let a = part(Kind::Producers, "a");
+        let text = with_part(
+            "Resources:\r\n  AFunctionLogsCopy:\r\n    Value: AFunction # AFunction: x\r\n",
+            &part(Kind::Producers, "ab"),
+        )
+        .unwrap();
+        assert_eq!(part_state(&text, &a), Ok(PartState::Missing));
+        let added = with_part(&text, &a).unwrap();
+        assert_eq!(part_state(&added, &a), Ok(PartState::Generated));
+        assert_eq!(without_part(&added, "producers.a").unwrap(), text);
+        assert!(!names_handler(&text, "producers.a"));
+        assert!(names_handler(&text, "producers.ab"));
+        for (text, handler) in [(text.as_str(), "producers.a"), (&added, "producers.a")] {
+            assert_eq!(
+                names_handler(text, handler),
+                handlers(text).iter().any(|h| h == handler)
+            );
+        }
+        let taken = text.replacen(
+            "Resources:\r\n",
+            "Resources:\r\n  # AFunction:\r\n  'AFunction' :\r\n    Type: x\r\n",
+            1,
+        );
+        let err = with_part(&taken, &a).unwrap_err();
+        assert!(
+            err.message.contains("already has `AFunction`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
