@@ -126,8 +126,10 @@ add() {
 }
 empty() { echo "find $(q "$1") -mindepth 1 -delete"; }
 # undo one add-handler producers error_event in project P: its two folders, its record file
-# (.lambda-scaffold/generated/producers/error_event.sha256) and the manifest
-undo_add() { echo "rm -rf $(q "$1/producers/error_event") $(q "$1/test/producers/error_event") $(q "$1/.lambda-scaffold/generated/producers/error_event.sha256") && cp $(q "$2") $(q "$1/lambdas.toml")"; }
+# (.lambda-scaffold/generated/producers/error_event.sha256), and the manifest and
+# template.yaml (copied back from folder SAVED)
+undo_add() { echo "rm -rf $(q "$1/producers/error_event") $(q "$1/test/producers/error_event") $(q "$1/.lambda-scaffold/generated/producers/error_event.sha256") && cp $(q "$2/lambdas.toml") $(q "$2/template.yaml") $(q "$1/")"; }
+save() { mkdir -p "$2" && cp "$1/lambdas.toml" "$1/template.yaml" "$2/"; }
 LS="$(q "$BIN")"
 NEW=(new-project my-service --layout log-centric --no-input)
 
@@ -150,10 +152,10 @@ add cp-floor "floor: cp -r of lambda-scaffold's output" "$FAST_RUNS" "$W/cpr" "$
 # 2. add-handler in a fresh project, and 3. list/check at each size
 mkdir -p "$W/n0"
 (cd "$W/n0" && "$BIN" "${NEW[@]}" </dev/null >/dev/null) || die "new-project failed"
-cp "$W/n0/my-service/lambdas.toml" "$W/n0.lambdas.toml"
+save "$W/n0/my-service" "$W/n0.saved"
 add add-0 "add-handler, fresh project" "$FAST_RUNS" "$W/n0/my-service" \
-  "$(undo_add "$W/n0/my-service" "$W/n0.lambdas.toml")" "$LS add-handler producers error_event" \
-  "$W/n0/my-service/producers/error_event/producers.py" 1 "$(undo_add "$W/n0/my-service" "$W/n0.lambdas.toml")"
+  "$(undo_add "$W/n0/my-service" "$W/n0.saved")" "$LS add-handler producers error_event" \
+  "$W/n0/my-service/producers/error_event/producers.py" 1 "$(undo_add "$W/n0/my-service" "$W/n0.saved")"
 BUILT=()
 for n in "${SIZES[@]}"; do
   runs="$SCALE_RUNS"; [ "$n" -le 2000 ] || runs="$BIG_RUNS"
@@ -170,12 +172,12 @@ for n in "${SIZES[@]}"; do
   P="$W/n$n/my-service"
   mkdir -p "$W/n$n"
   cp -a "$cache/my-service" "$P"
-  cp "$P/lambdas.toml" "$W/n$n.lambdas.toml"
+  save "$P" "$W/n$n.saved"
   (cd "$P" && find . -printf '%p %m %s\n' | LC_ALL=C sort > "$W/n$n.listing")
   (cd "$P" && "$BIN" check >/dev/null) || die "lambda-scaffold check fails on the $n-handler project"
-  add "add-$n" "add-handler, $n handlers" "$runs" "$P" "$(undo_add "$P" "$W/n$n.lambdas.toml")" \
+  add "add-$n" "add-handler, $n handlers" "$runs" "$P" "$(undo_add "$P" "$W/n$n.saved")" \
     "$LS add-handler producers error_event" "$P/producers/error_event/producers.py" 1 \
-    "$(undo_add "$P" "$W/n$n.lambdas.toml")"
+    "$(undo_add "$P" "$W/n$n.saved")"
   add "list-$n" "list, $n handlers" "$runs" "$P" "true" "$LS list" "$P/lambdas.toml" 1 ""
   add "check-$n" "check, $n handlers" "$runs" "$P" "true" "$LS check" "$P/lambdas.toml" 1 ""
   add "find-$n" "floor: find . -name '*.py', $n handlers" "$runs" "$P" "true" \
