@@ -208,16 +208,20 @@ copier ${copier} and AWS SAM CLI ${sam} into `bench/.venv` if missing (git-ignor
 - **`cp -r` floor**: lambda-scaffold's own output (26 files) is generated once; the row
   times `cp -r SRC my-service` into an empty dir, SRC on the same tmpfs.
 - **add-handler**: `lambda-scaffold add-handler producers error_event` inside a project;
-  prepare undoes the previous run: `rm -rf producers/error_event test/producers/error_event`
-  and `cp SAVED lambdas.toml` (a copy saved before timing). After the timing the script checks
+  prepare undoes the previous run: `rm -rf producers/error_event test/producers/error_event`,
+  its record file, and `cp SAVED/lambdas.toml SAVED/template.yaml .` (copies saved before
+  timing), so every run adds the handler's parts to `template.yaml` rather than rewriting them. After the timing the script checks
   that each big tree is exactly as before (paths, modes and sizes). "fresh" is the project
   that `new-project` makes (2 example handlers).
 - **Big projects** (${sizes} added handlers): `bench/make_project.py` makes what `new-project`
   followed by N `add-handler` calls would leave, handlers alternating producer `event_00001`,
-  consumer `sink_00002`, … (so N + 2 handlers with the two examples). It renders each
-  handler from a seed handler that the real binary generated, with the name (and its
-  UpperCamelCase form) substituted, and writes its `[[handlers]]` entry with the sha256 of
-  each new file. Every run checks it against 3 real `add-handler` calls byte for byte
+  consumer `sink_00002`, … (so N + 2 handlers with the two examples); every fourth is a
+  consumer `--event sqs`, so a quarter of the `[[handlers]]` entries carry `event = "sqs"`.
+  It renders each handler from a seed handler of its kind and source that the real binary
+  generated, with the name (and its UpperCamelCase form) substituted: its files, record file,
+  `[[handlers]]` entry, and its two marked parts of `template.yaml` (`Resources`, `Outputs`;
+  the hash in the begin markers computed again). With 10,000 handlers `template.yaml` is
+  about 11 MB. Every run checks it against 4 real `add-handler` calls byte for byte
   (contents and modes); when it (re)builds a cached project it also checks that N plus one
   real `add-handler` equals its own N + 1; and `lambda-scaffold check` must exit 0 on each
   big project. They are cached in `bench/out/scale/nN/` (rebuilt when the binary's output
