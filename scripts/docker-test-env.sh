@@ -70,7 +70,10 @@ start_daemon() {
     say "starting dockerd (log: $state/dockerd.log)"
     # No bridge and no iptables rules: the build containers need no network,
     # and some machines refuse Docker's default network set-up.
-    setsid dockerd --iptables=false --bridge=none >"$state/dockerd.log" 2>&1 </dev/null &
+    # The daemon must not inherit the locks: it outlives this run, and a lock
+    # it held would keep every later run waiting.
+    setsid dockerd --iptables=false --bridge=none >"$state/dockerd.log" 2>&1 </dev/null \
+        {setup_fd}>&- {users_fd}>&- &
     echo $! >"$pid_file"
     local waited=0
     until daemon_answers; do
