@@ -301,9 +301,15 @@ fn edited_template(read: &[u8], text: String) -> PlannedFile {
 
 /// The variables every template of the `project` set may use, apart from the
 /// build settings: `build.sh` reads those from the manifest.
+/// The version of the AWS SAM build images (`public.ecr.aws/sam/build-pythonX.Y`)
+/// that build.sh and the Dockerfile name: pinned, so that a Docker build next
+/// month runs in the image of today (the SAM CLI release of the same number).
+const SAM_BUILD_IMAGE_VERSION: &str = "1.170.0";
+
 fn project_vars(name: &ProjectName, layout: Layout) -> Vars {
     let mut vars = Vars::default();
     vars.set("project_name", name.as_str())
+        .set("sam_image_version", SAM_BUILD_IMAGE_VERSION)
         .set("stack_name", name.stack_name())
         .set("layout", layout.as_str())
         .set_list(

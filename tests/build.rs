@@ -354,7 +354,7 @@ fn build_settings_come_from_the_manifest_and_hostile_values_are_refused() {
     // Official python images set PYTHON_VERSION to a patch version: ignored.
     let help = build_ok(&root, &["--help"], &[("PYTHON_VERSION", "3.13.9")]);
     assert!(
-        help.contains("sam/build-python3.12:latest-x86_64"),
+        help.contains("sam/build-python3.12:1.170.0-x86_64"),
         "{help}"
     );
     let manifest = root.join("lambdas.toml");
@@ -365,7 +365,10 @@ fn build_settings_come_from_the_manifest_and_hostile_values_are_refused() {
     )
     .unwrap();
     let help = build_ok(&root, &["--help"], &[]);
-    assert!(help.contains("sam/build-python3.12:latest-arm64"), "{help}");
+    assert!(
+        help.contains("sam/build-python3.12:1.170.0-arm64"),
+        "{help}"
+    );
     let pwned = root.join("pwned");
     let hostile: &[(&str, &str, &str)] = &[
         (

@@ -462,7 +462,7 @@ fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree()
     );
     let docker = fs::read_to_string(root.join("Dockerfile")).unwrap();
     assert!(
-        docker.contains("sam/build-python3.12:latest-arm64"),
+        docker.contains("sam/build-python3.12:1.170.0-arm64"),
         "{docker}"
     );
     let gitlab = fs::read_to_string(root.join(".gitlab-ci.yml")).unwrap();

@@ -220,18 +220,20 @@ fn github_workflows_pass_zizmor() {
 /// CI images and runners are pinned by version: a new `latest` never changes
 /// a build unannounced.
 #[test]
-fn ci_files_pin_every_image_by_version() {
+fn ci_and_build_files_pin_every_image_by_version() {
     for (_dir, root, ci) in variants() {
-        let file = match ci {
-            "gitlab" => ".gitlab-ci.yml",
-            "github" => ".github/workflows/ci.yml",
-            _ => continue,
+        let ci_file = match ci {
+            "gitlab" => Some(".gitlab-ci.yml"),
+            "github" => Some(".github/workflows/ci.yml"),
+            _ => None,
         };
-        let text = fs::read_to_string(root.join(file)).unwrap();
-        assert!(
-            !text.contains("latest"),
-            "{file} names a latest image:\n{text}"
-        );
+        for file in ["Dockerfile", "build.sh"].into_iter().chain(ci_file) {
+            let text = fs::read_to_string(root.join(file)).unwrap();
+            assert!(
+                !text.contains("latest"),
+                "{file} names a latest image:\n{text}"
+            );
+        }
     }
 }
 

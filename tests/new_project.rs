@@ -155,7 +155,7 @@ fn settings_are_recorded_in_the_manifest_and_build_files() {
     // is a copy that `check` keeps in step.
     let docker = fs::read_to_string(root.join("Dockerfile")).unwrap();
     assert!(
-        docker.contains("sam/build-python3.11:latest-arm64"),
+        docker.contains("sam/build-python3.11:1.170.0-arm64"),
         "{docker}"
     );
 }

@@ -117,9 +117,8 @@ case "$lambda_arch" in
     x86_64) DOCKER_PLATFORM=linux/amd64 ;;
     arm64) DOCKER_PLATFORM=linux/arm64 ;;
 esac
-# The one place that names the build image; pin a dated tag here (or set
-# SAM_IMAGE) for reproducible Docker builds.
-SAM_IMAGE="${SAM_IMAGE:-public.ecr.aws/sam/build-python${lambda_python}:latest-${lambda_arch}}"
+# The build image, pinned by version (set SAM_IMAGE to use another).
+SAM_IMAGE="${SAM_IMAGE:-public.ecr.aws/sam/build-python${lambda_python}:{{ sam_image_version }}-${lambda_arch}}"
 
 usage() {
     cat <<EOF
