@@ -401,14 +401,7 @@ fn usage_errors_exit_with_code_2() {
 #[test]
 fn a_changed_python_or_arch_is_reported_in_every_copy_and_fix_makes_them_agree() {
     let (_dir, root) = project("svc", &["--ci", "gitlab"]);
-    let manifest = root.join("lambdas.toml");
-    let text = fs::read_to_string(&manifest).unwrap();
-    fs::write(
-        &manifest,
-        text.replace("python = \"3.13\"", "python = \"3.12\"")
-            .replace("arch = \"x86_64\"", "arch = \"arm64\""),
-    )
-    .unwrap();
+    change_build_settings_to_312_arm64(&root);
     let report = check_json(&root, &[]);
     assert_eq!(
         codes_and_paths(&report, "problems"),

@@ -507,14 +507,7 @@ fn check_names_what_the_template_lacks_and_fix_adds_it() {
 #[test]
 fn the_templates_runtime_and_architecture_follow_lambdas_toml() {
     let (_dir, root) = project("svc", &["--layout", "web-stack"]);
-    let manifest = root.join("lambdas.toml");
-    let text = fs::read_to_string(&manifest).unwrap();
-    fs::write(
-        &manifest,
-        text.replace("python = \"3.13\"", "python = \"3.12\"")
-            .replace("arch = \"x86_64\"", "arch = \"arm64\""),
-    )
-    .unwrap();
+    change_build_settings_to_312_arm64(&root);
     let out = run(&root, &["check", "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mismatch = report["problems"]

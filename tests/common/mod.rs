@@ -79,6 +79,18 @@ pub fn snapshot(root: &Path) -> Tree {
 }
 
 /// A new project made with `args` after `new-project NAME --no-input`, in a temp folder.
+/// Edits a default project's lambdas.toml to Python 3.12 on arm64, as a user
+/// changing the build settings would (the copies elsewhere then disagree).
+pub fn change_build_settings_to_312_arm64(root: &Path) {
+    let manifest = root.join("lambdas.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    let changed = text
+        .replace("python = \"3.13\"", "python = \"3.12\"")
+        .replace("arch = \"x86_64\"", "arch = \"arm64\"");
+    assert_ne!(changed, text, "the manifest has the default settings");
+    fs::write(&manifest, changed).unwrap();
+}
+
 pub fn project(name: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut args = vec!["new-project", name, "--no-input"];
