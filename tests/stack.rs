@@ -77,9 +77,10 @@ const VARIANTS: &[(&[&str], usize)] = &[
 ];
 
 /// Runs cfn-lint on the templates and asserts it finds nothing: no error, no
-/// warning, no note. One exception, which is true: AWS deprecated the
-/// python3.10 runtime on 2026-10-31, and cfn-lint says so (W2531) for a
-/// project that chose it.
+/// warning, no note. One exception, which is true and comes with the calendar:
+/// the runtime lifecycle rules (W2531 deprecated, E2531 no more creates, E2533
+/// no more updates) for the Amazon Linux 2 runtimes python3.10 and python3.11,
+/// which AWS retires from 2026-10-31 and 2027-06-30 on.
 fn cfn_lint(templates: &[PathBuf]) {
     let Some(cfn_lint) = tool("cfn-lint") else {
         return;
@@ -93,9 +94,13 @@ fn cfn_lint(templates: &[PathBuf]) {
         .lines()
         .filter(|line| {
             let template = line.split(':').next().unwrap_or_default();
-            let python310 =
-                fs::read_to_string(template).is_ok_and(|text| text.contains("Runtime: python3.10"));
-            !(python310 && line.contains(":W2531:"))
+            let retiring = fs::read_to_string(template).is_ok_and(|text| {
+                text.contains("Runtime: python3.10") || text.contains("Runtime: python3.11")
+            });
+            let lifecycle = [":W2531:", ":E2531:", ":E2533:"]
+                .iter()
+                .any(|rule| line.contains(rule));
+            !(retiring && lifecycle)
         })
         .map(String::from)
         .collect();
