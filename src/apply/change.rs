@@ -143,10 +143,15 @@ impl Change {
                 .with_context(|| format!("cannot remove `{}`", full.display())),
             Change::Create { .. } => fs::rename(&staged, &full)
                 .with_context(|| format!("cannot write `{}`", full.display())),
+            // The original is kept as a second link (or a copy) before the new
+            // file is renamed over it in one step: at no moment is the path
+            // missing, so a run killed here leaves `lambdas.toml` in place and
+            // the next run finds the project to finish or undo the change.
             Change::Replace { .. } => {
                 keep_mode(&full, &staged)
                     .with_context(|| format!("cannot write `{}`", full.display()))?;
-                fs::rename(&full, &backup)
+                fs::hard_link(&full, &backup)
+                    .or_else(|_| fs::copy(&full, &backup).map(drop))
                     .with_context(|| format!("cannot replace `{}`", full.display()))?;
                 fs::rename(&staged, &full)
                     .with_context(|| format!("cannot write `{}`", full.display()))
