@@ -31,8 +31,9 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+import build_cache
 
 LOCK_FILE = "requirements.lock"
 REQUIREMENTS_FILE = "requirements.txt"
@@ -135,15 +136,7 @@ def write_lock(
         + body
     )
     lock = root / LOCK_FILE
-    handle, temp_name = tempfile.mkstemp(prefix=f".{LOCK_FILE}.", dir=root)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, lock)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    build_cache.write_atomically(lock, text.encode("utf-8"))
     return lock
 
 
