@@ -23,6 +23,10 @@
 //!   `requirements.txt`;
 //! - a `requirements.lock` that is missing or does not record the hash of
 //!   `requirements.txt` and the manifest's `python` and `arch` ([`crate::lock`]);
+//! - a handler entry listing a package (`requirements = [...]`) that neither
+//!   `requirements.txt` nor the lock names, or listing any in layer mode
+//!   (`dependencies = "layer"`: one layer serves every function, so a list
+//!   would be ignored; the build refuses it too);
 //! - a file that copies a build setting of the manifest (`python`, `arch`)
 //!   with another value ([`crate::setting_copies`]; `template.yaml`'s
 //!   `Runtime` and `Architectures` among them);
@@ -55,6 +59,7 @@ use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput, Staleness};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
+use crate::packages::{self, PackageName};
 use crate::plan::{IfExists, Plan, PlannedFile, hex_unless_utf8, slash};
 use crate::setting_copies::{self, Disagreement};
 use crate::stack::{self, TEMPLATE_FILE};
@@ -86,6 +91,8 @@ pub struct Facts {
     pub lock: Option<String>,
     /// The build settings of the manifest ([`SETTINGS`]), `None` when missing.
     pub settings: BTreeMap<&'static str, Option<String>>,
+    /// Whether the manifest says `dependencies = "layer"`.
+    pub layer: bool,
     /// The text of each file that may copy the build settings
     /// ([`setting_copies::files`]), by its path; missing files are absent.
     pub copies: BTreeMap<String, String>,
@@ -179,6 +186,12 @@ pub enum Problem {
         staleness: Staleness,
         empty: Option<LockInput>,
     },
+    /// A package (given) a handler entry lists that neither
+    /// `requirements.txt` nor `requirements.lock` names: its build refuses it.
+    UnknownPackage(Lambda, PackageName),
+    /// A handler entry listing packages in layer mode, where every function
+    /// gets the one layer.
+    PackagesInLayer(Lambda),
 }
 
 /// One problem as `check --json` reports it.
@@ -221,6 +234,8 @@ impl Problem {
             Problem::TemplateWithoutCode(_) => "template-without-code",
             Problem::NearStackLimit { .. } => "near-stack-limit",
             Problem::StaleLock { .. } => "stale-lock",
+            Problem::UnknownPackage(..) => "unknown-package",
+            Problem::PackagesInLayer(_) => "packages-in-layer",
         }
     }
 
@@ -235,9 +250,11 @@ impl Problem {
             Problem::MissingFolder(lambda)
             | Problem::Unlisted(lambda)
             | Problem::Clash(lambda, _) => lambda.source(),
-            Problem::BadEntry(_) | Problem::DuplicateEntry(_) | Problem::BadSetting(..) => {
-                MANIFEST_FILE.into()
-            }
+            Problem::BadEntry(_)
+            | Problem::DuplicateEntry(_)
+            | Problem::BadSetting(..)
+            | Problem::UnknownPackage(..)
+            | Problem::PackagesInLayer(_) => MANIFEST_FILE.into(),
             Problem::SharedName(lambda, _) => lambda.source(),
             Problem::NotExecutable | Problem::MissingBuildScript => BUILD_SCRIPT.into(),
             Problem::MissingRequirements => REQUIREMENTS.into(),
@@ -314,6 +331,16 @@ impl Problem {
             Problem::StaleLock { staleness, .. } => format!(
                 "{staleness}: every build refuses it (run `./build.sh --lock`, which needs uv \
                  from requirements-dev.txt)"
+            ),
+            Problem::UnknownPackage(l, package) => format!(
+                "handler `{l}` lists `{package}` in `requirements`, which neither {REQUIREMENTS} \
+                 nor {LOCK_FILE} names, so its build refuses it (add it to {REQUIREMENTS} and \
+                 run `./build.sh --lock`, or drop it from the entry)"
+            ),
+            Problem::PackagesInLayer(l) => format!(
+                "handler `{l}` lists `requirements`, but with `dependencies = \"layer\"` every \
+                 function gets the one layer of all locked packages, so the build refuses it \
+                 (drop the entry's `requirements`, or set `dependencies = \"bundle\"`)"
             ),
             Problem::MissingRequirements => {
                 "missing: build.sh installs the shared dependencies from it (it may be empty)"
@@ -488,7 +515,38 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         found.push(Problem::MissingRequirements);
     }
     found.extend(stale_lock(facts));
+    found.extend(listed_packages(facts));
     found.sort_by_key(|p| (p.path(), p.code()));
+    found
+}
+
+/// What is wrong with the packages the valid handler entries list: any, in
+/// layer mode; otherwise each that neither `requirements.txt` nor the lock
+/// names.
+fn listed_packages(facts: &Facts) -> Vec<Problem> {
+    let text =
+        |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+    let mut known = packages::named_in(&text(facts.requirements.as_deref()));
+    known.extend(packages::named_in(&text(
+        facts.lock.as_deref().map(str::as_bytes),
+    )));
+    let mut found = Vec::new();
+    for entry in &facts.entries {
+        let (Ok(lambda), Ok(Some(listed))) =
+            (Lambda::from_entry(entry, facts.layout), entry.packages())
+        else {
+            continue;
+        };
+        if facts.layer {
+            found.push(Problem::PackagesInLayer(lambda));
+            continue;
+        }
+        for package in listed {
+            if !known.contains(&package.normalized()) {
+                found.push(Problem::UnknownPackage(lambda.clone(), package));
+            }
+        }
+    }
     found
 }
 
@@ -831,6 +889,7 @@ fn package_dirs(dirs: &BTreeMap<String, BTreeSet<String>>) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Requirements;
 
     fn name(raw: &str) -> HandlerName {
         HandlerName::parse(raw).unwrap().name
@@ -886,6 +945,7 @@ mod tests {
                 .zip(["3.13", "x86_64", "gitlab"])
                 .map(|(key, value)| (*key, Some(value.to_string())))
                 .collect(),
+            layer: false,
             copies: BTreeMap::new(),
             template: Some(HEALTHY_TEMPLATE.into()),
         }
@@ -1008,6 +1068,57 @@ mod tests {
     #[test]
     fn a_healthy_project_has_no_problems() {
         assert_eq!(problems(&healthy()), []);
+    }
+
+    #[test]
+    fn listed_packages_must_be_named_by_requirements_or_the_lock_and_never_in_layer_mode() {
+        let mut facts = healthy();
+        let lists = |names: &[&str]| {
+            Some(Requirements::Names(
+                names.iter().map(|n| n.to_string()).collect(),
+            ))
+        };
+        facts.lock = facts
+            .lock
+            .map(|lock| format!("{lock}urllib3==2.2.0 \\\n    --hash=sha256:00\n"));
+        facts.entries[0].requirements = lists(&["Requests", "urllib3", "pydantic"]);
+        let log_event = lambda(Kind::Producers, "log_event");
+        let found = problems(&facts);
+        assert_eq!(
+            found,
+            [Problem::UnknownPackage(
+                log_event.clone(),
+                PackageName::parse("pydantic").unwrap()
+            )]
+        );
+        assert!(
+            found[0]
+                .message()
+                .starts_with("handler `producers/log_event` lists `pydantic` in `requirements`, which neither requirements.txt nor requirements.lock names"),
+            "{}",
+            found[0].message()
+        );
+        facts.layer = true;
+        assert_eq!(problems(&facts), [Problem::PackagesInLayer(log_event)]);
+        facts.layer = false;
+        for (value, reason) in [
+            (
+                lists(&["a b"]),
+                "lists `a b` in `requirements`, which is not a package name",
+            ),
+            (lists(&["a", "A"]), "lists `A` twice in `requirements`"),
+            (
+                Some(Requirements::Other("\"requests\"".into())),
+                "has `requirements = \"requests\"`, which is not an array of package names",
+            ),
+        ] {
+            facts.entries[0].requirements = value;
+            let found = problems(&facts);
+            assert!(
+                matches!(&found[0], Problem::BadEntry(bad) if bad.reason.starts_with(reason)),
+                "{found:?}"
+            );
+        }
     }
 
     #[test]

@@ -67,6 +67,7 @@ impl Lambda {
                 EventSource::spellings()
             )));
         }
+        entry.packages().map_err(refuse)?;
         match HandlerName::parse(&entry.name) {
             Ok(parsed) if parsed.renamed_from.is_none() => Ok(Self::new(kind, parsed.name)),
             _ => Err(refuse(

@@ -28,6 +28,7 @@ pub mod layout;
 pub mod lock;
 pub mod manifest;
 pub mod names;
+pub mod packages;
 pub mod plan;
 pub mod project;
 pub mod prompt;

@@ -98,6 +98,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
             .iter()
             .map(|key| (*key, manifest.setting(key).map(str::to_string)))
             .collect(),
+        layer: manifest.setting("dependencies") == Some("layer"),
         // template.yaml is one of them: read once, judged twice.
         template: copies.get(TEMPLATE_FILE).cloned(),
         copies,

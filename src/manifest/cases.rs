@@ -76,6 +76,20 @@ fn trailing_comment() -> impl Strategy<Value = &'static str> {
     select(&["", "", "  # note", "\t#", " # ü ok"][..])
 }
 
+/// `requirements` values: one-line arrays of plain strings (read by the
+/// scanner) and others (read by toml_edit).
+const REQUIREMENTS: &[&str] = &[
+    "[\"requests\"]",
+    "[]",
+    "[ ]",
+    "['requests', \"pydantic\",]",
+    "[\"a\" , 'b']  # only these",
+    "[\"a\\u0062\"]",
+    "[1]",
+    "\"requests\"",
+    "[\"a\", [\"b\"]]",
+];
+
 fn entry() -> impl Strategy<Value = String> {
     let kind = string_value(&["producers", "consumers", "handlers", "widgets"]);
     let name = string_value(&["log_event", "a", "error_event", "a#b", "", "x y"]);
@@ -89,9 +103,10 @@ fn entry() -> impl Strategy<Value = String> {
         any::<bool>(),
         select(&["", " ", "\t"][..]),
         proptest::option::of(event),
+        proptest::option::of(select(REQUIREMENTS)),
     )
         .prop_map(
-            |(before, header_note, kind, name, note, name_first, indent, event)| {
+            |(before, header_note, kind, name, note, name_first, indent, event, requirements)| {
                 let kind = format!("{indent}kind = {kind}{note}\n");
                 let name = format!("{indent}name={name}\n");
                 let (first, second) = if name_first {
@@ -101,7 +116,9 @@ fn entry() -> impl Strategy<Value = String> {
                 };
                 // The tool writes `event` last; people may put it anywhere.
                 let event = event.map_or(String::new(), |e| format!("{indent}event = {e}\n"));
-                format!("{before}[[handlers]]{header_note}\n{first}{second}{event}")
+                let requirements =
+                    requirements.map_or(String::new(), |r| format!("{indent}requirements = {r}\n"));
+                format!("{before}[[handlers]]{header_note}\n{first}{second}{event}{requirements}")
             },
         )
 }

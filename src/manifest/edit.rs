@@ -168,6 +168,7 @@ mod tests {
                 kind: "producers".into(),
                 name: "error_event".into(),
                 event: None,
+                requirements: None,
             }]
         );
     }

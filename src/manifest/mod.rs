@@ -6,8 +6,10 @@
 //! commands read and write the file.
 //!
 //! Each `[[handlers]]` entry is a `kind`, a `name` and, when it is not the
-//! kind's default, the `event` source it was written for; what was generated
-//! for it is recorded beside the manifest (see [`crate::generated`]).
+//! kind's default, the `event` source it was written for; in bundle mode it
+//! may list the packages its zip needs (`requirements = ["requests"]`, see
+//! [`crate::packages`]). What was generated for it is recorded beside the
+//! manifest (see [`crate::generated`]).
 //!
 //! A manifest that starts with a UTF-8 byte order mark is refused by every
 //! command, as Python's `tomllib` refuses it: the tools of the generated
@@ -28,6 +30,7 @@ use crate::error::UserError;
 use crate::event_source::EventSource;
 use crate::layout::{Kind, Layout};
 use crate::names::HandlerName;
+use crate::packages::PackageName;
 use crate::plan::{IfExists, PlannedFile};
 
 pub const MANIFEST_FILE: &str = "lambdas.toml";
@@ -69,6 +72,19 @@ pub struct HandlerEntry {
     pub name: String,
     /// The `event` value; `None` when the entry has none (the kind's default).
     pub event: Option<String>,
+    /// The `requirements` value; `None` when the entry has none (its zip
+    /// holds every locked package).
+    pub requirements: Option<Requirements>,
+}
+
+/// The `requirements` value of an entry, as written (validated by
+/// [`HandlerEntry::packages`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirements {
+    /// An array of strings.
+    Names(Vec<String>),
+    /// Any other value, as its TOML text (`check` reports it).
+    Other(String),
 }
 
 impl HandlerEntry {
@@ -78,6 +94,19 @@ impl HandlerEntry {
         match &self.event {
             None => Ok(EventSource::default_for(kind)),
             Some(value) => EventSource::from_manifest(value).ok_or(value.as_str()),
+        }
+    }
+
+    /// The packages the entry lists, `None` without `requirements`; `Err`
+    /// with the reason when the value is not an array of distinct package
+    /// names.
+    pub fn packages(&self) -> Result<Option<Vec<PackageName>>, String> {
+        match &self.requirements {
+            None => Ok(None),
+            Some(Requirements::Other(text)) => Err(format!(
+                "has `requirements = {text}`, which is not an array of package names"
+            )),
+            Some(Requirements::Names(names)) => PackageName::parse_list(names).map(Some),
         }
     }
 }
@@ -160,13 +189,17 @@ impl Manifest {
     }
 
     pub fn handlers(&self) -> &[HandlerEntry] {
-        self.entries.get_or_init(|| {
-            let mut all = Vec::new();
-            self.each_entry(|found| {
-                all.push(found.to_entry());
-                true
-            });
-            all
+        self.entries.get_or_init(|| match self.plain_from {
+            Some(start) => {
+                let mut all = Vec::new();
+                // Read by the same scanner when parsed, so it cannot fail here.
+                let _ = scan::scan_entries(&self.text[start..], |found| {
+                    all.push(found.to_entry());
+                    true
+                });
+                all
+            }
+            None => self.parsed.clone(),
         })
     }
 
@@ -176,7 +209,9 @@ impl Manifest {
         self.listed.binary_search(&key).is_ok() && self.position(kind, name).is_some()
     }
 
-    /// Calls `each` with every entry, in order, until it returns false.
+    /// Calls `each` with every entry, in order, until it returns false; an
+    /// entry read by toml_edit comes without its `requirements` (which
+    /// [`Manifest::handlers`] has).
     fn each_entry<'a>(&'a self, mut each: impl FnMut(scan::Entry<'a>) -> bool) {
         match self.plain_from {
             Some(start) => {
@@ -189,6 +224,7 @@ impl Manifest {
                         kind: &entry.kind,
                         name: &entry.name,
                         event: entry.event.as_deref(),
+                        requirements: None,
                     };
                     if !each(found) {
                         break;
@@ -283,7 +319,8 @@ fn entries_of(doc: &DocumentMut) -> Vec<HandlerEntry> {
 
 /// One `[[handlers]]` table as an entry; a missing kind or name reads as
 /// empty, an `event` that is not a string as its TOML text (no source has
-/// that name, so `check` reports it).
+/// that name, so `check` reports it), as does a `requirements` that is not
+/// an array of strings.
 fn entry(table: &Table) -> HandlerEntry {
     let text = |key| {
         table
@@ -292,14 +329,25 @@ fn entry(table: &Table) -> HandlerEntry {
             .unwrap_or_default()
             .to_string()
     };
+    let raw = |item: &Item| item.to_string().trim().to_string();
     let event = table.get("event").map(|item| match item.as_str() {
         Some(text) => text.to_string(),
-        None => item.to_string().trim().to_string(),
+        None => raw(item),
+    });
+    let requirements = table.get("requirements").map(|item| {
+        let names = item.as_array().and_then(|array| {
+            array
+                .iter()
+                .map(|value| value.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        });
+        names.map_or_else(|| Requirements::Other(raw(item)), Requirements::Names)
     });
     HandlerEntry {
         kind: text("kind"),
         name: text("name"),
         event,
+        requirements,
     }
 }
 

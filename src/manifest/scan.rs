@@ -15,7 +15,7 @@
 
 use toml_edit::DocumentMut;
 
-use super::HandlerEntry;
+use super::{HandlerEntry, Requirements};
 
 /// One entry as the scanner reads it, borrowing from the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,14 +23,23 @@ pub(super) struct Entry<'a> {
     pub kind: &'a str,
     pub name: &'a str,
     pub event: Option<&'a str>,
+    /// The `requirements` array as written, from `[` to `]`: a one-line
+    /// array of plain strings ([`plain_strings`] read it).
+    pub requirements: Option<&'a str>,
 }
 
 impl Entry<'_> {
     pub fn to_entry(self) -> HandlerEntry {
+        let requirements = self.requirements.map(|array| {
+            let mut names = Vec::new();
+            plain_strings(array, |name| names.push(name.to_string()));
+            Requirements::Names(names)
+        });
         HandlerEntry {
             kind: self.kind.to_string(),
             name: self.name.to_string(),
             event: self.event.map(str::to_string),
+            requirements,
         }
     }
 }
@@ -41,6 +50,7 @@ struct Keys<'a> {
     kind: Option<&'a str>,
     name: Option<&'a str>,
     event: Option<&'a str>,
+    requirements: Option<&'a str>,
 }
 
 /// The settings read by toml_edit and the offset where the `[[handlers]]`
@@ -67,8 +77,8 @@ pub(super) fn scan<'a>(
 }
 
 /// Reads `[[handlers]]` tables whose lines are `kind = "…"`, `name = "…"`
-/// and `event = "…"` with plain strings (no escapes), comments and blank
-/// lines, calling `each` with every entry until it returns false. `None` at
+/// and `event = "…"` with plain strings (no escapes), `requirements = ["…"]`
+/// with a one-line array of them, comments and blank lines, calling `each` with every entry until it returns false. `None` at
 /// anything else, a repeated key included. Allocates nothing.
 pub(super) fn scan_entries<'a>(
     body: &'a str,
@@ -83,6 +93,7 @@ pub(super) fn scan_entries<'a>(
                 kind: keys.kind.unwrap_or_default(),
                 name: keys.name.unwrap_or_default(),
                 event: keys.event,
+                requirements: keys.requirements,
             })
         {
             *stopped = true;
@@ -127,11 +138,15 @@ pub(super) fn scan_entries<'a>(
         }
         let keys = current.as_mut()?;
         let equals = line.bytes().position(|b| b == b'=')?;
-        let value = plain_string(trim_blanks_start(&line[equals + 1..]))?;
-        let slot = match trim_blanks_end(&line[..equals]) {
-            "kind" => &mut keys.kind,
-            "name" => &mut keys.name,
-            "event" => &mut keys.event,
+        let text = trim_blanks_start(&line[equals + 1..]);
+        let (slot, value) = match trim_blanks_end(&line[..equals]) {
+            "kind" => (&mut keys.kind, plain_string(text)?),
+            "name" => (&mut keys.name, plain_string(text)?),
+            "event" => (&mut keys.event, plain_string(text)?),
+            "requirements" => {
+                let rest = plain_strings(text, |_| {})?;
+                (&mut keys.requirements, &text[..text.len() - rest.len()])
+            }
             _ => return None,
         };
         if slot.replace(value).is_some() {
@@ -145,6 +160,13 @@ pub(super) fn scan_entries<'a>(
 /// The contents of a basic string without escapes or a literal string, when
 /// `text` is one followed only by blanks or a comment.
 fn plain_string(text: &str) -> Option<&str> {
+    let (contents, rest) = leading_plain_string(text)?;
+    is_blank_or_comment(rest).then_some(contents)
+}
+
+/// A plain string at the start of `text` (see [`plain_string`]): its
+/// contents and what follows it.
+fn leading_plain_string(text: &str) -> Option<(&str, &str)> {
     let quote = *text
         .as_bytes()
         .first()
@@ -154,7 +176,27 @@ fn plain_string(text: &str) -> Option<&str> {
     let (contents, rest) = (&inner[..end], &inner[end + 1..]);
     // A backslash is an escape in a basic string: left to toml_edit in both.
     let plain = contents.bytes().all(|b| b != b'\\' && is_text_byte(b));
-    (plain && is_blank_or_comment(rest)).then_some(contents)
+    plain.then_some((contents, rest))
+}
+
+/// Reads a one-line array of plain strings at the start of `text` (`[]`,
+/// `["a", 'b',]`), calling `each` with every string's contents, when it is
+/// followed only by blanks or a comment; returns what follows its `]`.
+fn plain_strings<'a>(text: &'a str, mut each: impl FnMut(&'a str)) -> Option<&'a str> {
+    let mut rest = trim_blanks_start(text.strip_prefix('[')?);
+    loop {
+        if let Some(after) = rest.strip_prefix(']') {
+            return is_blank_or_comment(after).then_some(after);
+        }
+        let (contents, after) = leading_plain_string(rest)?;
+        each(contents);
+        rest = trim_blanks_start(after);
+        match rest.strip_prefix(',') {
+            Some(after) => rest = trim_blanks_start(after),
+            None if rest.starts_with(']') => {}
+            None => return None,
+        }
+    }
 }
 
 /// Blanks, then nothing or a comment.
@@ -229,6 +271,59 @@ mod tests {
         assert_eq!(Ok(scanned.clone()), by_toml_edit(&text));
         assert_eq!(scanned[0].name, "a#b");
         assert_eq!(parse(&text).unwrap().handlers(), scanned);
+    }
+
+    #[test]
+    fn the_scanner_reads_package_lists_as_toml_edit_does() {
+        let text = format!(
+            "{MINIMAL}[[handlers]]\nkind = \"producers\"\nname = \"a\"\n\
+             requirements = [ \"requests\", 'pydantic' ,]  # only these\n\
+             [[handlers]]\nrequirements=[]\nkind = \"consumers\"\nname = \"b\"\n\
+             [[handlers]]\nkind = \"consumers\"\nname = \"c\"\n"
+        );
+        let entries = scanned(&text).expect("plain form");
+        assert_eq!(Ok(entries.clone()), by_toml_edit(&text));
+        let names = |list: &[&str]| {
+            Some(Requirements::Names(
+                list.iter().map(|n| n.to_string()).collect(),
+            ))
+        };
+        assert_eq!(entries[0].requirements, names(&["requests", "pydantic"]));
+        assert_eq!(entries[1].requirements, names(&[]));
+        assert_eq!(entries[2].requirements, None);
+        assert_eq!(parse(&text).unwrap().handlers(), entries);
+        // Other values go to toml_edit, which reads them the same way.
+        for value in [
+            "[\"a\",\n \"b\"]",
+            "[\"re\\u0071uests\"]",
+            "[1, \"a\"]",
+            "\"requests\"",
+            "[\"a\" \"b\"]",
+            "[,]",
+            "[\"a\"] x",
+        ] {
+            let text = format!(
+                "{MINIMAL}[[handlers]]\nkind = \"producers\"\nname = \"a\"\nrequirements = {value}\n"
+            );
+            assert!(scanned(&text).is_none(), "{value}");
+            match (parse(&text), by_toml_edit(&text)) {
+                (Ok(manifest), Ok(entries)) => assert_eq!(manifest.handlers(), entries, "{value}"),
+                (Err(_), Err(_)) => {}
+                (ours, reference) => panic!("{value}: {ours:?} against {reference:?}"),
+            }
+        }
+        let read = |value: &str| {
+            parse(&format!("{MINIMAL}[[handlers]]\nkind = \"producers\"\nname = \"a\"\nrequirements = {value}\n"))
+                .unwrap()
+                .handlers()[0]
+                .requirements
+                .clone()
+        };
+        assert_eq!(read("[\"re\\u0071uests\"]"), names(&["requests"]));
+        assert_eq!(
+            read("[1, \"a\"]"),
+            Some(Requirements::Other("[1, \"a\"]".into()))
+        );
     }
 
     #[test]
