@@ -30,6 +30,13 @@ stack_pins=(
     moto[server]==5.2.5
     awscli==1.46.3
 )
+# The AWS SAM CLI, for `sam validate --lint` (tests/stack.rs): the release
+# whose build images the project pins. It pins its own boto3, cfn-lint and
+# aws-sam-translator, so it gets a venv of its own too.
+sam_venv=.venv-sam
+sam_pins=(
+    aws-sam-cli==1.170.0
+)
 
 # Makes venv $1 with the pins that follow, unless it has exactly those.
 install() {
@@ -43,11 +50,12 @@ install() {
 }
 install "$venv" "${pins[@]}"
 install "$stack_venv" "${stack_pins[@]}"
+install "$sam_venv" "${sam_pins[@]}"
 
 # The tests look here first for the tools above (the first venv's python3 runs
 # zips under the real Lambda runtime client, awslambdaric; cfn-lint's runs
 # aws-sam-translator).
-export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin:$PWD/$stack_venv/bin"
+export LAMBDA_SCAFFOLD_TOOLS="$PWD/$venv/bin:$PWD/$stack_venv/bin:$PWD/$sam_venv/bin"
 
 # The Docker build mode's tests (tests/docker_build.rs) need a Docker daemon and
 # a stand-in build image: scripts/docker-test-env.sh provides both (as root,

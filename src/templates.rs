@@ -21,7 +21,11 @@ use crate::plan::{IfExists, Plan, PlannedFile};
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// Templates written with the exec bit (include_dir keeps no file modes).
-const EXECUTABLE: &[&str] = &["project/build.sh", "project/deploy.sh"];
+const EXECUTABLE: &[&str] = &[
+    "project/build.sh",
+    "project/deploy.sh",
+    "ci/gitlab/tools/assume_role.sh",
+];
 
 /// The variables a template set is rendered with. Values are strings or lists
 /// of strings; path segments may use the string ones as `{{name}}`.

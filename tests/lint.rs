@@ -81,17 +81,11 @@ fn variants() -> Vec<(tempfile::TempDir, std::path::PathBuf, &'static str)> {
 }
 
 fn run_tool(tool_path: &Path, args: &[&str], cwd: &Path) {
-    let out = Command::new(tool_path)
+    // No AWS credentials, and no Lambda: the tests must pass on a laptop.
+    let out = without_aws_credentials(&mut Command::new(tool_path))
         .args(args)
         .current_dir(cwd)
-        // No AWS credentials, and no Lambda: the tests must pass on a laptop.
         .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
         .env_remove("AWS_LAMBDA_FUNCTION_NAME")
         .env_remove("STREAM_NAME")
         .output()
@@ -106,17 +100,34 @@ fn run_tool(tool_path: &Path, args: &[&str], cwd: &Path) {
     );
 }
 
+/// build.sh, deploy.sh and, with GitLab CI, tools/assume_role.sh; and the
+/// deploy jobs' scripts of both CI files.
 #[test]
-fn build_sh_and_deploy_sh_are_shellcheck_clean() {
+fn the_projects_shell_scripts_are_shellcheck_clean() {
     let Some(shellcheck) = tool("shellcheck") else {
         return;
     };
-    for (_dir, root, _) in variants() {
-        run_tool(
-            &shellcheck,
-            &["--severity=style", "build.sh", "deploy.sh"],
-            &root,
-        );
+    for (dir, root, ci) in variants() {
+        let mut scripts = vec!["build.sh".to_string(), "deploy.sh".to_string()];
+        let deploy_jobs: &[&str] = match ci {
+            "gitlab" => {
+                scripts.push("tools/assume_role.sh".into());
+                &["deploy-staging", "deploy-prod"]
+            }
+            "github" => &["deploy"],
+            _ => &[],
+        };
+        for job in deploy_jobs {
+            let Some(script) = ci_job_script(&root, ci_file(ci), job) else {
+                return;
+            };
+            let path = dir.path().join(format!("{job}.sh"));
+            fs::write(&path, script).unwrap();
+            scripts.push(path.to_string_lossy().into_owned());
+        }
+        let mut args = vec!["--severity=style", "--shell=bash"];
+        args.extend(scripts.iter().map(String::as_str));
+        run_tool(&shellcheck, &args, &root);
     }
 }
 
@@ -191,12 +202,12 @@ fn ci_files_are_valid_against_their_published_schemas() {
         return;
     };
     for (_dir, root, ci) in variants() {
-        let (schema, file) = match ci {
-            "gitlab" => ("vendor.gitlab-ci", ".gitlab-ci.yml"),
-            "github" => ("vendor.github-workflows", ".github/workflows/ci.yml"),
+        let schema = match ci {
+            "gitlab" => "vendor.gitlab-ci",
+            "github" => "vendor.github-workflows",
             _ => continue,
         };
-        run_tool(&checker, &["--builtin-schema", schema, file], &root);
+        run_tool(&checker, &["--builtin-schema", schema, ci_file(ci)], &root);
     }
 }
 
@@ -222,11 +233,7 @@ fn github_workflows_pass_zizmor() {
 #[test]
 fn ci_and_build_files_pin_every_image_by_version() {
     for (_dir, root, ci) in variants() {
-        let ci_file = match ci {
-            "gitlab" => Some(".gitlab-ci.yml"),
-            "github" => Some(".github/workflows/ci.yml"),
-            _ => None,
-        };
+        let ci_file = (ci != "none").then(|| ci_file(ci));
         for file in ["Dockerfile", "build.sh"].into_iter().chain(ci_file) {
             let text = fs::read_to_string(root.join(file)).unwrap();
             assert!(
@@ -268,107 +275,173 @@ fn generated_text_files_use_lf_endings_and_end_with_a_newline() {
     }
 }
 
-/// A stand-in for the AWS CLI: `get-function` fails for the functions named in
-/// `$MISSING`, `update-function-code` for those in `$BROKEN`; every call is
-/// logged to `$AWS_CALLS`.
-const FAKE_AWS: &str = r#"#!/bin/sh
-while [ "$#" -gt 0 ]; do
-    case "$1" in
-        get-function | update-function-code) call="$1" ;;
-        --function-name) shift; function="$1" ;;
-    esac
-    shift
-done
-echo "$call $function" >>"$AWS_CALLS"
-case "$call" in
-    get-function) fail="$MISSING" ;;
-    *) fail="$BROKEN" ;;
-esac
-for name in $fail; do
-    if [ "$name" = "$function" ]; then
-        echo "An error occurred (ResourceNotFoundException) for $function" >&2
-        exit 254
-    fi
-done
-echo Successful
-"#;
+/// The CI file of a `--ci` choice other than `none`.
+fn ci_file(ci: &str) -> &'static str {
+    match ci {
+        "gitlab" => ".gitlab-ci.yml",
+        _ => ".github/workflows/ci.yml",
+    }
+}
 
-/// The deploy job of each CI file, run with a stand-in AWS CLI: it checks that
-/// every function exists before updating any, and a failed update names the
-/// functions already updated. Its script is shellcheck-clean too.
+/// The version of aws-sam-cli the deploy jobs run: the SAM build image's
+/// release that the Dockerfile pins.
+fn sam_cli_version(root: &Path) -> String {
+    let docker = fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let tag = docker
+        .split("sam/build-python")
+        .nth(1)
+        .and_then(|rest| rest.split(':').nth(1))
+        .expect("the Dockerfile names the SAM build image");
+    tag.split('-').next().unwrap().to_string()
+}
+
+/// GitLab: `deploy-staging` runs on the default branch once the build (after
+/// lint and test) passed, `deploy-prod` only by hand after it; both in their
+/// environment, with the build's zips, an OIDC ID token for STS and the
+/// pinned SAM image, and `sam deploy` of their samconfig.toml environment
+/// through tools/assume_role.sh. No AWS key anywhere. (tests/stack.rs runs
+/// the job's script against a stand-in AWS.)
 #[test]
-fn the_deploy_jobs_check_every_function_first_and_name_what_was_updated() {
-    let (Some(python), Some(shellcheck)) = (tool("python3"), tool("shellcheck")) else {
+fn the_gitlab_deploy_jobs_assume_a_role_by_oidc_staging_automatically_prod_by_hand() {
+    let (_dir, root) = project("deploy-me", &["--ci", "gitlab", "--python", "3.12"]);
+    let Some(ci) = ci_document(&root, ".gitlab-ci.yml") else {
         return;
     };
-    let extract = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/ci_job_script.py");
-    for (ci, file) in [
-        ("gitlab", ".gitlab-ci.yml"),
-        ("github", ".github/workflows/ci.yml"),
+    let version = sam_cli_version(&root);
+    assert_eq!(ci["stages"], serde_json::json!(["test", "build", "deploy"]));
+    assert_eq!(ci["build"]["stage"], "build");
+    let default_branch = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
+    for (job, environment, when) in [
+        ("deploy-staging", "staging", None),
+        ("deploy-prod", "prod", Some("manual")),
     ] {
-        let (dir, root) = project("deploy-me", &["--ci", ci]);
-        let out = Command::new(&python)
-            .arg(&extract)
-            .args([file, "deploy"])
-            .current_dir(&root)
-            .output()
-            .expect("python3 runs");
-        assert!(out.status.success(), "{}", stderr(&out));
-        fs::write(dir.path().join("deploy.sh"), &out.stdout).unwrap();
-        run_tool(
-            &shellcheck,
-            &[
-                "--shell=bash",
-                dir.path().join("deploy.sh").to_str().unwrap(),
-            ],
-            &root,
+        let deploy = &ci[job];
+        assert_eq!(deploy["stage"], "deploy", "{job}");
+        assert_eq!(deploy["environment"]["name"], environment, "{job}");
+        assert_eq!(deploy["resource_group"], environment, "{job}");
+        let rules = deploy["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 1, "{job}: {rules:?}");
+        assert_eq!(rules[0]["if"], default_branch, "{job}");
+        assert_eq!(rules[0]["when"].as_str(), when, "{job}");
+        assert_eq!(
+            deploy["id_tokens"]["AWS_ID_TOKEN"]["aud"], "sts.amazonaws.com",
+            "{job}"
         );
-        let bin = dir.path().join("bin");
-        fs::create_dir(&bin).unwrap();
-        fs::write(bin.join("aws"), FAKE_AWS).unwrap();
-        fs::set_permissions(bin.join("aws"), fs::Permissions::from_mode(0o755)).unwrap();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-        let calls = dir.path().join("calls.log");
-        let deploy = |missing: &str, broken: &str| {
-            let _ = fs::remove_file(&calls);
-            let out = Command::new("bash")
-                .arg(dir.path().join("deploy.sh"))
-                .current_dir(&root)
-                .env("PATH", &path)
-                .env("FUNCTION_PREFIX", "dev-")
-                .env("AWS_CALLS", &calls)
-                .env("MISSING", missing)
-                .env("BROKEN", broken)
-                .output()
-                .expect("bash runs");
-            let log = fs::read_to_string(&calls).unwrap_or_default();
-            (out.status.success(), stdout(&out), log)
-        };
-
-        let (ok, said, log) = deploy("", "");
-        assert!(ok, "{ci}: {said}");
-        assert!(
-            said.contains("updated: dev-log_event dev-log_sink"),
-            "{ci}: {said}"
+        assert_eq!(
+            deploy["image"],
+            format!("public.ecr.aws/sam/build-python3.12:{version}-x86_64"),
+            "{job}"
         );
+        let needs = deploy["needs"].as_array().unwrap();
         assert!(
-            log.contains("update-function-code dev-log_sink"),
-            "{ci}: {log}"
+            needs.contains(&serde_json::json!({"job": "build", "artifacts": true})),
+            "{job}: {needs:?}"
         );
-
-        let (ok, said, log) = deploy("dev-log_sink", "");
-        assert!(!ok, "{ci}: a missing function stops the deploy");
-        assert!(
-            said.contains("do not exist (or cannot be read): dev-log_sink; nothing was updated"),
-            "{ci}: {said}"
-        );
-        assert!(!log.contains("update-function-code"), "{ci}: {log}");
-
-        let (ok, said, _) = deploy("", "dev-log_sink");
-        assert!(!ok, "{ci}: a failed update stops the deploy");
-        assert!(
-            said.contains("updating dev-log_sink failed; updated before it: dev-log_event"),
-            "{ci}: {said}"
+        assert_eq!(
+            deploy["script"],
+            serde_json::json!([format!(
+                "tools/assume_role.sh sam deploy --config-env {environment} --no-progressbar"
+            )]),
+            "{job}"
         );
     }
+    let prod_needs = ci["deploy-prod"]["needs"].as_array().unwrap();
+    assert!(
+        prod_needs
+            .iter()
+            .any(|need| need["job"] == "deploy-staging"),
+        "{prod_needs:?}"
+    );
+    let text = fs::read_to_string(root.join(".gitlab-ci.yml")).unwrap();
+    assert!(!text.contains("AWS_SECRET_ACCESS_KEY"), "{text}");
+    let mode = fs::metadata(root.join("tools/assume_role.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o111, 0o111, "tools/assume_role.sh is executable");
+}
+
+/// GitHub: one deploy job, after lint, test and build, on the default branch
+/// only: a push deploys `staging`, a run by hand `prod`, each in its
+/// environment (prod's reviewers approve); it may only read the repository
+/// and ask for an OIDC token, assumes the environment's role with
+/// configure-aws-credentials pinned by commit, and runs the pinned SAM CLI's
+/// `sam deploy` for the same environment. No AWS key anywhere. zizmor audits
+/// the rest (github_workflows_pass_zizmor).
+#[test]
+fn the_github_deploy_job_assumes_a_role_by_oidc_staging_on_push_prod_by_hand() {
+    let (_dir, root) = project("deploy-me", &["--ci", "github", "--layout", "web-stack"]);
+    let Some(workflow) = ci_document(&root, ".github/workflows/ci.yml") else {
+        return;
+    };
+    let version = sam_cli_version(&root);
+    let on = &workflow["on"];
+    assert_eq!(on["push"]["branches"], serde_json::json!(["main"]));
+    assert!(on.get("workflow_dispatch").is_some(), "{on}");
+    assert_eq!(workflow["permissions"], serde_json::json!({}));
+
+    let deploy = &workflow["jobs"]["deploy"];
+    assert_eq!(
+        deploy["needs"],
+        serde_json::json!(["lint", "test", "build"])
+    );
+    assert_eq!(
+        deploy["permissions"],
+        serde_json::json!({"contents": "read", "id-token": "write"})
+    );
+    let condition = deploy["if"].as_str().unwrap();
+    assert_eq!(
+        condition,
+        "github.ref_name == github.event.repository.default_branch \
+         && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')"
+    );
+    let environment = "${{ github.event_name == 'workflow_dispatch' && 'prod' || 'staging' }}";
+    assert_eq!(deploy["environment"], environment);
+    assert_eq!(deploy["env"]["DEPLOY_ENV"], environment);
+    assert_eq!(deploy["concurrency"]["cancel-in-progress"], false);
+
+    let steps = deploy["steps"].as_array().unwrap();
+    let position = |wanted: &dyn Fn(&serde_json::Value) -> bool| {
+        steps
+            .iter()
+            .position(wanted)
+            .unwrap_or_else(|| panic!("{steps:#?}"))
+    };
+    let uses = |action: &'static str| {
+        move |step: &serde_json::Value| {
+            step["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&format!("{action}@")))
+        }
+    };
+    let runs = |command: String| move |step: &serde_json::Value| step["run"] == command;
+    let checkout = position(&uses("actions/checkout"));
+    assert_eq!(steps[checkout]["with"]["persist-credentials"], false);
+    let zips = position(&uses("actions/download-artifact"));
+    assert_eq!(steps[zips]["with"]["path"], "target");
+    let install = position(&runs(format!("pip install aws-sam-cli=={version}")));
+    let credentials = position(&uses("aws-actions/configure-aws-credentials"));
+    assert_eq!(
+        steps[credentials]["with"],
+        serde_json::json!({
+            "role-to-assume": "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
+            "aws-region": "${{ vars.AWS_REGION || 'us-east-1' }}",
+        })
+    );
+    let sam = position(&runs(
+        "sam deploy --config-env \"$DEPLOY_ENV\" --no-progressbar".into(),
+    ));
+    assert!(checkout < zips && zips < sam && install < sam && credentials < sam);
+    for step in steps {
+        if let Some(action) = step["uses"].as_str() {
+            let commit = action.split('@').nth(1).unwrap_or_default();
+            assert!(
+                commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{action} is not pinned by commit"
+            );
+        }
+    }
+    let text = fs::read_to_string(root.join(".github/workflows/ci.yml")).unwrap();
+    assert!(!text.contains("aws-secret-access-key"), "{text}");
+    assert!(!text.contains("AWS_SECRET_ACCESS_KEY"), "{text}");
 }

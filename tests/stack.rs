@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -626,15 +627,11 @@ impl StandInAws {
     /// A command that reaches the stand-in AWS, with made-up credentials.
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
-        command
+        without_aws_credentials(&mut command)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/nonexistent")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
+            .env("AWS_DEFAULT_REGION", "us-east-1");
         command
     }
 }
@@ -795,6 +792,212 @@ fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
         ["LogEventFunction", "LogSinkFunction"]
     );
     assert_eq!(state["mappings"].as_array().unwrap().len(), 1);
+}
+
+/// A stand-in for the AWS SAM CLI: keeps its arguments, the credentials it
+/// was given and the zips it would upload, in `$SAM_CALL`.
+const FAKE_SAM: &str = r#"#!/bin/sh
+{
+    echo "$*"
+    echo "$AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY $AWS_SESSION_TOKEN"
+    for zip in target/*.zip; do echo "$zip"; done
+} >"$SAM_CALL"
+"#;
+
+/// The real AWS CLI (`$REAL_AWS`), its arguments kept in `$AWS_CALLS` and
+/// its answers in `$AWS_ANSWERS`.
+const RECORDED_AWS: &str = r#"#!/usr/bin/env bash
+set -o pipefail
+echo "$*" >>"$AWS_CALLS"
+"$REAL_AWS" "$@" | tee -a "$AWS_ANSWERS"
+"#;
+
+/// GitLab's deploy jobs, their `script` run as the runner runs it (bash,
+/// `set -eo pipefail`) in a built project, on a stand-in AWS, with a runner
+/// that has AWS credentials of its own and a stand-in `sam` first on PATH:
+/// the job assumes the environment's role with its ID token, and `sam deploy`
+/// of its samconfig.toml environment runs with exactly the credentials STS
+/// answered, the zips built. A role that cannot be assumed, or a missing
+/// token, stops the job before `sam`.
+#[test]
+fn the_gitlab_deploy_jobs_run_sam_deploy_as_the_role_their_oidc_token_assumes() {
+    let Some(aws) = StandInAws::start() else {
+        return;
+    };
+    let (dir, root) = project("svc", &["--ci", "gitlab", "--python", "3.12"]);
+    build_all(&root);
+    let bin = dir.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    for (name, text) in [("sam", FAKE_SAM), ("aws", RECORDED_AWS)] {
+        write_file(&bin, name, text);
+        fs::set_permissions(bin.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let real_aws = tool("cfn-lint")
+        .expect("checked in start")
+        .with_file_name("aws");
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        real_aws.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let logs = |name: &str| dir.path().join(name);
+    let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9qZWN0X3BhdGgifQ.c2lnbmF0dXJl";
+    let run_job = |job: &str, envs: &[(&str, &str)]| {
+        for log in ["sam.log", "calls.log", "answers.log"] {
+            let _ = fs::remove_file(logs(log));
+        }
+        let script = ci_job_script(&root, ".gitlab-ci.yml", job).expect("checked in start");
+        let mut command = aws.command(Path::new("bash"));
+        command
+            .args(["-eo", "pipefail", "-c", &script])
+            .current_dir(&root)
+            .env("PATH", &path)
+            .env("REAL_AWS", &real_aws)
+            .env("SAM_CALL", logs("sam.log"))
+            .env("AWS_CALLS", logs("calls.log"))
+            .env("AWS_ANSWERS", logs("answers.log"))
+            // The runner's own credentials, which the deploy must not use.
+            .env("AWS_ACCESS_KEY_ID", "runner-key")
+            .env("AWS_SECRET_ACCESS_KEY", "runner-secret")
+            .env("AWS_ID_TOKEN", token)
+            .env("CI_PROJECT_ID", "42")
+            .env("CI_JOB_ID", "7")
+            .envs(envs.iter().copied());
+        let out = command.output().expect("bash runs");
+        let read = |name: &str| fs::read_to_string(logs(name)).ok();
+        (out, read("sam.log"), read("calls.log"), read("answers.log"))
+    };
+
+    for environment in ["staging", "prod"] {
+        let role = format!("arn:aws:iam::123456789012:role/svc-deploy-{environment}");
+        let job = format!("deploy-{environment}");
+        let (out, sam, calls, answers) = run_job(&job, &[("AWS_DEPLOY_ROLE_ARN", &role)]);
+        assert!(
+            out.status.success(),
+            "{job}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let calls = calls.expect("the job calls STS");
+        assert_eq!(calls.lines().count(), 1, "{calls}");
+        assert!(
+            calls.starts_with("sts assume-role-with-web-identity ")
+                && calls.contains(&format!(" --role-arn {role} "))
+                && calls.contains(&format!(" --web-identity-token {token} "))
+                && calls.contains(" --role-session-name gitlab-42-7 "),
+            "{calls}"
+        );
+        let answers = answers.expect("STS answered");
+        let assumed: Vec<&str> = answers.split_whitespace().collect();
+        assert_eq!(assumed.len(), 3, "{answers}");
+        assert!(
+            assumed[0].starts_with("ASIA"),
+            "temporary credentials: {answers}"
+        );
+        let sam = sam.expect("the job runs sam");
+        let sam: Vec<&str> = sam.lines().collect();
+        assert_eq!(
+            sam[0],
+            format!("deploy --config-env {environment} --no-progressbar")
+        );
+        assert_eq!(sam[1], assumed.join(" "), "sam sees the role's credentials");
+        assert_eq!(sam[2..], ["target/log_event.zip", "target/log_sink.zip"]);
+    }
+
+    // STS out of reach (as it refuses a token): the job stops before sam.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap();
+    let role = "arn:aws:iam::123456789012:role/svc-deploy-staging";
+    let (out, sam, calls, _) = run_job(
+        "deploy-staging",
+        &[
+            ("AWS_DEPLOY_ROLE_ARN", role),
+            ("AWS_ENDPOINT_URL", &format!("http://{closed}")),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(calls.is_some_and(|c| c.starts_with("sts assume-role-with-web-identity")));
+    assert_eq!(sam, None, "sam did not run");
+
+    // No role set for the environment: said, and nothing called.
+    let (out, sam, calls, _) = run_job("deploy-staging", &[("AWS_DEPLOY_ROLE_ARN", "")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error: `AWS_DEPLOY_ROLE_ARN` is not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!((sam, calls), (None, None));
+}
+
+/// `sam validate --lint` (the AWS SAM CLI of the release whose build images
+/// the project pins, offline, a region and no credentials) passes on a
+/// template of each layout, with handlers of every event source; and fails
+/// on a template with a wrong value, so that it is known to lint.
+#[test]
+fn sam_validate_lint_passes_on_a_template_of_each_layout() {
+    let Some(sam) = tool("sam") else {
+        return;
+    };
+    for (layout, arch, python) in [
+        ("log-centric", "x86_64", "3.13"),
+        ("web-stack", "arm64", "3.12"),
+    ] {
+        let (dir, root) = project(
+            "svc",
+            &["--layout", layout, "--arch", arch, "--python", python],
+        );
+        let kinds: &[&str] = match layout {
+            "web-stack" => &["handlers"],
+            _ => &["producers", "consumers"],
+        };
+        for (i, source) in EVENT_SOURCES.iter().enumerate() {
+            let name = format!("on_{}", source.replace('-', "_"));
+            ok(
+                &root,
+                &[
+                    "add-handler",
+                    kinds[i % kinds.len()],
+                    &name,
+                    "--event",
+                    source,
+                ],
+            );
+        }
+        let template = fs::read_to_string(root.join("template.yaml")).unwrap();
+        let broken = template.replacen("MemorySize: 256", "MemorySize: 99999", 1);
+        assert_ne!(broken, template);
+        fs::write(dir.path().join("broken.yaml"), broken).unwrap();
+        let validate = |template: &Path| {
+            without_aws_credentials(&mut Command::new(&sam))
+                .args(["validate", "--lint", "--template"])
+                .arg(template)
+                .current_dir(&root)
+                .env("HOME", dir.path())
+                .env("SAM_CLI_TELEMETRY", "0")
+                .env("AWS_DEFAULT_REGION", "us-east-1")
+                .output()
+                .expect("sam runs")
+        };
+        let out = validate(&root.join("template.yaml"));
+        assert!(
+            out.status.success(),
+            "{layout}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            stdout(&out).contains("is a valid SAM Template"),
+            "{}",
+            stdout(&out)
+        );
+        let out = validate(&dir.path().join("broken.yaml"));
+        assert!(!out.status.success(), "{layout}: {}", stdout(&out));
+        assert!(stdout(&out).contains("E3034"), "{layout}: {}", stdout(&out));
+    }
 }
 
 /// A web-stack project costs 2 resources (the HTTP API and its stage) and

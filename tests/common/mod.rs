@@ -293,3 +293,44 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
         .expect("stdin takes the input");
     child.wait_with_output().expect("command runs")
 }
+
+/// `command` with no AWS credentials or configuration of this machine's: the
+/// tests must pass on a laptop, and never reach an account.
+pub fn without_aws_credentials(command: &mut Command) -> &mut Command {
+    command
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+}
+
+/// The shell script of `job` in a generated CI file (`file`, relative to
+/// `root`), as tests/support/ci_job_script.py reads it with the YAML parser of
+/// the tools' venv. `None` when python3 is missing outside CI.
+pub fn ci_job_script(root: &Path, file: &str, job: &str) -> Option<String> {
+    read_ci_file(root, file, Some(job))
+}
+
+/// A generated CI file as JSON, GitLab's `extends` resolved (see
+/// [`ci_job_script`]).
+pub fn ci_document(root: &Path, file: &str) -> Option<serde_json::Value> {
+    let json = read_ci_file(root, file, None)?;
+    Some(serde_json::from_str(&json).expect("JSON"))
+}
+
+fn read_ci_file(root: &Path, file: &str, job: Option<&str>) -> Option<String> {
+    let python = tool("python3")?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/ci_job_script.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(file)
+        .args(job)
+        .current_dir(root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{file}: {}", stderr(&out));
+    Some(stdout(&out))
+}
