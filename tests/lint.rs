@@ -309,7 +309,12 @@ fn the_gitlab_deploy_jobs_assume_a_role_by_oidc_staging_automatically_prod_by_ha
     };
     let version = sam_cli_version(&root);
     assert_eq!(ci["stages"], serde_json::json!(["test", "build", "deploy"]));
+    // The build waits for the whole test stage (lint and test): it needs
+    // nothing, so the deploy jobs that need it come after both.
     assert_eq!(ci["build"]["stage"], "build");
+    assert_eq!(ci["build"].get("needs"), None);
+    assert_eq!(ci["lint"]["stage"], "test");
+    assert_eq!(ci["test"]["stage"], "test");
     let default_branch = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
     for (job, environment, when) in [
         ("deploy-staging", "staging", None),

@@ -16,7 +16,7 @@ fi
 for variable in AWS_DEPLOY_ROLE_ARN AWS_ID_TOKEN; do
     if [[ -z "${!variable:-}" ]]; then
         echo "error: \`${variable}\` is not set" >&2
-        echo "hint: see the CI section of README.md" >&2
+        echo "hint: set it up as README.md says (\"Deploy from CI\")" >&2
         exit 1
     fi
 done
