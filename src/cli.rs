@@ -215,6 +215,14 @@ pub struct InvokeArgs {
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
 
+    /// Run the handler from its built zip, target/NAME.zip (with the layer
+    /// target/dependencies.zip in layer mode), importing only the packages it
+    /// holds: exactly what ships. Needs a Linux host of the Lambda's
+    /// architecture (`arch` in lambdas.toml) and a zip built from the current
+    /// code (`./build.sh --local NAME PATH`)
+    #[arg(long)]
+    pub zip: bool,
+
     #[command(flatten)]
     pub project: ProjectArgs,
 }

@@ -9,6 +9,13 @@
 //! timeouts, ends the whole process group whatever happens, and turns what the
 //! runner reports into the answer or one error. It writes only into its
 //! temporary folder, never into the project (no bytecode either).
+//!
+//! With `--zip` the task root holds the built zip's files instead (and a
+//! folder standing for Lambda's `/opt` the layer's, in layer mode), which the
+//! packager checks (built from the current inputs, no path leaving the
+//! folder, no link, bounded sizes) and extracts; Python then runs without its
+//! installed packages, so the handler imports exactly what ships. Only on a
+//! Linux host of the Lambda's architecture, where the zip's binaries load.
 
 use std::io::{self, BufRead, BufReader};
 use std::iter;
@@ -25,6 +32,7 @@ use serde::Deserialize;
 
 use crate::error::UserError;
 use crate::lambdas::Lambda;
+use crate::layout::Arch;
 use crate::report;
 
 /// The Python program that imports and calls the handler (ruff-clean, tested).
@@ -63,6 +71,35 @@ pub struct Invocation<'a> {
     pub python_version: &'a str,
     /// The function's own environment variables (`--env-file`).
     pub environment: &'a [(String, String)],
+    /// Run from the built zip (`--zip`), built with these settings.
+    pub from_zip: Option<ZipBuild>,
+}
+
+/// The settings of lambdas.toml a zip is built with, for `invoke --zip`.
+#[derive(Debug, Clone, Copy)]
+pub struct ZipBuild {
+    pub arch: Arch,
+    /// `dependencies = "layer"`: the dependencies are in `target/dependencies.zip`.
+    pub layer: bool,
+}
+
+/// Refuses `invoke --zip` on a host that could not load the zip's binaries:
+/// anything but Linux on the Lambda's architecture (`os` and `machine` as
+/// Rust's `std::env::consts` name them).
+pub fn zip_runs_here(arch: Arch, os: &str, machine: &str) -> Result<(), UserError> {
+    if os == "linux" && machine == arch.machine() {
+        return Ok(());
+    }
+    Err(UserError::new(format!(
+        "`invoke --zip` runs the zip's files, whose native libraries are built for Lambda's \
+         Linux {}, and this machine is {os} {machine}",
+        arch.as_str()
+    ))
+    .hint(format!(
+        "run it on a Linux {} machine (or in the SAM build image), or drop --zip to run the \
+         handler's code with this machine's packages",
+        arch.machine()
+    )))
 }
 
 /// What the runner writes to its stdout, one JSON object a line: `started`
@@ -95,14 +132,38 @@ pub fn invoke(invocation: &Invocation) -> Result<()> {
         .context("cannot make a temporary folder for the task root")?;
     let task_root = scratch.path().join("task");
     std::fs::create_dir(&task_root).context("cannot make the task root")?;
-    stage(&root, invocation, &task_root)?;
+    // Lambda's /opt, where it extracts layers.
+    let opt = scratch.path().join("opt");
+    let mut runner = python();
+    let mut packager = python();
+    packager
+        .arg(root.join(PACKAGER))
+        .arg("--stage")
+        .arg(&task_root);
+    if let Some(build) = invocation.from_zip {
+        std::fs::create_dir(&opt).context("cannot make the folder of the layer")?;
+        packager
+            .arg("--from-zip")
+            .args(["--python-version", invocation.python_version])
+            .args(["--arch", build.arch.as_str()]);
+        if build.layer {
+            packager
+                .args(["--dependencies", "layer"])
+                .arg("--opt")
+                .arg(&opt);
+            runner.env("LAMBDA_SCAFFOLD_OPT", &opt);
+        }
+        // No site-packages, no PYTHONPATH: the handler imports what the zip
+        // holds, and the standard library.
+        runner.arg("-S").env_remove("PYTHONPATH");
+    }
+    stage(&root, invocation, &mut packager)?;
     let context_file = scratch.path().join("lambda_context.py");
     let event_file = scratch.path().join("event.json");
     std::fs::write(&context_file, LAMBDA_CONTEXT).context("cannot write the context module")?;
     std::fs::write(&event_file, invocation.event).context("cannot write the event")?;
 
     let lambda = invocation.lambda;
-    let mut runner = python();
     runner
         .arg("-c")
         .arg(RUNNER)
@@ -149,9 +210,10 @@ fn spawn(command: &mut Command, python_version: &str) -> Result<Child> {
     })
 }
 
-/// Has the project's packager write the Lambda's code, as its zip holds it,
-/// into `task_root`; relays its warnings and turns its refusal into ours.
-fn stage(root: &Path, invocation: &Invocation, task_root: &Path) -> Result<()> {
+/// Has the project's packager (`packager`, with its options) write the
+/// Lambda's files, as its zip holds them, into the task root; relays its
+/// warnings and turns its refusal into ours.
+fn stage(root: &Path, invocation: &Invocation, packager: &mut Command) -> Result<()> {
     let lambda = invocation.lambda;
     if !root.join(PACKAGER).is_file() {
         return Err(UserError::new(format!("`{PACKAGER}` is missing"))
@@ -162,10 +224,7 @@ fn stage(root: &Path, invocation: &Invocation, task_root: &Path) -> Result<()> {
             .into());
     }
     let output: Output = spawn(
-        python()
-            .arg(root.join(PACKAGER))
-            .arg("--stage")
-            .arg(task_root)
+        packager
             .arg("--")
             .arg(lambda.name.as_str())
             .arg(format!("./{}", crate::plan::slash(&lambda.source())))
@@ -212,7 +271,7 @@ fn stage(root: &Path, invocation: &Invocation, task_root: &Path) -> Result<()> {
                 output.status
             ))
             .hint(format!(
-                "this project's packager may predate `--stage`: copy `{PACKAGER}` from a new \
+                "this project's packager may predate the options invoke gives it (`--stage`, `--from-zip`): copy `{PACKAGER}` from a new \
                  project made by this lambda-scaffold"
             ))
             .into())
@@ -452,6 +511,28 @@ mod tests {
                 "invoke_runner.py never sends `{kind}`"
             );
             assert!(serde_json::from_str::<Message>(line).is_ok(), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_zip_runs_only_on_linux_of_the_lambdas_architecture() {
+        assert!(zip_runs_here(Arch::X86_64, "linux", "x86_64").is_ok());
+        assert!(zip_runs_here(Arch::Arm64, "linux", "aarch64").is_ok());
+        for (arch, os, machine) in [
+            (Arch::Arm64, "linux", "x86_64"),
+            (Arch::X86_64, "linux", "aarch64"),
+            (Arch::X86_64, "macos", "x86_64"),
+            (Arch::Arm64, "macos", "aarch64"),
+        ] {
+            let err = zip_runs_here(arch, os, machine).unwrap_err();
+            assert!(
+                err.message.ends_with(&format!(
+                    "built for Lambda's Linux {}, and this machine is {os} {machine}",
+                    arch.as_str()
+                )),
+                "{}",
+                err.message
+            );
         }
     }
 

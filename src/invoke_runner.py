@@ -14,6 +14,10 @@ and of Lambda's environment variables; EVENT_FILE the event, as JSON.
 Imports as on Lambda: the task root comes first on sys.path, then the Python
 that runs this (its installed packages stand in for the zip's dependencies),
 and the handler string `KIND.NAME` is resolved as the runtime resolves it.
+With `invoke --zip`, TASK_ROOT holds the zip's files, dependencies included;
+LAMBDA_SCAFFOLD_OPT, when set, is the folder that stands for Lambda's /opt,
+holding the layer's files (its `python/` folders come next on sys.path, as
+on Lambda), and Python runs with -S: no installed package stands in.
 Whatever the handler prints or logs goes to stderr, as its logs would go to
 CloudWatch. What happened goes to stdout as JSON lines for lambda-scaffold,
 which also enforces the timeouts: `{"type": "started"}` right before the
@@ -137,8 +141,12 @@ def main(task_root, context_file, event_file, kind, name, python):
     environment = shared.lambda_environment(name, f"{kind}.{name}", python, task_root)
     os.environ.update(environment)
     time.tzset()
+    opt = os.environ.pop("LAMBDA_SCAFFOLD_OPT", "")
+    layer = [f"{opt}/python/lib/python{python}/site-packages", f"{opt}/python"]
     # `python -c` puts the current folder first on sys.path: make it the task root.
-    sys.path[:] = [task_root] + [p for p in sys.path if p not in ("", task_root)]
+    sys.path[:] = [task_root, *(layer if opt else [])] + [
+        p for p in sys.path if p not in ("", task_root)
+    ]
     request = {"id": ""}
     log_like_lambda(request)
 

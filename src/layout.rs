@@ -169,6 +169,14 @@ impl Arch {
             Arch::Arm64 => "arm64",
         }
     }
+
+    /// The machine's name for it, as `uname -m` and Rust's target spell it.
+    pub fn machine(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "aarch64",
+        }
+    }
 }
 
 /// Which CI configuration the project gets.

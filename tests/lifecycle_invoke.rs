@@ -813,3 +813,215 @@ fn an_event_fifo_waits_at_most_the_timeout_and_one_with_a_writer_is_read() {
         json!({"batchItemFailures": [{"itemIdentifier": "from-a-pipe"}]})
     );
 }
+
+/// `./build.sh --all --local` in `root`, with the wheels of `wheels` when given.
+fn build_all(root: &Path, wheels: Option<&Path>) {
+    let extra = wheels.map(|w| format!("--no-index --find-links {}", w.display()));
+    let envs: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|e| ("PIP_EXTRA_ARGS", e.as_str()))
+        .collect();
+    common::build::build_ok(root, &["--all", "--local"], &envs);
+}
+
+#[test]
+fn invoke_zip_answers_like_invoke_and_refuses_a_missing_or_stale_zip() {
+    let (_dir, root) = project("site", &["--layout", "web-stack"]);
+    build_all(&root, None);
+    let before = snapshot(&root);
+    assert_eq!(
+        answer(&root, &["handlers", "index", "--zip"]),
+        answer(&root, &["handlers", "index"])
+    );
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "invoke --zip wrote into the project"
+    );
+
+    write_file(
+        &root,
+        "handlers/index/handlers.py",
+        &fs::read_to_string(root.join("handlers/index/handlers.py"))
+            .unwrap()
+            .replace("hello", "bye"),
+    );
+    let err = assert_refused(
+        &root,
+        &root,
+        &["invoke", "handlers", "index", "--zip"],
+        "error: `target/index.zip` is older than its inputs",
+    );
+    assert!(
+        err.contains("hint: build it again: `./build.sh --local index ./handlers/index`"),
+        "{err}"
+    );
+    fs::remove_file(root.join("target/index.zip")).unwrap();
+    let err = assert_refused(
+        &root,
+        &root,
+        &["invoke", "handlers", "index", "--zip"],
+        "error: `target/index.zip` is missing: `invoke --zip` runs the built zip",
+    );
+    assert!(
+        err.contains("hint: build it first: `./build.sh --local index"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_dependency_only_in_the_zip_is_importable_with_zip_bundled_or_in_the_layer() {
+    let (dir, root) = project("svc", &[]);
+    let wheels = dir.path().join("wheels");
+    fs::create_dir(&wheels).unwrap();
+    common::build::make_wheel(
+        &wheels,
+        &[
+            "lsdemo_only",
+            "1.0",
+            "py3-none-any",
+            "--init",
+            "ANSWER = 42\n",
+        ],
+    );
+    fs::write(root.join("requirements.txt"), "lsdemo_only\n").unwrap();
+    common::build::hand_lock(&root, &wheels);
+    ok(&root, &["add-handler", "producers", "uses_it"]);
+    write_file(
+        &root,
+        "producers/uses_it/producers.py",
+        "from lsdemo_only import ANSWER\n\n\ndef uses_it(event, context):\n    return ANSWER\n",
+    );
+    // Not installed on this machine: only the zip has it.
+    invoke_fails(
+        &root,
+        &["producers", "uses_it"],
+        "ModuleNotFoundError: No module named 'lsdemo_only'",
+    );
+    build_all(&root, Some(&wheels));
+    assert_eq!(answer(&root, &["producers", "uses_it", "--zip"]), json!(42));
+
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    fs::write(
+        root.join("lambdas.toml"),
+        manifest.replace("ci = ", "dependencies = \"layer\"\nci = "),
+    )
+    .unwrap();
+    // The function's zip of the bundle mode is stale in layer mode.
+    invoke_fails(
+        &root,
+        &["producers", "uses_it", "--zip"],
+        "is older than its inputs",
+    );
+    build_all(&root, Some(&wheels));
+    assert_eq!(answer(&root, &["producers", "uses_it", "--zip"]), json!(42));
+    fs::remove_file(root.join("target/dependencies.zip")).unwrap();
+    invoke_fails(
+        &root,
+        &["producers", "uses_it", "--zip"],
+        "`target/dependencies.zip` is missing",
+    );
+}
+
+#[test]
+fn invoke_zip_needs_linux_of_the_lambdas_architecture() {
+    let (_dir, root) = project("svc", &[]);
+    let (other, machine) = match std::env::consts::ARCH {
+        "x86_64" => ("arm64", "x86_64"),
+        _ => ("x86_64", "aarch64"),
+    };
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    let here = if other == "arm64" { "x86_64" } else { "arm64" };
+    fs::write(
+        root.join("lambdas.toml"),
+        manifest.replace(
+            &format!("arch = \"{here}\""),
+            &format!("arch = \"{other}\""),
+        ),
+    )
+    .unwrap();
+    let err = assert_refused(
+        &root,
+        &root,
+        &["invoke", "consumers", "log_sink", "--zip"],
+        &format!(
+            "error: `invoke --zip` runs the zip's files, whose native libraries are built for \
+             Lambda's Linux {other}, and this machine is linux {machine}"
+        ),
+    );
+    assert!(err.contains("or drop --zip"), "{err}");
+}
+
+/// Writes a zip at `path` with the members `(name, unix mode, bytes)`.
+fn hostile_zip(path: &Path, members: &[(&str, u32, &str)]) {
+    let script = "import sys, zipfile\n\
+        with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+        \x20   for name, mode, data in zip(*[iter(sys.argv[2:])] * 3):\n\
+        \x20       info = zipfile.ZipInfo(name)\n\
+        \x20       info.external_attr = int(mode, 8) << 16\n\
+        \x20       z.writestr(info, data)\n";
+    let mut command = std::process::Command::new("python3");
+    command.args(["-c", script]).arg(path);
+    for (name, mode, data) in members {
+        command.args([*name, &format!("{mode:o}"), *data]);
+    }
+    assert!(command.status().unwrap().success());
+}
+
+#[test]
+fn a_hostile_zip_is_refused_before_anything_is_extracted_or_run() {
+    let (dir, root) = project("svc", &[]);
+    build_all(&root, None);
+    let zip = root.join("target/log_sink.zip");
+    let ran = dir.path().join("ran");
+    // A handler that would leave a mark if it ran.
+    let handler = format!(
+        "def log_sink(event, context):\n    open({:?}, 'w').close()\n",
+        ran.to_str().unwrap()
+    );
+    let module = "consumers/log_sink/consumers.py";
+    let escape = dir.path().join("escaped");
+    let absolute = escape.to_str().unwrap();
+    for (members, message) in [
+        (
+            vec![
+                ("../../escaped", 0o100644, "x"),
+                (module, 0o100644, &*handler),
+            ],
+            "member `../../escaped` leaves the folder it is extracted into".to_string(),
+        ),
+        (
+            vec![(absolute, 0o100644, "x"), (module, 0o100644, &*handler)],
+            format!("member `{absolute}` leaves the folder it is extracted into"),
+        ),
+        (
+            vec![
+                (module, 0o100644, &*handler),
+                ("consumers/link", 0o120777, "/etc/passwd"),
+            ],
+            "member `consumers/link` is not a plain file or folder".to_string(),
+        ),
+        (
+            vec![(module, 0o100644, &*handler), (module, 0o100644, &*handler)],
+            format!("member `{module}` is in it twice"),
+        ),
+    ] {
+        fs::remove_file(&zip).unwrap();
+        hostile_zip(&zip, &members);
+        let err = assert_refused(
+            &root,
+            dir.path(),
+            &["invoke", "consumers", "log_sink", "--zip"],
+            &format!("error: `target/log_sink.zip` is not extracted: {message}"),
+        );
+        assert!(err.contains("a zip from elsewhere is never run"), "{err}");
+        assert!(!escape.exists() && !ran.exists());
+    }
+    fs::write(&zip, "not a zip").unwrap();
+    assert_refused(
+        &root,
+        dir.path(),
+        &["invoke", "consumers", "log_sink", "--zip"],
+        "is not extracted: it is not a readable zip",
+    );
+}

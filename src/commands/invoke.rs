@@ -1,4 +1,5 @@
-//! `invoke KIND NAME`: find the handler and its event, then run it through
+//! `invoke KIND NAME`: find the handler and its event (and, with `--zip`,
+//! check that this host can run its zip), then run it through
 //! [`crate::invoke`] as Lambda would.
 
 use std::fs;
@@ -9,13 +10,15 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use clap::ValueEnum;
 
 use crate::cli::InvokeArgs;
 use crate::commands::{handler, locate};
 use crate::env_file;
 use crate::error::UserError;
-use crate::invoke::{Invocation, invoke};
-use crate::layout::DEFAULT_PYTHON;
+use crate::invoke::{Invocation, ZipBuild, invoke, zip_runs_here};
+use crate::layout::{Arch, DEFAULT_PYTHON};
+use crate::manifest::MANIFEST_FILE;
 use crate::report;
 
 pub fn run(args: InvokeArgs) -> Result<()> {
@@ -65,6 +68,25 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
+    let from_zip = if args.zip {
+        let arch = project
+            .manifest
+            .setting("arch")
+            .and_then(|value| Arch::from_str(value, false).ok())
+            .ok_or_else(|| {
+                UserError::new(format!(
+                    "`{MANIFEST_FILE}` has no supported `arch`, so the zip's architecture is unknown"
+                ))
+                .hint("set `arch` to x86_64 or arm64 (`lambda-scaffold check` reports it)")
+            })?;
+        zip_runs_here(arch, std::env::consts::OS, std::env::consts::ARCH)?;
+        Some(ZipBuild {
+            arch,
+            layer: project.manifest.setting("dependencies") == Some("layer"),
+        })
+    } else {
+        None
+    };
     invoke(&Invocation {
         root: &project.root,
         lambda: &lambda,
@@ -72,6 +94,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         timeout_seconds: args.timeout,
         python_version: project.manifest.setting("python").unwrap_or(DEFAULT_PYTHON),
         environment: &environment,
+        from_zip,
     })
 }
 

@@ -57,6 +57,11 @@ written on ``--jobs`` threads (default: the number of cores).
 ``--stage DIR`` writes the Lambda's code (the zip's files, without the
 dependencies) into the empty folder DIR instead: ``lambda-scaffold invoke``
 runs the handler from there, so it runs exactly the files the zip holds.
+With ``--from-zip`` it extracts the built ``target/NAME.zip`` there instead,
+and in layer mode the layer's zip into the folder ``--opt`` names (Lambda's
+``/opt``), for ``lambda-scaffold invoke --zip``: a zip that is missing, not
+built from the current inputs (its stamp, see ``tools/build_cache.py``) or
+not safe to extract (``tools/built_zip.py``) is refused.
 
 Environment:
 
@@ -91,6 +96,7 @@ import zipfile
 from pathlib import Path
 
 import build_cache
+import built_zip
 import requirements_lock
 from requirements_lock import LockError
 
@@ -866,9 +872,7 @@ def package(
         (name, lambda_code(name, *resolve_source(name, path))) for name, path in lambdas
     ]
     shared = build_cache.settings_digest(
-        ROOT / "tools",
-        lock,
-        f"{runtime.python_version} {runtime.arch} native={native} layer={layer}",
+        ROOT / "tools", lock, build_settings(runtime, native, layer)
     )
     if layer:
         # The layer's entries are the dependencies, added below.
@@ -877,9 +881,7 @@ def package(
     reports: dict[str, str] = {}
     for name, entries in codes:
         destination = out / f"{name}.zip"
-        inputs = build_cache.zip_inputs(
-            shared, ((a, *content(s)) for a, s in entries.items())
-        )
+        inputs = zip_inputs(shared, entries)
         done = build_cache.built_already(destination, inputs)
         if done:
             reports[name] = zip_line(destination, *done) + "  (unchanged)"
@@ -912,6 +914,76 @@ def package(
                 reports[job[0]] = line
     for name, _ in codes:
         print(reports[name])
+
+
+def build_settings(runtime: Runtime, native: bool, layer: bool) -> str:
+    """The settings every zip of a build is built with, for its stamp."""
+    return f"{runtime.python_version} {runtime.arch} native={native} layer={layer}"
+
+
+def zip_inputs(shared: hashlib._Hash, entries: dict[str, Source]) -> str:
+    """The hash of a zip's inputs: the build's settings and its own code."""
+    return build_cache.zip_inputs(
+        shared, ((a, *content(s)) for a, s in entries.items())
+    )
+
+
+def stage_built(
+    name: str,
+    path: str,
+    runtime: Runtime,
+    layer: bool,
+    out: Path,
+    destination: Path,
+    opt: Path | None,
+) -> None:
+    """Extract the built zip of a Lambda into ``destination`` (and in layer
+    mode the layer's into ``opt``), refusing one that is missing, unsafe, or
+    not built from the current inputs (by either mode of build.sh)."""
+    folder, kind = resolve_source(name, path)
+    lock = requirements_lock.check_fresh(ROOT, runtime.python_version, runtime.arch)
+    rebuild = f"`./build.sh --local {name} ./{kind}/{name}` (or without --local)"
+    zips = [(out / f"{name}.zip", lambda_code(name, folder, kind), destination)]
+    if layer and opt is not None:
+        zips.append((out / f"{LAYER_NAME}.zip", {}, opt))
+    for zip_path, entries, _ in zips:
+        if not zip_path.is_file():
+            raise PackagingError(
+                f"`{display(zip_path)}` is missing: `invoke --zip` runs the built zip",
+                hint=f"build it first: {rebuild}",
+            )
+        try:
+            built_zip.check(zip_path)
+        except built_zip.BadZip as error:
+            raise PackagingError(
+                f"`{display(zip_path)}` is not extracted: {error}",
+                hint=f"build it again: {rebuild}; a zip from elsewhere is never run",
+            ) from None
+        built = (
+            build_cache.settings_digest(
+                ROOT / "tools", lock, build_settings(runtime, native, layer)
+            )
+            for native in (False, True)
+        )
+        if not any(
+            build_cache.built_already(zip_path, zip_inputs(shared, entries))
+            for shared in built
+        ):
+            raise PackagingError(
+                f"`{display(zip_path)}` is older than its inputs: the code, "
+                "utils/, requirements.lock, the packager or the build settings "
+                "changed since it was built",
+                hint=f"build it again: {rebuild}",
+            )
+    for zip_path, _, into in zips:
+        stage({}, into)
+        try:
+            built_zip.extract(zip_path, into)
+        except built_zip.BadZip as error:
+            raise PackagingError(
+                f"`{display(zip_path)}` is not extracted: {error}",
+                hint=f"build it again: {rebuild}",
+            ) from None
 
 
 def zip_line(destination: Path, size: int, sha256: str) -> str:
@@ -1011,6 +1083,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="write the Lambda's code (the zip's files, no dependencies) into "
         "the empty folder DIR instead of building its zip",
     )
+    parser.add_argument(
+        "--from-zip",
+        action="store_true",
+        help="with --stage: extract the built target/NAME.zip into DIR instead, "
+        "refusing one that is missing, unsafe or older than its inputs",
+    )
+    parser.add_argument(
+        "--opt",
+        metavar="DIR",
+        help="with --from-zip in layer mode: the empty folder that gets the "
+        "layer's files (Lambda's /opt)",
+    )
     lock_actions = parser.add_mutually_exclusive_group()
     lock_actions.add_argument(
         "--lock",
@@ -1034,7 +1118,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("expected NAME PATH pairs, got an odd number of arguments")
     if args.stage and len(args.lambdas) != 2:
         parser.error("--stage takes one NAME PATH pair")
-    if not args.stage and not (args.python_version and args.arch):
+    if args.from_zip and not args.stage:
+        parser.error("--from-zip goes with --stage")
+    if args.from_zip and (args.dependencies == "layer") != bool(args.opt):
+        parser.error("--opt DIR goes with --from-zip in layer mode, and only then")
+    if (args.from_zip or not args.stage) and not (args.python_version and args.arch):
         parser.error("--python-version and --arch are required to build zips")
     return args
 
@@ -1047,7 +1135,18 @@ def main(argv: list[str] | None = None) -> int:
     if not out.is_absolute():
         out = ROOT / out
     try:
-        if args.stage:
+        if args.from_zip:
+            [(name, path)] = pairs
+            stage_built(
+                name,
+                path,
+                Runtime(args.python_version, args.arch),
+                args.dependencies == "layer",
+                out,
+                Path(args.stage),
+                Path(args.opt) if args.opt else None,
+            )
+        elif args.stage:
             [(name, path)] = pairs
             stage(lambda_code(name, *resolve_source(name, path)), Path(args.stage))
         else:
