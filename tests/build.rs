@@ -1064,3 +1064,73 @@ fn the_examples_follow_lambdas_log_settings_and_a_producer_without_its_stream_fa
          function publishes to"
     );
 }
+
+#[test]
+fn every_zip_reports_its_sizes_one_over_lambdas_limits_is_refused_or_sent_through_s3() {
+    // The limits are lowered for the test (LAMBDA_SCAFFOLD_TEST_MAX_*): 250 MB
+    // of wheels would make it slow. Pairwise: bundle and layer mode.
+    for mode in ["bundle", "layer"] {
+        let (dir, root) = project("svc", &[]);
+        add_setting(&root, &format!("dependencies = \"{mode}\""));
+        let big = format!("DATA = \"{}\"\n", "x".repeat(100_000));
+        let packages = [("lsdemo_big", big.as_str()), ("lsdemo_small", "X = 1\n")];
+        let extra = lock_wheels(dir.path(), &root, &packages);
+        let pip = ("PIP_EXTRA_ARGS", extra.as_str());
+        build_ok(&root, &["--all", "--local"], &[pip]);
+        let again = build_ok(&root, &["--all", "--local"], &[pip]);
+        for line in again.lines() {
+            let sizes = line.split("  ").nth(1).unwrap_or_default();
+            assert!(
+                sizes.ends_with(" MB unzipped") && sizes.contains(" MB zipped, "),
+                "{mode}: {line}"
+            );
+        }
+
+        // A function (with its layer) over the unzipped limit: refused, naming
+        // the largest package, and target/ stays as it was.
+        let module = root.join("producers/log_event/producers.py");
+        let mut code = fs::read_to_string(&module).unwrap();
+        code.push_str("\n# changed\n");
+        fs::write(&module, code).unwrap();
+        let before = snapshot(&root.join("target"));
+        let limit = ("LAMBDA_SCAFFOLD_TEST_MAX_UNZIPPED", "80000");
+        let out = build_sh(&root, &["--all", "--local"], &[pip, limit]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {err}");
+        let with = if mode == "layer" {
+            " with its layer"
+        } else {
+            ""
+        };
+        assert!(
+            err.starts_with("error: `target/log_event.zip` would unzip to 0.")
+                && err.contains(&format!(
+                    "{with}, over Lambda's limit of 0.08 MB; the largest: `lsdemo_big` 0.10 MB, "
+                ))
+                && err.contains("\nhint: trim requirements.txt"),
+            "{mode}: {err}"
+        );
+        assert_eq!(snapshot(&root.join("target")), before, "{mode}");
+
+        // Over the zipped limit: built, and said to deploy through S3.
+        let out = build_sh(
+            &root,
+            &["--all", "--local"],
+            &[pip, ("LAMBDA_SCAFFOLD_TEST_MAX_ZIPPED", "100")],
+        );
+        assert!(out.status.success(), "{mode}: {}", stderr(&out));
+        let err = stderr(&out);
+        let warning = err
+            .lines()
+            .find(|l| l.starts_with("warning: `target/log_event.zip` is "))
+            .unwrap_or_default();
+        assert!(
+            warning.ends_with(
+                " MB zipped, over the 0.00 MB Lambda takes in a direct upload: it is \
+                 deployed through S3 (`sam deploy` uploads it to its bucket; \
+                 `./deploy.sh --code-only` needs DEPLOY_BUCKET)"
+            ),
+            "{mode}: {err}"
+        );
+    }
+}

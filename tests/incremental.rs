@@ -200,3 +200,89 @@ fn jobs_must_be_a_number() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(snapshot(&root), before);
 }
+
+/// The zip of compressed dependencies the build keeps in `target/.cache`.
+fn cached_dependencies(root: &Path) -> PathBuf {
+    let cache = root.join("target/.cache/dependencies");
+    let mut zips: Vec<PathBuf> = fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zip"))
+        .collect();
+    assert_eq!(zips.len(), 1, "{zips:?}");
+    zips.pop().unwrap()
+}
+
+/// Writes `data` over the cached zip `path` and a stamp that vouches for it,
+/// as someone who knows the stamp's format would.
+fn forge_cache(path: &Path, data: &[u8]) {
+    use sha2::{Digest, Sha256};
+    let stamp = path.with_extension("zip.inputs");
+    let text = fs::read_to_string(&stamp).unwrap();
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(fields.len(), 4, "{text}");
+    let sha: String = Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    fs::write(path, data).unwrap();
+    let forged = format!("{} {} {sha} {}\n", fields[0], data.len(), fields[3]);
+    fs::write(&stamp, forged).unwrap();
+}
+
+#[test]
+fn a_changed_dependency_cache_is_named_and_built_again_never_shipped() {
+    let (_dir, root, wheels) = project_with_four_lambdas();
+    let clean = clean_build(&root, &wheels, &[]);
+    let cache = cached_dependencies(&root);
+    let good = fs::read(&cache).unwrap();
+    // The last byte of the first member's compressed data: the local header
+    // (30 bytes) and the name come first.
+    let name_length = usize::from(u16::from_le_bytes([good[26], good[27]]));
+    let stored = u32::from_le_bytes(good[18..22].try_into().unwrap()) as usize;
+    let in_member = 30 + name_length + stored - 1;
+    let flipped = |mut data: Vec<u8>| {
+        data[in_member] ^= 0x55;
+        data
+    };
+    let tampered: [(&str, Box<dyn Fn(&Path)>); 3] = [
+        (
+            "a byte changed",
+            Box::new(|p: &Path| fs::write(p, flipped(good.clone())).unwrap()),
+        ),
+        (
+            "a byte changed, the stamp forged to match",
+            Box::new(|p: &Path| forge_cache(p, &flipped(good.clone()))),
+        ),
+        (
+            "the stamp removed",
+            Box::new(|p: &Path| fs::remove_file(p.with_extension("zip.inputs")).unwrap()),
+        ),
+    ];
+    for (case, tamper) in tampered {
+        tamper(&cache);
+        // One zip to rebuild, from the cache.
+        fs::remove_file(root.join("target/orders.zip")).unwrap();
+        let extra = format!("--no-index --find-links {}", wheels.display());
+        let out = build_sh(&root, &["--all", "--local"], &[("PIP_EXTRA_ARGS", &extra)]);
+        assert!(out.status.success(), "{case}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "warning: the cached dependencies `{}` are not what the build wrote",
+                cache.display()
+            )),
+            "{case}: {err}"
+        );
+        assert!(err.contains("-m pip install"), "{case}: installed again");
+        assert!(
+            zips(&root) == clean,
+            "{case}: a zip differs from a clean build"
+        );
+        assert_eq!(
+            fs::read(&cache).unwrap(),
+            good,
+            "{case}: the cache is rebuilt"
+        );
+    }
+}

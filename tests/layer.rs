@@ -29,21 +29,8 @@ fn names(zip: &Path) -> Vec<String> {
 #[test]
 fn layer_mode_puts_the_dependencies_in_one_layer_and_only_code_in_the_functions() {
     let (dir, root) = project("svc", &[]);
-    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
-    fs::write(
-        root.join("lambdas.toml"),
-        manifest.replace("ci = ", "dependencies = \"layer\"\nci = "),
-    )
-    .unwrap();
-    let wheels = dir.path().join("wheels");
-    fs::create_dir(&wheels).unwrap();
-    make_wheel(
-        &wheels,
-        &["lsdemo_dep", "1.0", "py3-none-any", "--init", "X = 42\n"],
-    );
-    fs::write(root.join("requirements.txt"), "lsdemo_dep\n").unwrap();
-    lock_from(&root, &wheels);
-    let extra = format!("--no-index --find-links {}", wheels.display());
+    add_setting(&root, "dependencies = \"layer\"");
+    let extra = lock_wheels(dir.path(), &root, &[("lsdemo_dep", "X = 42\n")]);
     let out = build_ok(&root, &["--all", "--local"], &[("PIP_EXTRA_ARGS", &extra)]);
     assert!(out.contains("target/dependencies.zip"), "{out}");
 
@@ -103,12 +90,7 @@ fn layer_mode_puts_the_dependencies_in_one_layer_and_only_code_in_the_functions(
 #[test]
 fn a_dependencies_setting_other_than_bundle_or_layer_is_refused() {
     let (_dir, root) = project("svc", &[]);
-    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
-    fs::write(
-        root.join("lambdas.toml"),
-        manifest.replace("ci = ", "dependencies = \"layers\"\nci = "),
-    )
-    .unwrap();
+    add_setting(&root, "dependencies = \"layers\"");
     let before = snapshot(&root);
     let out = build_sh(&root, &["--all", "--local"], &[]);
     assert_eq!(out.status.code(), Some(1));

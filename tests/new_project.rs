@@ -30,6 +30,7 @@ fn log_centric_project_has_the_contract_tree_and_its_tests_pass() {
         "requirements.txt",
         "requirements.lock",
         "tools/requirements_lock.py",
+        "tools/deterministic_zip.py",
         "producers/__init__.py",
         "producers/log_event/__init__.py",
         "producers/log_event/producers.py",

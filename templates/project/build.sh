@@ -147,8 +147,10 @@ With \`dependencies = "layer"\` in $MANIFEST (default "bundle"), the dependencie
 go into one Lambda layer, target/dependencies.zip (under python/), and the
 functions' zips hold only the project's code.
 A zip whose inputs did not change (its code, utils/, requirements.lock, the
-packager, python and arch) is kept; the installed dependencies are cached in
-target/.cache per lock. \`rm -rf target\` starts from scratch.
+packager, python and arch) is kept; the dependencies are installed and
+compressed once per lock, in target/.cache. \`rm -rf target\` starts from scratch.
+Each zip is printed with its size zipped and unzipped; one that unzips (with
+its layer) over Lambda's 250 MB stops the build.
 The local mode installs only wheels built for the Lambda runtime (python$lambda_python,
 $lambda_arch, from $MANIFEST). The Docker mode installs inside the SAM build
 image, the runtime's own platform, where packages that ship only source code

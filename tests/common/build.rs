@@ -179,3 +179,31 @@ pub fn hand_lock(root: &Path, wheels: &Path) {
     }
     std::fs::write(root.join("requirements.lock"), lock).unwrap();
 }
+
+/// Adds a top-level `line` (`dependencies = "layer"`) to `root`'s lambdas.toml.
+pub fn add_setting(root: &Path, line: &str) {
+    let manifest = root.join("lambdas.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("\nci = "), "{text}");
+    std::fs::write(
+        &manifest,
+        text.replacen("\nci = ", &format!("\n{line}\nci = "), 1),
+    )
+    .unwrap();
+}
+
+/// Makes a `py3-none-any` wheel per `(name, module text)` in `dir/wheels`,
+/// requires them all in `root`'s requirements.txt and locks it; returns the
+/// PIP_EXTRA_ARGS that build from that wheelhouse.
+pub fn lock_wheels(dir: &Path, root: &Path, packages: &[(&str, &str)]) -> String {
+    let wheels = dir.join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    let mut requirements = String::new();
+    for (name, init) in packages {
+        make_wheel(&wheels, &[name, "1.0", "py3-none-any", "--init", init]);
+        requirements.push_str(&format!("{name}\n"));
+    }
+    std::fs::write(root.join("requirements.txt"), requirements).unwrap();
+    lock_from(root, &wheels);
+    format!("--no-index --find-links {}", wheels.display())
+}

@@ -1,30 +1,38 @@
 """What lets a build skip work it has done: a stamp beside each zip, and the
-installed dependencies kept per lock and platform.
+dependencies compressed once per lock and platform.
 
 A zip's inputs are its entries (names, bytes and modes: the Lambda's code and
 ``utils/``), ``requirements.lock``, the packager itself (``tools/*.py``), the
 runtime (``python``, ``arch``), the ``--native`` mode and zlib's version. The
 sha256 of all of them is written beside the zip, in ``target/NAME.zip.inputs``
-with the zip's size and sha256; a build whose inputs hash the same and finds
-the zip of that size keeps it. The zip is the same bytes a clean build writes,
-since the zip is a function of exactly these inputs.
+with the zip's size, sha256 and unzipped size; a build whose inputs hash the
+same and finds the zip of that size keeps it. The zip is the same bytes a clean
+build writes, since the zip is a function of exactly these inputs.
 
-Installed dependencies are kept in ``target/.cache/dependencies/KEY/``, KEY
-the hash of the lock, the runtime, the mode and the packager: pip runs once
-per lock, and never when no zip needs rebuilding. A folder appears there only
-once it is complete and checked (it is renamed into place), so an interrupted
-build leaves nothing half installed to reuse. ``rm -rf target`` forgets all.
+The installed dependencies are compressed once and kept in
+``target/.cache/dependencies/KEY.zip`` (with its stamp), KEY the hash of the
+lock, the runtime, the mode and the packager: pip and zlib run once per lock,
+and every zip copies the compressed bytes from there. The cache is checked
+when read back, since anyone may have changed it: its sha256 must be its
+stamp's, and every member a plain file that inflates to its recorded size and
+CRC (``tools/deterministic_zip.py``). One that fails is named and built again,
+never shipped. It is written to a temporary file and renamed into place, so an
+interrupted build leaves nothing half written. ``rm -rf target`` forgets all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
+
+import deterministic_zip
+from deterministic_zip import Member, ZipError
 
 STAMP_SUFFIX = ".inputs"
 DEPENDENCY_CACHE = Path(".cache") / "dependencies"
@@ -59,21 +67,32 @@ def stamp_path(destination: Path) -> Path:
     return destination.with_name(destination.name + STAMP_SUFFIX)
 
 
-def built_already(destination: Path, inputs: str) -> tuple[int, str] | None:
-    """The size and sha256 of a zip built from ``inputs``, if it is there."""
+class Built(NamedTuple):
+    """What a stamp records of a zip, beside the inputs it was built from."""
+
+    size: int
+    sha256: str
+    unzipped: int
+
+
+def built_already(destination: Path, inputs: str) -> Built | None:
+    """What is known of a zip built from ``inputs``, if it is there."""
     try:
         fields = stamp_path(destination).read_text(encoding="ascii").split()
         size = destination.stat().st_size
     except (OSError, UnicodeDecodeError):
         return None
-    if len(fields) != 3 or fields[0] != inputs or fields[1] != str(size):
+    if len(fields) != 4 or fields[0] != inputs or fields[1] != str(size):
         return None
-    return size, fields[2]
+    if not (fields[3].isdigit() and fields[3].isascii()):
+        return None
+    return Built(size, fields[2], int(fields[3]))
 
 
-def write_stamp(destination: Path, inputs: str, size: int, sha256: str) -> None:
+def write_stamp(destination: Path, inputs: str, built: Built) -> None:
     """Record the inputs a zip was built from, once it is written."""
-    write_atomically(stamp_path(destination), f"{inputs} {size} {sha256}\n".encode())
+    line = f"{inputs} {built.size} {built.sha256} {built.unzipped}\n"
+    write_atomically(stamp_path(destination), line.encode())
 
 
 def forget(destination: Path) -> None:
@@ -94,31 +113,52 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def installed(out: Path, key: str, install: Callable[[Path], None]) -> Path:
-    """The folder of dependencies installed for ``key``, installing if need be.
+def compressed_dependencies(
+    out: Path, key: str, compress: Callable[[], list[Member]]
+) -> list[Member]:
+    """The dependencies' members for ``key``, compressed once and kept.
 
-    ``install`` fills an empty temporary folder (and checks it); it moves into
-    the cache only when that succeeds, so a refused install leaves ``out`` as
-    it was.
+    ``compress`` installs, checks and compresses them; it runs when the cache
+    holds nothing for ``key``, or something that fails the checks. What it
+    returns is kept only once it is written whole.
     """
-    cache = out / DEPENDENCY_CACHE
-    folder = cache / key
-    if folder.is_dir():
-        return folder
-    with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging:
-        install(Path(staging))
-        cache.mkdir(parents=True, exist_ok=True)
-        # Moved in under a temporary name (a copy when the system's temporary
-        # folder is on another file system), then renamed into place.
-        moving = Path(tempfile.mkdtemp(prefix=f".{key[:12]}.", dir=cache))
+    path = out / DEPENDENCY_CACHE / f"{key}.zip"
+    if path.exists() or stamp_path(path).exists():
         try:
-            shutil.move(staging, moving / "installed")
-            try:
-                os.rename(moving / "installed", folder)
-            except OSError:
-                # Another build installed the same lock meanwhile: use its folder.
-                if not folder.is_dir():
-                    raise
-        finally:
-            shutil.rmtree(moving, ignore_errors=True)
-    return folder
+            return kept_members(path, key)
+        except ZipError as error:
+            print(
+                f"warning: the cached dependencies `{path}` are not what the "
+                f"build wrote ({error}): installing them again",
+                file=sys.stderr,
+            )
+            forget(path)
+    members = compress()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = deterministic_zip.zip_bytes(members)
+    write_atomically(path, data)
+    built = Built(len(data), hashlib.sha256(data).hexdigest(), unzipped(members))
+    write_stamp(path, key, built)
+    return members
+
+
+def kept_members(path: Path, key: str) -> list[Member]:
+    """The members of the cached zip ``path``, checked against its stamp."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ZipError(error.strerror or str(error)) from error
+    built = built_already(path, key)
+    if built is None:
+        raise ZipError("its stamp is missing or does not match it")
+    if built.sha256 != hashlib.sha256(data).hexdigest():
+        raise ZipError("its sha256 is not its stamp's")
+    members = deterministic_zip.read_members(data)
+    if unzipped(members) != built.unzipped:
+        raise ZipError("its size unzipped is not its stamp's")
+    return members
+
+
+def unzipped(members: Iterable[Member]) -> int:
+    """The bytes ``members`` take once extracted."""
+    return sum(member.size for member in members)

@@ -48,8 +48,15 @@ and for files that were executable), so the same sources give a
 byte-identical zip (with the same Python and zlib).
 
 A zip whose inputs did not change since it was built is kept, and the
-dependencies are installed once per lock (``tools/build_cache.py``); zips are
-written on ``--jobs`` threads (default: the number of cores).
+dependencies are installed and compressed once per lock, their compressed
+bytes copied into every zip (``tools/build_cache.py``,
+``tools/deterministic_zip.py``); zips are written on ``--jobs`` threads
+(default: the number of cores).
+
+Each zip is printed with its size zipped and unzipped. One that unzips, with
+the layer in layer mode, over Lambda's 250 MB stops the build before any zip
+is written, naming its largest packages; one over 50 MB zipped is built, with
+a warning that it deploys through S3.
 
 ``--lock`` writes ``requirements.lock`` from ``requirements.txt`` with uv;
 ``--check-lock`` only checks that it matches (for CI).
@@ -92,12 +99,14 @@ import struct
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import build_cache
 import built_zip
+import deterministic_zip
 import requirements_lock
+from deterministic_zip import Member, ZipError
 from requirements_lock import LockError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,21 +142,18 @@ MACH_O_MAGICS = frozenset(
 SHT_GNU_VERNEED = 0x6FFFFFFE
 GLIBC_VERSION = re.compile(rb"GLIBC_([0-9]+)\.([0-9]+)")
 
-EPOCH = (1980, 1, 1, 0, 0, 0)
-FILE_MODE = 0o100644
-# Files that were executable stay so (a binary a wheel ships must still run).
-EXEC_FILE_MODE = 0o100755
-DIR_MODE = 0o040755
-MSDOS_DIRECTORY = 0x10
-UNIX_SYSTEM = 3
-COMPRESS_LEVEL = 9
-
 # The zip of the dependencies' layer in layer mode (`dependencies = "layer"`).
 LAYER_NAME = "dependencies"
 
-# Lambda's documented quotas for a .zip deployment package.
-MAX_ZIPPED = 50 * 1024 * 1024
-MAX_UNZIPPED = 250 * 1024 * 1024
+# Lambda's documented quotas for a .zip deployment package: a function's zip
+# and its layers unzip to at most 250 MB; a zip over 50 MB cannot be uploaded
+# directly and goes through S3. The tool's own tests lower them through these
+# variables (a zip of 250 MB would make them slow); nothing else should.
+MAX_ZIPPED = int(os.environ.get("LAMBDA_SCAFFOLD_TEST_MAX_ZIPPED", 50 * 1024 * 1024))
+MAX_UNZIPPED = int(
+    os.environ.get("LAMBDA_SCAFFOLD_TEST_MAX_UNZIPPED", 250 * 1024 * 1024)
+)
+MEGABYTE = 1024 * 1024
 
 # Never packaged: caches. Of the project's own code, hidden files and folders
 # are left out too (see `code_files`); installed packages keep theirs.
@@ -563,29 +569,6 @@ def stage(entries: dict[str, Source], destination: Path) -> None:
         target.chmod(0o755 if executable else 0o644)
 
 
-def directories_of(arcnames: list[str]) -> set[str]:
-    """Every parent folder of the given entries, as ``a/`` and ``a/b/``."""
-    folders: set[str] = set()
-    for arcname in arcnames:
-        parts = arcname.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            folders.add("/".join(parts[:depth]) + "/")
-    return folders
-
-
-def zip_info(arcname: str, mode: int) -> zipfile.ZipInfo:
-    """A zip entry header with everything that could vary pinned down."""
-    info = zipfile.ZipInfo(arcname, date_time=EPOCH)
-    info.create_system = UNIX_SYSTEM
-    info.external_attr = mode << 16
-    if arcname.endswith("/"):
-        info.external_attr |= MSDOS_DIRECTORY
-        info.compress_type = zipfile.ZIP_STORED
-    else:
-        info.compress_type = zipfile.ZIP_DEFLATED
-    return info
-
-
 def content(source: Source) -> tuple[bytes, bool]:
     """An entry's bytes, and whether it is an executable file."""
     if isinstance(source, bytes):
@@ -593,38 +576,19 @@ def content(source: Source) -> tuple[bytes, bool]:
     return source.read_bytes(), bool(source.stat().st_mode & 0o111)
 
 
-def write_zip(destination: Path, entries: dict[str, Source]) -> int:
-    """Write a deterministic zip atomically; return the unzipped size."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent
+def write_zip(destination: Path, members: list[Member]) -> bytes:
+    """Write a deterministic zip atomically: its members and their folders,
+    sorted by name. Returns the zip's bytes."""
+    folders = deterministic_zip.directories_of(m.name for m in members)
+    data = deterministic_zip.zip_bytes(
+        sorted(
+            [*members, *map(deterministic_zip.directory_member, folders)],
+            key=lambda member: member.name,
+        )
     )
-    os.close(handle)
-    temp = Path(temp_name)
-    unzipped = 0
-    try:
-        with zipfile.ZipFile(temp, "w") as archive:
-            names = sorted(set(entries) | directories_of(list(entries)))
-            for arcname in names:
-                if arcname.endswith("/"):
-                    archive.writestr(
-                        zip_info(arcname, DIR_MODE), b"", zipfile.ZIP_STORED
-                    )
-                    continue
-                data, executable = content(entries[arcname])
-                unzipped += len(data)
-                archive.writestr(
-                    zip_info(arcname, EXEC_FILE_MODE if executable else FILE_MODE),
-                    data,
-                    zipfile.ZIP_DEFLATED,
-                    COMPRESS_LEVEL,
-                )
-        temp.chmod(0o644)
-        os.replace(temp, destination)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return unzipped
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    build_cache.write_atomically(destination, data)
+    return data
 
 
 def requirement_lines(requirements: Path) -> list[str]:
@@ -844,7 +808,9 @@ def package(
     """Build one zip per ``(NAME, PATH)`` on ``jobs`` threads.
 
     A zip whose inputs did not change since it was built is kept, and the
-    dependencies are installed once per lock (see ``tools/build_cache.py``).
+    dependencies are installed and compressed once per lock, then copied into
+    every zip that holds them (see ``tools/build_cache.py``). Every zip is
+    checked against Lambda's unzipped limit before the first is written.
     With ``layer``, the dependencies go into their own zip, a Lambda layer
     (``target/dependencies.zip``, under ``python/``), and not into the
     functions' zips.
@@ -877,41 +843,38 @@ def package(
     if layer:
         # The layer's entries are the dependencies, added below.
         codes.append((LAYER_NAME, {}))
-    builds = []
+    builds: list[Build] = []
     reports: dict[str, str] = {}
     for name, entries in codes:
         destination = out / f"{name}.zip"
         inputs = zip_inputs(shared, entries)
         done = build_cache.built_already(destination, inputs)
         if done:
-            reports[name] = zip_line(destination, *done) + "  (unchanged)"
+            reports[name] = zip_line(destination, done) + "  (unchanged)"
         else:
-            builds.append((name, entries, destination, inputs))
+            builds.append(Build(name, entries, destination, inputs))
 
     if builds:
-        dependencies: dict[str, Path] = {}
-        layer_built = any(job[0] == LAYER_NAME for job in builds)
-        if requirement_lines(lock) and (layer_built or not layer):
-
-            def install(staging: Path) -> None:
-                install_dependencies(lock, staging, runtime, native)
-                check_installed(staging, runtime, native)
-
-            dependencies = collect(
-                build_cache.installed(out, shared.hexdigest(), install)
-            )
-
-        def build(job: tuple[str, dict[str, Source], Path, str]) -> str:
-            name, entries, destination, inputs = job
-            if not layer:
-                merge(entries, dependencies, requirements_lock.LOCK_FILE, name)
-            elif name == LAYER_NAME:
-                entries.update((f"python/{a}", p) for a, p in dependencies.items())
-            return build_zip(entries, destination, inputs)
-
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            for job, line in zip(builds, pool.map(build, builds), strict=True):
-                reports[job[0]] = line
+            dependencies: list[Member] = []
+            if requirement_lines(lock):
+                dependencies = build_cache.compressed_dependencies(
+                    out,
+                    shared.hexdigest(),
+                    lambda: install_and_compress(lock, runtime, native, pool),
+                )
+            names = {member.name for member in dependencies}
+
+            def members(job: Build) -> list[Member]:
+                return zip_members(job, dependencies, names, layer)
+
+            planned = list(pool.map(members, builds))
+            for job, contents in zip(builds, planned, strict=True):
+                with_layer = dependencies if layer and job.name != LAYER_NAME else []
+                check_unzipped(job.destination, [*contents, *with_layer])
+            written = pool.map(build_zip, builds, planned)
+            for job, built in zip(builds, written, strict=True):
+                reports[job.name] = zip_line(job.destination, built)
     for name, _ in codes:
         print(reports[name])
 
@@ -986,38 +949,123 @@ def stage_built(
             ) from None
 
 
-def zip_line(destination: Path, size: int, sha256: str) -> str:
-    """What the build prints of a zip: its path, size and sha256."""
-    return f"{display(destination)}  {size} bytes  sha256:{sha256}"
+class Build(NamedTuple):
+    """A zip to write: the Lambda's name, its code, where, and its inputs."""
+
+    name: str
+    entries: dict[str, Source]
+    destination: Path
+    inputs: str
 
 
-def build_zip(entries: dict[str, Source], destination: Path, inputs: str) -> str:
-    """Write one zip and its stamp; return the line that reports it."""
+def install_and_compress(
+    lock: Path,
+    runtime: Runtime,
+    native: bool,
+    pool: concurrent.futures.Executor,
+) -> list[Member]:
+    """Install the lock's packages, check them, and compress each file once."""
+    with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging:
+        folder = Path(staging)
+        install_dependencies(lock, folder, runtime, native)
+        check_installed(folder, runtime, native)
+        entries = sorted(collect(folder).items())
+        return list(pool.map(lambda entry: code_member(*entry), entries))
+
+
+def code_member(arcname: str, source: Source) -> Member:
+    """The zip member of one file, compressed."""
+    return deterministic_zip.file_member(arcname, *content(source))
+
+
+def zip_members(
+    job: Build, dependencies: list[Member], names: set[str], layer: bool
+) -> list[Member]:
+    """What the zip of ``job`` holds: its code, and the dependencies' members
+    (compressed once, copied) when they are bundled; the layer holds those
+    under ``python/``."""
+    if job.name == LAYER_NAME and layer:
+        return [member.renamed(f"python/{member.name}") for member in dependencies]
+    code = [code_member(arcname, source) for arcname, source in job.entries.items()]
+    if layer:
+        return code
+    clashes = sorted(names.intersection(job.entries))
+    if clashes:
+        arcname = clashes[0]
+        raise PackagingError(
+            f"`{arcname}` would come from both `{origin_of(job.entries[arcname])}` "
+            f"and the locked dependencies ({requirements_lock.LOCK_FILE}) in "
+            f"`{job.name}.zip`",
+            hint="rename one of them; every zip path must be unique",
+        )
+    return [*code, *dependencies]
+
+
+def megabytes(size: int) -> str:
+    """A size as Lambda's quotas state them (MB of 1,048,576 bytes)."""
+    return f"{size / MEGABYTE:.2f} MB"
+
+
+def check_unzipped(destination: Path, members: list[Member]) -> None:
+    """Refuse a zip that, with its layer, unzips over Lambda's limit,
+    naming the largest packages (the top folders of the zip)."""
+    total = build_cache.unzipped(members)
+    if total <= MAX_UNZIPPED:
+        return
+    by_folder: dict[str, int] = {}
+    for member in members:
+        top = member.name.removeprefix("python/").split("/")[0]
+        by_folder[top] = by_folder.get(top, 0) + member.size
+    largest = sorted(by_folder.items(), key=lambda item: (-item[1], item[0]))[:5]
+    raise PackagingError(
+        f"`{display(destination)}` would unzip to {megabytes(total)}"
+        f"{' with its layer' if destination.stem != LAYER_NAME else ''}, over "
+        f"Lambda's limit of {megabytes(MAX_UNZIPPED)}; the largest: "
+        + ", ".join(f"`{name}` {megabytes(size)}" for name, size in largest),
+        hint="trim requirements.txt (and requirements.lock with `./build.sh "
+        "--lock`), or deploy the function as a container image",
+    )
+
+
+def zip_line(destination: Path, built: build_cache.Built) -> str:
+    """What the build prints of a zip: its path, sizes and sha256.
+
+    A zip over Lambda's limit for a direct upload is said to go through S3.
+    """
+    if built.size > MAX_ZIPPED:
+        warn(
+            f"`{display(destination)}` is {megabytes(built.size)} zipped, over "
+            f"the {megabytes(MAX_ZIPPED)} Lambda takes in a direct upload: it "
+            "is deployed through S3 (`sam deploy` uploads it to its bucket; "
+            "`./deploy.sh --code-only` needs DEPLOY_BUCKET)"
+        )
+    return (
+        f"{display(destination)}  {megabytes(built.size)} zipped, "
+        f"{megabytes(built.unzipped)} unzipped  sha256:{built.sha256}"
+    )
+
+
+def build_zip(job: Build, members: list[Member]) -> build_cache.Built:
+    """Write one zip and its stamp; return what the stamp records."""
     try:
-        build_cache.forget(destination)
-        unzipped = write_zip(destination, entries)
+        build_cache.forget(job.destination)
+        data = write_zip(job.destination, members)
+    except ZipError as error:
+        raise PackagingError(
+            f"cannot write `{display(job.destination)}`: {error}",
+            hint="Lambda takes at most 250 MB unzipped: trim requirements.txt",
+        ) from None
     except OSError as error:
         raise PackagingError(
-            f"cannot write `{display(destination)}`: {error.strerror or error}",
-            hint=f"`{display(destination.parent)}` must be a folder the build "
+            f"cannot write `{display(job.destination)}`: {error.strerror or error}",
+            hint=f"`{display(job.destination.parent)}` must be a folder the build "
             "can write to; move away whatever is in the way",
         ) from None
-    data = destination.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    build_cache.write_stamp(destination, inputs, len(data), digest)
-    if len(data) > MAX_ZIPPED:
-        warn(
-            f"`{display(destination)}` is {len(data)} bytes, "
-            "over Lambda's 50 MB limit for a direct zip upload; "
-            "upload it through S3 or trim `requirements.txt`"
-        )
-    if unzipped > MAX_UNZIPPED:
-        warn(
-            f"`{display(destination)}` unzips to {unzipped} "
-            "bytes, over Lambda's 250 MB limit; trim "
-            "`requirements.txt` or use a container image"
-        )
-    return zip_line(destination, len(data), digest)
+    built = build_cache.Built(
+        len(data), hashlib.sha256(data).hexdigest(), build_cache.unzipped(members)
+    )
+    build_cache.write_stamp(job.destination, job.inputs, built)
+    return built
 
 
 def write_lock(runtime: Runtime) -> None:
