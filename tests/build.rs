@@ -1134,3 +1134,103 @@ fn every_zip_reports_its_sizes_one_over_lambdas_limits_is_refused_or_sent_throug
         );
     }
 }
+
+/// The names of `zip`'s entries that are compiled bytecode, and the flags
+/// word of each (1: hash-based, not checked against the source).
+fn bytecode_flags(zip: &Path) -> Vec<(String, u32)> {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             for n in z.namelist():\n\
+             \x20   if n.endswith('.pyc'):\n\
+             \x20       print(n, int.from_bytes(z.read(n)[4:8], 'little'))",
+        ])
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| {
+            let (name, flags) = l.rsplit_once(' ').unwrap();
+            (name.to_string(), flags.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn bytecode_is_compiled_deterministically_by_the_runtimes_python_only() {
+    let host = host_python_version();
+    let tag = format!("cpython-{}", host.replace('.', ""));
+    let (dir, root) = project("svc", &["--python", &host]);
+    let extra = lock_wheels(dir.path(), &root, &[("lsdemo_dep", "X = 1\n")]);
+    let pip = ("PIP_EXTRA_ARGS", extra.as_str());
+    let zip = root.join("target/log_event.zip");
+    // The default: the dependencies' and the code's .pyc files, unchecked
+    // hash-based, the same bytes from a serial and a parallel clean build.
+    let mut builds = Vec::new();
+    for jobs in ["1", "4"] {
+        fs::remove_dir_all(root.join("target")).ok();
+        let out = build_sh(&root, &["--all", "--local", "--jobs", jobs], &[pip]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("bytecode"), "{}", stderr(&out));
+        builds.push(fs::read(&zip).unwrap());
+    }
+    assert!(builds[0] == builds[1], "bytecode differs between builds");
+    let compiled = bytecode_flags(&zip);
+    for name in [
+        format!("producers/log_event/__pycache__/producers.{tag}.pyc"),
+        format!("utils/__pycache__/__init__.{tag}.pyc"),
+        format!("lsdemo_dep/__pycache__/__init__.{tag}.pyc"),
+    ] {
+        assert!(
+            compiled.contains(&(name.clone(), 1)),
+            "{name}: {compiled:?}"
+        );
+    }
+    let event = root.join("test/fixtures/eventbridge_event.json");
+    run_from_zip(&zip, "producers.log_event", &event);
+
+    // `bytecode = false`: sources only.
+    add_setting(&root, "bytecode = false");
+    build_ok(&root, &["--all", "--local"], &[pip]);
+    assert_eq!(bytecode_flags(&zip), []);
+
+    // Another runtime's python: no bytecode, and a warning that says why.
+    let other = if host == "3.13" { "3.12" } else { "3.13" };
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    let manifest = manifest.replace("bytecode = false\n", "").replace(
+        &format!("python = \"{host}\""),
+        &format!("python = \"{other}\""),
+    );
+    fs::write(root.join("lambdas.toml"), manifest).unwrap();
+    lock_from(&root, &dir.path().join("wheels"));
+    let out = build_sh(&root, &["--all", "--local"], &[pip]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "warning: the zips hold no bytecode: .pyc files are per Python version, \
+             and this is python{host}, not Lambda's python{other}; "
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(bytecode_flags(&zip), []);
+
+    // A setting that is not a boolean is refused before anything is built.
+    for (value, message) in [
+        ("\"true\"", "`bytecode` is written as a string"),
+        ("yes", "`bytecode` is neither `true` nor `false`"),
+    ] {
+        let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+        add_setting(&root, &format!("bytecode = {value}"));
+        let before = snapshot(&root);
+        let out = build_sh(&root, &["--all", "--local"], &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+        assert_eq!(snapshot(&root), before);
+        fs::write(root.join("lambdas.toml"), manifest).unwrap();
+    }
+}

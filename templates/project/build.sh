@@ -30,13 +30,16 @@ usage_error() {
 
 # key = "value" or key = 'value' (no escapes), maybe followed by a comment.
 readonly PLAIN_SETTING='^[[:space:]]*([A-Za-z0-9_-]+)[[:space:]]*=[[:space:]]*("([^"\]*)"|'\''([^'\'']*)'\'')[[:space:]]*(#.*)?$'
+# key = true or key = false, maybe followed by a comment.
+readonly BOOLEAN_SETTING='^[[:space:]]*([A-Za-z0-9_-]+)[[:space:]]*=[[:space:]]*(true|false)[[:space:]]*(#.*)?$'
 readonly ANY_KEY='^[[:space:]]*["'\'']?([A-Za-z0-9_-]+)'
 
 manifest_error() {
     fail 1 "\`$MANIFEST\` line $1: $2" "run \`lambda-scaffold check\`; build.sh reads plain \`key = \"value\"\` lines"
 }
 
-# read_manifest: sets lambda_python, lambda_arch and lambdas ("NAME ./KIND/NAME"
+# read_manifest: sets lambda_python, lambda_arch, lambda_dependencies,
+# lambda_bytecode and lambdas ("NAME ./KIND/NAME"
 # for each [[handlers]] entry, in order) from lambdas.toml. Every value is
 # checked against what it may be before it is used: nothing read here ever
 # reaches the shell as code.
@@ -45,6 +48,8 @@ read_manifest() {
     lambda_python=""
     lambda_arch=""
     lambda_dependencies=bundle
+    # Bytecode in the zips by default: measured faster cold starts (bench/builds.md).
+    lambda_bytecode=true
     lambdas=()
     lambda_count=0
     local line number=0 table="" key value kind="" name="" entry_line=0
@@ -71,11 +76,17 @@ read_manifest() {
                 :dependencies) lambda_dependencies="$value" ;;
                 handlers:kind) kind="$value" ;;
                 handlers:name) name="$value" ;;
+                :bytecode) manifest_error "$number" "\`bytecode\` is written as a string; write \`bytecode = true\` or \`bytecode = false\`" ;;
             esac
+        elif [[ $line =~ $BOOLEAN_SETTING && -z $table && ${BASH_REMATCH[1]} == bytecode ]]; then
+            lambda_bytecode="${BASH_REMATCH[2]}"
         elif [[ $line =~ $ANY_KEY ]]; then
             case "$table:${BASH_REMATCH[1]}" in
                 :python | :arch | :dependencies | :handlers | handlers:kind | handlers:name)
                     manifest_error "$number" "\`${BASH_REMATCH[1]}\` is not written as a plain string"
+                    ;;
+                :bytecode)
+                    manifest_error "$number" "\`bytecode\` is neither \`true\` nor \`false\`"
                     ;;
             esac
         fi
@@ -146,6 +157,10 @@ a lock that does not match requirements.txt (or python and arch) stops it.
 With \`dependencies = "layer"\` in $MANIFEST (default "bundle"), the dependencies
 go into one Lambda layer, target/dependencies.zip (under python/), and the
 functions' zips hold only the project's code.
+With \`bytecode = true\` (the default), the zips hold .pyc files compiled
+deterministically (unchecked-hash) when the interpreter is the runtime's
+python (always in Docker; with --local, a warning says when it is not);
+\`bytecode = false\` ships sources only.
 A zip whose inputs did not change (its code, utils/, requirements.lock, the
 packager, python and arch) is kept; the dependencies are installed and
 compressed once per lock, in target/.cache. \`rm -rf target\` starts from scratch.
@@ -170,9 +185,14 @@ package_local() {
     if ! command -v "$LAMBDA_BUILD_PYTHON" >/dev/null 2>&1; then
         fail 1 "\`$LAMBDA_BUILD_PYTHON\` is not installed" "install Python 3.10 or newer, set LAMBDA_BUILD_PYTHON, or drop --local to build in Docker"
     fi
+    local bytecode=""
+    if [[ $lambda_bytecode == true ]]; then
+        bytecode=--bytecode
+    fi
     "$LAMBDA_BUILD_PYTHON" tools/package_lambda.py \
         --python-version "$lambda_python" \
         --arch "$lambda_arch" \
+        ${bytecode:+"$bytecode"} \
         "$@"
 }
 

@@ -207,3 +207,13 @@ pub fn lock_wheels(dir: &Path, root: &Path, packages: &[(&str, &str)]) -> String
     lock_from(root, &wheels);
     format!("--no-index --find-links {}", wheels.display())
 }
+
+/// The `X.Y` of the python3 the tests run, which builds for that runtime
+/// with bytecode.
+pub fn host_python_version() -> String {
+    let out = Command::new(python())
+        .args(["-c", "import sys; print(*sys.version_info[:2], sep='.')"])
+        .output()
+        .unwrap();
+    stdout(&out).trim().to_string()
+}

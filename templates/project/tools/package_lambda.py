@@ -47,6 +47,14 @@ sorted, timestamped 1980-01-01 and given fixed modes (0644, 0755 for folders
 and for files that were executable), so the same sources give a
 byte-identical zip (with the same Python and zlib).
 
+With ``--bytecode`` (``bytecode = true`` in lambdas.toml, the default), the
+zips also hold the ``.pyc`` files this interpreter compiles from the code and
+the dependencies, hash-based and never checked against the source
+(``compileall --invalidation-mode unchecked-hash``), so a cold start compiles
+nothing and rebuilds stay byte-identical. .pyc files are per Python version:
+they are compiled only when this interpreter is the runtime's (always in the
+SAM build image); otherwise a warning says the zips hold none.
+
 A zip whose inputs did not change since it was built is kept, and the
 dependencies are installed and compressed once per lock, their compressed
 bytes copied into every zip (``tools/build_cache.py``,
@@ -141,6 +149,11 @@ MACH_O_MAGICS = frozenset(
 )
 SHT_GNU_VERNEED = 0x6FFFFFFE
 GLIBC_VERSION = re.compile(rb"GLIBC_([0-9]+)\.([0-9]+)")
+
+# Bytecode the build compiles (`bytecode = true` in lambdas.toml, the
+# default): in `__pycache__`, named for this interpreter (`.cpython-313.pyc`).
+BYTECODE_FOLDER = "__pycache__"
+BYTECODE = f".{sys.implementation.cache_tag}.pyc"
 
 # The zip of the dependencies' layer in layer mode (`dependencies = "layer"`).
 LAYER_NAME = "dependencies"
@@ -383,20 +396,70 @@ def is_cache_file(name: str) -> bool:
     return name.endswith((".pyc", ".pyo"))
 
 
-def collect(base: Path) -> dict[str, Path]:
+def collect(base: Path, bytecode: bool = False) -> dict[str, Path]:
     """Map zip entry names to the installed dependencies under ``base``.
 
-    Caches are left out; everything else stays (some wheels hold ``.libs``
-    folders or import their own tests).
+    Caches are left out, but for the bytecode compiled here with
+    ``bytecode``; everything else stays (some wheels hold ``.libs`` folders or
+    import their own tests).
     """
+    kept = {BYTECODE_FOLDER} if bytecode else set()
     entries: dict[str, Path] = {}
     for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if d not in CACHE_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in CACHE_DIRS - kept)
         relative = Path(folder).relative_to(base)
+        compiled = bytecode and relative.name == BYTECODE_FOLDER
         for name in sorted(files):
-            if not is_cache_file(name):
+            if not is_cache_file(name) or (compiled and name.endswith(BYTECODE)):
                 entries[(relative / name).as_posix()] = Path(folder) / name
     return entries
+
+
+def compile_bytecode(folder: Path, jobs: int) -> None:
+    """Compile every ``.py`` under ``folder`` into ``__pycache__`` beside it.
+
+    compileall, with unchecked-hash .pyc files: they hold the source's hash
+    instead of its timestamp, and Lambda's Python loads them without reading
+    the source (a zip's files never change), so the same sources give the same
+    bytes and a cold start compiles nothing. Paths are recorded relative to
+    ``folder`` and the hash seed is fixed, so where and when the build ran
+    leaves no trace. A file that does not compile gets no .pyc (its source
+    ships, as pip does it).
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "compileall",
+        "-qq",
+        "-j",
+        str(jobs),
+        "-s",
+        str(folder),
+        "--invalidation-mode",
+        "unchecked-hash",
+        str(folder),
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=False)
+
+
+def bytecode_of(builds: list[Build], jobs: int) -> None:
+    """Add the compiled bytecode of each zip's ``.py`` entries to its entries."""
+    with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging:
+        top = Path(staging)
+        for job in builds:
+            for arcname, source in job.entries.items():
+                target = top / job.name / arcname
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content(source)[0])
+        compile_bytecode(top, jobs)
+        for job in builds:
+            compiled = collect(top / job.name, bytecode=True)
+            job.entries.update(
+                (arcname, path.read_bytes())
+                for arcname, path in compiled.items()
+                if arcname.endswith(BYTECODE)
+            )
 
 
 # A zip entry's content: a file to copy, or bytes written here.
@@ -690,6 +753,25 @@ def install_dependencies(
     )
 
 
+def compiles_for(runtime: Runtime) -> bool:
+    """Whether this interpreter's bytecode loads on the runtime, saying why not.
+
+    .pyc files are per Python version: only the runtime's may compile them
+    (always so in the SAM build image; on this machine when python matches).
+    """
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if sys.implementation.name == "cpython" and here == runtime.python_version:
+        return True
+    warn(
+        f"the zips hold no bytecode: .pyc files are per Python version, and "
+        f"this is python{here}, not Lambda's python{runtime.python_version}; "
+        "for faster cold starts build in the SAM build image (`./build.sh` "
+        f"without --local) or with LAMBDA_BUILD_PYTHON=python"
+        f"{runtime.python_version}, or set `bytecode = false` in lambdas.toml"
+    )
+    return False
+
+
 def check_native_interpreter(runtime: Runtime) -> None:
     """Refuse ``--native`` with an interpreter other than the runtime's.
 
@@ -804,6 +886,7 @@ def package(
     out: Path,
     jobs: int,
     layer: bool = False,
+    bytecode: bool = False,
 ) -> None:
     """Build one zip per ``(NAME, PATH)`` on ``jobs`` threads.
 
@@ -813,7 +896,8 @@ def package(
     checked against Lambda's unzipped limit before the first is written.
     With ``layer``, the dependencies go into their own zip, a Lambda layer
     (``target/dependencies.zip``, under ``python/``), and not into the
-    functions' zips.
+    functions' zips. With ``bytecode``, the zips hold .pyc files too, when
+    this interpreter is the runtime's (see :func:`compiles_for`).
     """
     seen: dict[str, str] = {}
     for name, path in lambdas:
@@ -837,8 +921,9 @@ def package(
     codes = [
         (name, lambda_code(name, *resolve_source(name, path))) for name, path in lambdas
     ]
+    compiled = bytecode and compiles_for(runtime)
     shared = build_cache.settings_digest(
-        ROOT / "tools", lock, build_settings(runtime, native, layer)
+        ROOT / "tools", lock, build_settings(runtime, native, layer, compiled)
     )
     if layer:
         # The layer's entries are the dependencies, added below.
@@ -855,13 +940,17 @@ def package(
             builds.append(Build(name, entries, destination, inputs))
 
     if builds:
+        if compiled:
+            bytecode_of(builds, jobs)
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             dependencies: list[Member] = []
             if requirement_lines(lock):
                 dependencies = build_cache.compressed_dependencies(
                     out,
                     shared.hexdigest(),
-                    lambda: install_and_compress(lock, runtime, native, pool),
+                    lambda: install_and_compress(
+                        lock, runtime, native, compiled, jobs, pool
+                    ),
                 )
             names = {member.name for member in dependencies}
 
@@ -879,9 +968,19 @@ def package(
         print(reports[name])
 
 
-def build_settings(runtime: Runtime, native: bool, layer: bool) -> str:
-    """The settings every zip of a build is built with, for its stamp."""
-    return f"{runtime.python_version} {runtime.arch} native={native} layer={layer}"
+def build_settings(
+    runtime: Runtime, native: bool, layer: bool, bytecode: bool
+) -> str:
+    """The settings every zip of a build is built with, for its stamp.
+
+    ``bytecode``: whether it holds .pyc files, compiled by the runtime's
+    Python version (valid for every patch release of it).
+    """
+    compiled = runtime.python_version if bytecode else "no"
+    return (
+        f"{runtime.python_version} {runtime.arch} native={native} layer={layer} "
+        f"bytecode={compiled}"
+    )
 
 
 def zip_inputs(shared: hashlib._Hash, entries: dict[str, Source]) -> str:
@@ -902,7 +1001,8 @@ def stage_built(
 ) -> None:
     """Extract the built zip of a Lambda into ``destination`` (and in layer
     mode the layer's into ``opt``), refusing one that is missing, unsafe, or
-    not built from the current inputs (by either mode of build.sh)."""
+    not built from the current inputs (by either mode of build.sh, with or without
+    bytecode)."""
     folder, kind = resolve_source(name, path)
     lock = requirements_lock.check_fresh(ROOT, runtime.python_version, runtime.arch)
     rebuild = f"`./build.sh --local {name} ./{kind}/{name}` (or without --local)"
@@ -924,9 +1024,10 @@ def stage_built(
             ) from None
         built = (
             build_cache.settings_digest(
-                ROOT / "tools", lock, build_settings(runtime, native, layer)
+                ROOT / "tools", lock, build_settings(runtime, native, layer, bytecode)
             )
             for native in (False, True)
+            for bytecode in (False, True)
         )
         if not any(
             build_cache.built_already(zip_path, zip_inputs(shared, entries))
@@ -962,14 +1063,19 @@ def install_and_compress(
     lock: Path,
     runtime: Runtime,
     native: bool,
+    bytecode: bool,
+    jobs: int,
     pool: concurrent.futures.Executor,
 ) -> list[Member]:
-    """Install the lock's packages, check them, and compress each file once."""
+    """Install the lock's packages, check them, compile them with
+    ``bytecode``, and compress each file once."""
     with tempfile.TemporaryDirectory(prefix="package_lambda-") as staging:
         folder = Path(staging)
         install_dependencies(lock, folder, runtime, native)
         check_installed(folder, runtime, native)
-        entries = sorted(collect(folder).items())
+        if bytecode:
+            compile_bytecode(folder, jobs)
+        entries = sorted(collect(folder, bytecode).items())
         return list(pool.map(lambda entry: code_member(*entry), entries))
 
 
@@ -1115,6 +1221,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "layer, target/dependencies.zip (`dependencies` of lambdas.toml)",
     )
     parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="compile .pyc files (unchecked-hash) into the zips when this "
+        "interpreter is the runtime's (`bytecode` of lambdas.toml)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
@@ -1213,6 +1325,7 @@ def main(argv: list[str] | None = None) -> int:
                     out,
                     max(1, args.jobs),
                     layer=args.dependencies == "layer",
+                    bytecode=args.bytecode,
                 )
     except (PackagingError, LockError) as error:
         print(f"error: {error}", file=sys.stderr)
