@@ -1103,9 +1103,9 @@ fn every_zip_reports_its_sizes_one_over_lambdas_limits_is_refused_or_sent_throug
             ""
         };
         assert!(
-            err.starts_with("error: `target/log_event.zip` would unzip to 0.")
+            err.contains("\nerror: `target/log_event.zip` would unzip to 0.")
                 && err.contains(&format!(
-                    "{with}, over Lambda's limit of 0.08 MB; the largest: `lsdemo_big` 0.10 MB, "
+                    " MB{with}, over Lambda's limit of 0.08 MB; the largest: `lsdemo_big` 0.10 MB, "
                 ))
                 && err.contains("\nhint: trim requirements.txt"),
             "{mode}: {err}"

@@ -959,8 +959,9 @@ def package(
 
             planned = list(pool.map(members, builds))
             for job, contents in zip(builds, planned, strict=True):
-                with_layer = dependencies if layer and job.name != LAYER_NAME else []
-                check_unzipped(job.destination, [*contents, *with_layer])
+                with_layer = layer and job.name != LAYER_NAME
+                layer_members = dependencies if with_layer else []
+                check_unzipped(job.destination, [*contents, *layer_members], with_layer)
             written = pool.map(build_zip, builds, planned)
             for job, built in zip(builds, written, strict=True):
                 reports[job.name] = zip_line(job.destination, built)
@@ -1112,7 +1113,9 @@ def megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.2f} MB"
 
 
-def check_unzipped(destination: Path, members: list[Member]) -> None:
+def check_unzipped(
+    destination: Path, members: list[Member], with_layer: bool
+) -> None:
     """Refuse a zip that, with its layer, unzips over Lambda's limit,
     naming the largest packages (the top folders of the zip)."""
     total = build_cache.unzipped(members)
@@ -1125,7 +1128,7 @@ def check_unzipped(destination: Path, members: list[Member]) -> None:
     largest = sorted(by_folder.items(), key=lambda item: (-item[1], item[0]))[:5]
     raise PackagingError(
         f"`{display(destination)}` would unzip to {megabytes(total)}"
-        f"{' with its layer' if destination.stem != LAYER_NAME else ''}, over "
+        f"{' with its layer' if with_layer else ''}, over "
         f"Lambda's limit of {megabytes(MAX_UNZIPPED)}; the largest: "
         + ", ".join(f"`{name}` {megabytes(size)}" for name, size in largest),
         hint="trim requirements.txt (and requirements.lock with `./build.sh "
