@@ -1113,9 +1113,7 @@ def megabytes(size: int) -> str:
     return f"{size / MEGABYTE:.2f} MB"
 
 
-def check_unzipped(
-    destination: Path, members: list[Member], with_layer: bool
-) -> None:
+def check_unzipped(destination: Path, members: list[Member], with_layer: bool) -> None:
     """Refuse a zip that, with its layer, unzips over Lambda's limit,
     naming the largest packages (the top folders of the zip)."""
     total = build_cache.unzipped(members)
