@@ -969,9 +969,7 @@ def package(
         print(reports[name])
 
 
-def build_settings(
-    runtime: Runtime, native: bool, layer: bool, bytecode: bool
-) -> str:
+def build_settings(runtime: Runtime, native: bool, layer: bool, bytecode: bool) -> str:
     """The settings every zip of a build is built with, for its stamp.
 
     ``bytecode``: whether it holds .pyc files, compiled by the runtime's
