@@ -12,11 +12,11 @@ examples of new-project (log_event, log_sink) and the N added ones.
 How: the real binary makes the base project and, in scratch copies of it, one seed
 handler of each variant (`qqseedp`, `qqseedc`, `qqseedq` for the sqs consumer). Each
 seed's files, their modes, the `[[handlers]]` entry that add-handler appended to
-lambdas.toml and its two marked parts of template.yaml (one at the end of
-`Resources`, one at the end of `Outputs`) become templates: the seed name (and its
+lambdas.toml and its marked part of template.yaml (appended at the end of the file,
+where `Resources`, the last section, ends) become templates: the seed name (and its
 UpperCamelCase form, as heck's to_upper_camel_case gives it) is replaced by the new
-name, and the hash in a part's begin markers is computed again as src/stack.rs does
-(the first 16 hex digits of the sha256 of both blocks without markers, common
+name, and the hash in the part's begin marker is computed again as src/stack.rs does
+(the first 16 hex digits of the sha256 of the block without markers, common
 indentation and trailing blanks). Files a seed writes outside the handler's folders
 (the sqs sample event, the new project.sha256 that records it) are written once, by
 the first handler of that variant. The handler's record file,
@@ -69,11 +69,9 @@ def add_args(kind, event, name):
 
 
 def with_parts(base, at, parts):
-    """The base template with `parts` ([Resources block, Outputs block] each), in order,
-    at the end of its two sections (`at`: their offsets in `base`)."""
-    r, o = at
-    return "".join([base[:r], *(p[0] for p in parts), base[r:o], *(p[1] for p in parts),
-                    base[o:]])
+    """The base template with `parts` (one block each), in order, at offset `at` of
+    `base` (its end: `Resources` is the last section)."""
+    return "".join([base[:at], *parts, base[at:]])
 
 
 def normalized(block):
@@ -166,28 +164,28 @@ class Seed:
                      "what the generator's model gives; the model is out of date")
 
     def parts(self, before, after):
-        """The seed's blocks of template.yaml and where they went into the base's."""
+        """The seed's block of template.yaml and where it went into the base's."""
         blocks = part_blocks(after, f"{self.kind}.{self.seed}")
-        if len(blocks) != 2:
+        if len(blocks) != 1 or blocks[0][1] != len(after):
             sys.exit(f"make_project.py: add-handler wrote {len(blocks)} marked blocks into "
-                     f"{TEMPLATE}, not 2 (Resources, Outputs); the model is out of date")
-        (r0, r1), (o0, o1) = blocks
-        self.blocks = [after[r0:r1], after[o0:o1]]
-        # insertion offsets in the base template
-        self.at = (r0, o0 - (r1 - r0))
-        if self.render_parts(self.seed) != self.blocks or \
-                with_parts(before, self.at, [self.blocks]) != after:
+                     f"{TEMPLATE}, not 1 at its end; the model is out of date")
+        (r0, r1), = blocks
+        self.block = after[r0:r1]
+        # the insertion offset in the base template
+        self.at = r0
+        if self.render_part(self.seed) != self.block or \
+                with_parts(before, self.at, [self.block]) != after:
             sys.exit(f"make_project.py: the parts of {TEMPLATE} that add-handler wrote are not "
                      "what the generator's model gives; the model is out of date")
 
-    def render_parts(self, name):
-        """[Resources block, Outputs block] of handler `name`, its hash computed again."""
+    def render_part(self, name):
+        """The block of handler `name`, its hash computed again."""
         hash_re = re.compile(r"\(sha256 [0-9a-f]+\)")
-        pieces = [self.sub(b, name) for b in self.blocks]
-        digest = hashlib.sha256("".join(
-            normalized("".join(p.splitlines(keepends=True)[1:-1])) for p in pieces
-        ).encode()).hexdigest()[:HASH_DIGITS]
-        return [hash_re.sub(f"(sha256 {digest})", p, count=1) for p in pieces]
+        piece = self.sub(self.block, name)
+        digest = hashlib.sha256(
+            normalized("".join(piece.splitlines(keepends=True)[1:-1])).encode()
+        ).hexdigest()[:HASH_DIGITS]
+        return hash_re.sub(f"(sha256 {digest})", piece, count=1)
 
     def record_path(self, name):
         return f".lambda-scaffold/generated/{self.kind}/{name}.sha256"
@@ -220,14 +218,14 @@ def seeds(binary, scratch):
 
 
 def stamp_of(base, seed_map, n):
-    h = hashlib.sha256(b"make_project v3 (template parts, events) n=%d\n" % n)
+    h = hashlib.sha256(b"make_project v4 (one template part, at the end) n=%d\n" % n)
     for rel, (mode, data) in sorted(tree(base).items()):
         h.update(b"%s %o %s\n" % (rel.encode(), mode, b"-" if data is None else hashlib.sha256(data).hexdigest().encode()))
     for seed in sorted(SEEDS.values()):
         s = seed_map[seed]
         h.update(s.entry.encode())
         h.update(b"record %o\n" % s.record_mode)
-        h.update("".join(s.blocks).encode())
+        h.update(s.block.encode())
         for path, mode, data in s.shared:
             h.update(b"shared %s %o %s\n" % (path.encode(), mode, data or b"-"))
         for path, mode, data in s.items:
@@ -268,7 +266,7 @@ def build(binary, n, out, reuse):
                     elif not os.path.isdir(p):
                         os.mkdir(p)
                     os.chmod(p, mode & 0o7777)
-            parts.append(seed.render_parts(name))
+            parts.append(seed.render_part(name))
             items, record = seed.render(name)
             for path, mode, data in items + [record]:
                 p = os.path.join(proj, path)

@@ -668,6 +668,11 @@ fn deployable(facts: &Facts) -> Vec<(Lambda, EventSource)> {
         .collect();
     let conventional = conventional_handlers(facts);
     let taken = |other: &Lambda| listed.contains(other) || conventional.contains(other);
+    // The first entry of each handler, by kind and name: one lookup each.
+    let mut entries: BTreeMap<(&str, &str), &HandlerEntry> = BTreeMap::new();
+    for entry in &facts.entries {
+        entries.entry((&entry.kind, &entry.name)).or_insert(entry);
+    }
     conventional
         .iter()
         .filter(|lambda| {
@@ -677,10 +682,8 @@ fn deployable(facts: &Facts) -> Vec<(Lambda, EventSource)> {
                     .is_none()
         })
         .map(|lambda| {
-            let event = facts
-                .entries
-                .iter()
-                .find(|e| e.kind == lambda.kind.as_str() && e.name == lambda.name.as_str())
+            let event = entries
+                .get(&(lambda.kind.as_str(), lambda.name.as_str()))
                 .and_then(|entry| entry.event_source(lambda.kind).ok())
                 .unwrap_or(EventSource::default_for(lambda.kind));
             (lambda.clone(), event)

@@ -22,7 +22,7 @@ use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::names::{HandlerName, ProjectName};
-use crate::plan::{IfExists, Plan, PlannedFile, slash};
+use crate::plan::{IfExists, Plan, PlannedAppend, PlannedFile, slash};
 use crate::removal::UserFile;
 use crate::stack::{self, Part, PartState, TEMPLATE_FILE};
 use crate::templates::{Vars, has_set, render_one, render_set};
@@ -119,7 +119,11 @@ pub fn stack_template(
 ) -> Result<String> {
     let mut text = skeleton.to_string();
     for (lambda, event) in lambdas {
-        text = stack::with_part(&text, &Part::render(lambda, *event, layout)?)?;
+        let part = Part::render(lambda, *event, layout)?;
+        match stack::appended(&text, &part)? {
+            Some(block) => text.push_str(&block),
+            None => text = stack::with_part(&text, &part)?,
+        }
     }
     Ok(text)
 }
@@ -240,7 +244,11 @@ pub enum PartChange {
 }
 
 /// Plans the change to the project's `template.yaml` for one handler's
-/// `part`. The template is written only if it did not change meanwhile.
+/// `part`. The template is written only if it did not change meanwhile: a
+/// new part is appended to a file still as long as it was when read (see
+/// [`stack::appended`]: only the bytes after its end could differ, and
+/// those are the ones added), an edit in place replaces a file whose
+/// sha256 is still the one read.
 pub fn plan_template_change(
     plan: &mut Plan,
     template: &TemplateFacts,
@@ -254,15 +262,26 @@ pub fn plan_template_change(
     };
     let (text, state) = (read.text, read.state);
     let (outcome, done) = match (change, state) {
-        (_, PartState::Missing) if stack::names_handler(text, &handler) => {
-            return Ok(TemplatePart::KeptTheirs);
-        }
+        (_, PartState::Theirs) => return Ok(TemplatePart::KeptTheirs),
         (PartChange::Add, PartState::Edited) if !force => return Ok(TemplatePart::KeptEdited),
         (PartChange::Add, PartState::Edited) => (
             stack::with_part(text, &read.part)?,
             TemplatePart::ReplacedEdited,
         ),
-        (PartChange::Add, _) => (stack::with_part(text, &read.part)?, TemplatePart::Written),
+        (PartChange::Add, PartState::Missing) => {
+            if let Some(block) = stack::appended(text, &read.part)? {
+                plan.append(PlannedAppend {
+                    path: TEMPLATE_FILE.into(),
+                    bytes: block.into_bytes(),
+                    expected_len: read.bytes.len() as u64,
+                });
+                return Ok(TemplatePart::Written);
+            }
+            (stack::with_part(text, &read.part)?, TemplatePart::Written)
+        }
+        (PartChange::Add, PartState::Generated) => {
+            (stack::with_part(text, &read.part)?, TemplatePart::Written)
+        }
         (PartChange::Remove, PartState::Edited) if !force => {
             return Err(UserError::new(format!(
                 "the part of `{TEMPLATE_FILE}` for `{handler}` was edited since it was generated"

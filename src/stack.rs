@@ -3,8 +3,8 @@
 //!
 //! The template is the user's too (their resources, comments, key order and
 //! line endings), so it is never parsed and printed again. A handler's part is
-//! its function and log group in `Resources` and its function's name in
-//! `Outputs`, each a block of lines between two marker comments:
+//! its function, log group and trigger in `Resources`, one block of lines
+//! between two marker comments:
 //!
 //! ```yaml
 //!   # lambda-scaffold: begin producers.log_event (sha256 1f0c3a9e5d2b7c48)
@@ -13,18 +13,33 @@
 //!   # lambda-scaffold: end producers.log_event
 //! ```
 //!
-//! Adding a part replaces its blocks where they are, or adds them at the end
-//! of their section, indented like the section's other keys and with the
-//! file's line endings; removing one takes out exactly its blocks. Every edit
-//! is computed whole before the caller writes anything, and refused (with
-//! nothing written) when the template cannot take it: no `Resources` section,
-//! a marker without its pair, a resource of the part's name already there.
-//! The begin markers record the part's hash as written (of its text without
-//! markers, indentation and `\r`, the first 64 bits of its sha256), so that a
-//! part edited since is told apart from one the tool wrote, even by an older
-//! version. The hash lives in the template rather than in the handler's
-//! record under `.lambda-scaffold/generated/`: those records are
-//! `sha256sum -c` files of whole files, and a part is no file.
+//! `Resources` is the template's last section, so that a new part is added
+//! at the end of the file ([`appended`]): the caller appends those bytes, and
+//! the cost of adding a handler does not grow with the template. When the
+//! user put another section after it (or ends it with their own comments),
+//! [`with_part`] adds the block at the end of `Resources` instead, or
+//! replaces it where it is, indented like the section's other keys and with
+//! the file's line endings; removing a part takes out exactly its blocks,
+//! wherever they are (versions before this one also wrote a block into
+//! `Outputs`). Every edit is computed whole before the caller writes
+//! anything, and refused (with nothing written) when the template cannot take
+//! it: no `Resources` section, a marker without its pair, a resource of the
+//! part's name already there. The begin markers record the part's hash as
+//! written (of its text without markers, indentation and `\r`, the first 64
+//! bits of its sha256), so that a part edited since is told apart from one
+//! the tool wrote, even by an older version. The hash lives in the template
+//! rather than in the handler's record under `.lambda-scaffold/generated/`:
+//! those records are `sha256sum -c` files of whole files, and a part is no
+//! file.
+//!
+//! Only the lines that matter are looked at closely: a handler's markers
+//! and `Handler:` lines, and its resources' keys, are found with one memmem
+//! search each, and whether `Resources` comes last with one pass over the
+//! bytes after its header; no value is made per line, so a template of
+//! 10,000 parts costs little more than an empty one. Only the edits in
+//! place ([`with_part`], [`without_part`]) split the text into lines.
+
+use std::ops::Range;
 
 use anyhow::Result;
 use memchr::memmem;
@@ -43,27 +58,33 @@ pub const TEMPLATE_FILE: &str = "template.yaml";
 /// How every marker comment starts.
 const MARKER: &str = "# lambda-scaffold:";
 
-/// The sections a part spans, in the order of its hash, and the template of
-/// each section's piece (one per resource shape, under `templates/stack/`).
-const SECTIONS: [(&str, &str); 2] = [
-    ("Resources", "stack/function.yaml"),
-    ("Outputs", "stack/output.yaml"),
-];
+/// The section a part goes in, and the template of its block (one per
+/// resource shape).
+const SECTION: &str = "Resources";
+const PIECE_TEMPLATE: &str = "stack/function.yaml";
+
+/// The sections whose blocks a part's hash covers, in this order: earlier
+/// versions wrote the function's name into `Outputs` too, and the hash
+/// recorded in such a part's markers covers both blocks.
+const HASHED_SECTIONS: [&str; 2] = [SECTION, "Outputs"];
 
 /// One handler's part of the template, as the tool writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     /// The AWS handler string, which names the part in its markers.
     handler: String,
-    /// The lines of each of [`SECTIONS`], indented by two spaces, `\n`-ended.
-    pieces: [String; 2],
+    /// Its lines in [`SECTION`], indented by two spaces, `\n`-ended.
+    piece: String,
 }
 
 /// What the template holds of a handler's part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PartState {
-    /// No block of it.
+    /// No block of it, and no function names its handler.
     Missing,
+    /// No block of it, but a function names its handler (`Handler: X`): the
+    /// user's own, or one whose markers they deleted to keep it.
+    Theirs,
     /// Its blocks hold what the tool writes now, or what it wrote (the
     /// hash in the markers).
     Generated,
@@ -73,7 +94,7 @@ pub enum PartState {
 
 impl Part {
     /// The part of `lambda`, invoked by `event` in a project of `layout`,
-    /// rendered from the templates of its resources: its trigger comes
+    /// rendered from the template of its resources: its trigger comes
     /// from the layout's shared resources where it has them (the stream, the
     /// HTTP API), otherwise from resources of its own in the part.
     pub fn render(lambda: &Lambda, event: EventSource, layout: Layout) -> Result<Part> {
@@ -84,10 +105,9 @@ impl Part {
             .set("layout", layout.as_str())
             .set("handler", lambda.handler())
             .set("resource", lambda.function_resource());
-        let [resources, outputs] = SECTIONS.map(|(_, template)| render_text(template, &vars));
         Ok(Part {
             handler: lambda.handler(),
-            pieces: [resources?, outputs?],
+            piece: render_text(PIECE_TEMPLATE, &vars)?,
         })
     }
 
@@ -96,9 +116,14 @@ impl Part {
         &self.handler
     }
 
-    /// The hash its markers record: of its pieces as [`normalized`].
+    /// The hash its markers record: of its piece as [`normalized`].
     fn hash(&self) -> String {
-        hash_of(self.pieces.iter().map(|piece| normalized(piece)))
+        hash_of(std::iter::once(normalized(&self.piece)))
+    }
+
+    /// Its keys in [`SECTION`] (the function first).
+    fn keys(&self) -> Vec<String> {
+        keys(&self.piece)
     }
 }
 
@@ -132,11 +157,106 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-/// The template's lines (each with its line ending) and its top-level keys.
-/// Only the lines of the part being written are looked at closely: finding
-/// its markers, its keys and the places it goes costs a scan of the bytes
-/// (memchr/memmem), never a value per line, so a template of 10,000 parts
-/// costs little more than an empty one.
+fn content(line: &str) -> &str {
+    line.trim_end_matches(['\n', '\r'])
+}
+
+/// The line ending of the template: its first line's (`\n` for a template
+/// of one line without one). Every line the tool adds gets it.
+fn newline_of(text: &str) -> &'static str {
+    match memchr::memchr(b'\n', text.as_bytes()) {
+        Some(at) if text[..at].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// The bytes of the line holding byte `at`: where it starts, where its
+/// content ends (before `\r\n` or `\n`), where the next line starts.
+fn line_bounds(text: &str, at: usize) -> (usize, usize, usize) {
+    let bytes = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+    let next = memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |i| at + i + 1);
+    let end = start + content(&text[start..next]).len();
+    (start, end, next)
+}
+
+/// The key of a top-level line (`Name: ...` at the first column), and
+/// whether a value follows it on the same line (`Resources: {}`).
+fn top_level_key(line: &str) -> Option<(&str, bool)> {
+    let top_level =
+        !line.is_empty() && !line.starts_with([' ', '\t', '#', '-']) && !line.starts_with("...");
+    let (key, value) = line.split_once(':').filter(|_| top_level)?;
+    let value = value.split(" #").next().unwrap_or_default().trim();
+    Some((key.trim().trim_matches(['"', '\'']), !value.is_empty()))
+}
+
+/// One block of a part: the bytes from the start of its begin marker's line
+/// to the start of the line after its end marker, the lines between the
+/// markers, and the hash its begin marker records.
+struct Block {
+    whole: Range<usize>,
+    inner: Range<usize>,
+    recorded: Option<String>,
+}
+
+/// What one search of the template for a handler string finds: the blocks
+/// of its part, in file order, and whether a `Handler:` line names it.
+struct Mentions {
+    blocks: Vec<Block>,
+    named: bool,
+}
+
+/// Every line of `text` that holds `handler`, read as a marker of its part or
+/// a `Handler:` line; a marker without its pair is refused.
+fn mentions(text: &str, handler: &str) -> Result<Mentions, UserError> {
+    let begin = format!("{MARKER} begin {handler}");
+    let end = format!("{MARKER} end {handler}");
+    let mut found = Mentions {
+        blocks: Vec::new(),
+        named: false,
+    };
+    let mut open: Option<(usize, usize, Option<String>)> = None;
+    let mut after = 0;
+    for at in memmem::find_iter(text.as_bytes(), handler.as_bytes()) {
+        // A line that holds the handler twice is read once.
+        if at < after {
+            continue;
+        }
+        let (start, stop, next) = line_bounds(text, at);
+        after = next;
+        let line = text[start..stop].trim();
+        // `begin producers.a` must not match `begin producers.ab`.
+        let after_begin = line
+            .strip_prefix(begin.as_str())
+            .filter(|rest| rest.is_empty() || rest.starts_with(' '));
+        if let Some(rest) = after_begin {
+            let recorded = rest
+                .split_once("sha256 ")
+                .map(|(_, hash)| hash.chars().take_while(char::is_ascii_hexdigit).collect());
+            if open.replace((start, next, recorded)).is_some() {
+                return Err(unpaired(handler, "begin"));
+            }
+        } else if line == end {
+            let Some((whole, inner, recorded)) = open.take() else {
+                return Err(unpaired(handler, "end"));
+            };
+            found.blocks.push(Block {
+                whole: whole..next,
+                inner: inner..start,
+                recorded,
+            });
+        } else if handler_named(line) == Some(handler) {
+            found.named = true;
+        }
+    }
+    match open {
+        Some(_) => Err(unpaired(handler, "begin")),
+        None => Ok(found),
+    }
+}
+
+/// The template's lines (each with its line ending) and its top-level keys,
+/// for the edits in place.
 struct Parsed<'a> {
     text: &'a str,
     lines: Vec<&'a str>,
@@ -153,55 +273,29 @@ struct Section {
     inline: bool,
 }
 
-/// The marker lines of one block, by index, and the hash its begin marker
-/// records.
-struct Block {
-    begin: usize,
-    end: usize,
-    recorded: Option<String>,
-}
-
-fn content(line: &str) -> &str {
-    line.trim_end_matches(['\n', '\r'])
-}
-
 fn parse(text: &str) -> Parsed<'_> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut sections: Vec<Section> = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let line = content(line);
-        let top_level = !line.is_empty()
-            && !line.starts_with([' ', '\t', '#', '-'])
-            && !line.starts_with("...");
-        let Some((key, value)) = line.split_once(':').filter(|_| top_level) else {
+        let Some((key, inline)) = top_level_key(content(line)) else {
             continue;
         };
         if let Some(last) = sections.last_mut() {
             last.end = index;
         }
-        let value = value.split(" #").next().unwrap_or_default().trim();
         sections.push(Section {
-            name: key.trim().trim_matches(['"', '\'']).to_string(),
+            name: key.to_string(),
             header: index,
             end: lines.len(),
-            inline: !value.is_empty(),
+            inline,
         });
     }
     Parsed {
         text,
         lines,
-        newline,
+        newline: newline_of(text),
         sections,
     }
-}
-
-/// The line of `text` around byte `at`, without its line ending.
-fn line_around(text: &str, at: usize) -> &str {
-    let bytes = text.as_bytes();
-    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(text.len(), |i| at + i);
-    content(&text[start..end])
 }
 
 impl Parsed<'_> {
@@ -220,98 +314,100 @@ impl Parsed<'_> {
         })
     }
 
-    /// The indexes of the lines that hold `needle`, in file order, each once.
-    fn lines_with(&self, needle: &str) -> Vec<usize> {
-        let mut found: Vec<usize> = memmem::find_iter(self.text.as_bytes(), needle.as_bytes())
-            .map(|at| self.line_at(at))
-            .collect();
-        found.dedup();
-        found
-    }
-
     fn section(&self, name: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.name == name)
     }
 
     /// The indentation of the section's keys (two spaces when it has none).
     fn indent(&self, section: &Section) -> usize {
-        (section.header + 1..section.end)
-            .map(|i| content(self.lines[i]))
-            .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-            .map_or(2, indent_of)
+        section_indent(self.text, self.offset(section.header + 1))
     }
 
     /// The index after the section's last indented line: where a new block goes.
     fn insertion_point(&self, section: &Section) -> usize {
         (section.header + 1..section.end)
             .rev()
-            .find(|&i| {
-                let line = content(self.lines[i]);
-                !line.trim().is_empty() && line.starts_with([' ', '\t'])
-            })
+            .find(|&i| is_indented(content(self.lines[i])))
             .map_or(section.header + 1, |i| i + 1)
     }
 
-    /// The blocks of `handler`, in file order; a marker without its pair
-    /// is refused.
-    fn blocks(&self, handler: &str) -> Result<Vec<Block>, UserError> {
-        let begin = format!("{MARKER} begin {handler}");
-        let end = format!("{MARKER} end {handler}");
-        let mut marked = self.lines_with(&begin);
-        marked.extend(self.lines_with(&end));
-        marked.sort_unstable();
-        marked.dedup();
-        let mut blocks = Vec::new();
-        let mut open = None;
-        for index in marked {
-            let marker = content(self.lines[index]).trim();
-            // `begin producers.a` must not match `begin producers.ab`.
-            let after_begin = marker
-                .strip_prefix(begin.as_str())
-                .filter(|rest| rest.is_empty() || rest.starts_with(' '));
-            if let Some(rest) = after_begin {
-                let recorded = rest
-                    .split_once("sha256 ")
-                    .map(|(_, hash)| hash.chars().take_while(char::is_ascii_hexdigit).collect());
-                if open.replace((index, recorded)).is_some() {
-                    return Err(unpaired(handler, "begin"));
-                }
-            } else if marker == end {
-                let Some((begin, recorded)) = open.take() else {
-                    return Err(unpaired(handler, "end"));
-                };
-                blocks.push(Block {
-                    begin,
-                    end: index,
-                    recorded,
-                });
-            }
-        }
-        match open {
-            Some(_) => Err(unpaired(handler, "begin")),
-            None => Ok(blocks),
-        }
-    }
-
-    fn section_of(&self, line: usize) -> Option<&Section> {
+    /// The section holding byte `at`.
+    fn section_at(&self, at: usize) -> Option<&Section> {
+        let line = self.line_at(at);
         self.sections
             .iter()
             .find(|s| s.header < line && line < s.end)
     }
 
-    /// Whether `section` has the key `key` outside the blocks of `handler`
-    /// (only the lines that hold it are read).
-    fn has_key(&self, section: &Section, blocks: &[Block], key: &str) -> bool {
-        let indent = self.indent(section);
-        self.lines_with(key)
-            .into_iter()
-            .filter(|i| section.header < *i && *i < section.end)
-            .filter(|i| !blocks.iter().any(|b| b.begin <= *i && *i <= b.end))
-            .map(|i| content(self.lines[i]))
-            .filter(|l| indent_of(l) == indent && !l.trim_start().starts_with('#'))
-            .filter_map(|l| l.split_once(':'))
-            .any(|(found, _)| found.trim().trim_matches(['"', '\'']) == key)
+    /// The bytes of `section`'s lines.
+    fn span(&self, section: &Section) -> Range<usize> {
+        self.offset(section.header + 1)..self.offset(section.end)
     }
+}
+
+/// A line the section's content goes on to: indented, not blank.
+fn is_indented(line: &str) -> bool {
+    !line.trim().is_empty() && line.starts_with([' ', '\t'])
+}
+
+/// The indentation of the first key in the lines from byte `from` on (two
+/// spaces when there is none before the next top-level line).
+fn section_indent(text: &str, from: usize) -> usize {
+    text[from..]
+        .lines()
+        .map(content)
+        .take_while(|l| top_level_key(l).is_none())
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map_or(2, indent_of)
+}
+
+/// The first of `keys` that the lines in `span` have as a key at `indent`
+/// spaces outside `blocks` (only the lines holding their common start are
+/// read: one search).
+fn taken_key<'k>(
+    text: &str,
+    span: Range<usize>,
+    indent: usize,
+    blocks: &[Block],
+    keys: &'k [String],
+) -> Option<&'k String> {
+    let prefix = common_prefix(keys);
+    let mut after = span.start;
+    for at in memmem::find_iter(&text.as_bytes()[span.clone()], prefix.as_bytes()) {
+        let at = span.start + at;
+        if at < after || blocks.iter().any(|b| b.whole.contains(&at)) {
+            continue;
+        }
+        let (start, stop, next) = line_bounds(text, at);
+        after = next;
+        let line = &text[start..stop];
+        if indent_of(line) != indent || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((found, _)) = line.split_once(':') else {
+            continue;
+        };
+        let found = found.trim().trim_matches(['"', '\'']);
+        if let Some(key) = keys.iter().find(|key| *key == found) {
+            return Some(key);
+        }
+    }
+    None
+}
+
+/// The longest start all of `keys` share (a part's keys all begin with its
+/// function's name).
+fn common_prefix(keys: &[String]) -> &str {
+    let first = keys.first().map_or("", String::as_str);
+    let len = keys.iter().fold(first.len(), |len, key| {
+        first
+            .bytes()
+            .zip(key.bytes())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    &first[..len]
 }
 
 fn unpaired(handler: &str, which: &str) -> UserError {
@@ -321,26 +417,54 @@ fn unpaired(handler: &str, which: &str) -> UserError {
     .hint("put back the missing marker comment (or remove both), then run the command again; nothing was changed")
 }
 
-/// What the template holds of `part`.
+fn no_resources(part: &Part) -> UserError {
+    UserError::new(format!(
+        "`{TEMPLATE_FILE}` has no `Resources:` section to add `{}` to",
+        part.handler
+    ))
+    .hint("restore it, or move the file away and run `lambda-scaffold check --fix` to write a new one; nothing was changed")
+}
+
+fn flow_style() -> UserError {
+    UserError::new(format!(
+        "`{TEMPLATE_FILE}` writes `{SECTION}` on one line (flow style), which lambda-scaffold cannot edit"
+    ))
+    .hint(format!("write `{SECTION}:` with one key a line below it, then run the command again; nothing was changed"))
+}
+
+fn key_taken(key: &str, part: &Part) -> UserError {
+    UserError::new(format!(
+        "`{TEMPLATE_FILE}` already has `{key}` in `{SECTION}`, the name of `{}`'s part",
+        part.handler
+    ))
+    .hint("rename that entry of the template, or choose another handler name; nothing was changed")
+}
+
+/// What the template holds of `part`: one search for its handler string.
 pub fn part_state(text: &str, part: &Part) -> Result<PartState, UserError> {
-    let parsed = parse(text);
-    let mut blocks = parsed.blocks(&part.handler)?;
+    let found = mentions(text, &part.handler)?;
+    let mut blocks = found.blocks;
     if blocks.is_empty() {
-        return Ok(PartState::Missing);
+        return Ok(if found.named {
+            PartState::Theirs
+        } else {
+            PartState::Missing
+        });
     }
-    // In the order of the part's sections, wherever the user put them.
-    blocks.sort_by_key(|block| {
-        let section = parsed.section_of(block.begin).map(|s| s.name.as_str());
-        SECTIONS
-            .iter()
-            .position(|(name, _)| Some(*name) == section)
-            .unwrap_or(SECTIONS.len())
-    });
-    let found = hash_of(
-        blocks
-            .iter()
-            .map(|block| normalized(&parsed.lines[block.begin + 1..block.end].concat())),
-    );
+    if blocks.len() > 1 {
+        // In the order the hash covers them, wherever the user put them.
+        let parsed = parse(text);
+        blocks.sort_by_key(|block| {
+            let section = parsed
+                .section_at(block.whole.start)
+                .map(|s| s.name.as_str());
+            HASHED_SECTIONS
+                .iter()
+                .position(|name| Some(*name) == section)
+                .unwrap_or(HASHED_SECTIONS.len())
+        });
+    }
+    let found = hash_of(blocks.iter().map(|b| normalized(&text[b.inner.clone()])));
     Ok(
         if found == part.hash() || blocks.iter().all(|b| b.recorded.as_ref() == Some(&found)) {
             PartState::Generated
@@ -350,88 +474,138 @@ pub fn part_state(text: &str, part: &Part) -> Result<PartState, UserError> {
     )
 }
 
-/// The template with `part` in it: its blocks replaced where they are, the
-/// missing ones added at the end of their sections (`Outputs` is made when
-/// the template has none).
-pub fn with_part(text: &str, part: &Part) -> Result<String, UserError> {
-    let parsed = parse(text);
-    if !text_ends_with_newline(&parsed) {
-        return with_part(&format!("{text}{}", parsed.newline), part);
+/// The bytes that add `part` at the end of `text`, when that is where
+/// [`with_part`] would put it: `Resources` is the template's last top-level
+/// key (and its only one), its last line is one of the section's (or its
+/// header), and the text ends with a line ending. `None` otherwise: the
+/// caller edits in place. `part` must be [`PartState::Missing`] in `text`;
+/// a resource of its name already there is refused as [`with_part`] does.
+///
+/// The cost is a search for `Resources:` near the top, one pass over the
+/// bytes after it for a line at the first column, and one search for the
+/// part's function name: no line is split out, nothing is copied.
+pub fn appended(text: &str, part: &Part) -> Result<Option<String>, UserError> {
+    let bytes = text.as_bytes();
+    if !text.ends_with('\n') {
+        return Ok(None);
     }
-    let blocks = parsed.blocks(&part.handler)?;
-    // (first line replaced, lines replaced, new text), applied last first.
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for ((name, _), piece) in SECTIONS.iter().zip(&part.pieces) {
-        let Some(section) = parsed.section(name) else {
-            if *name == "Resources" {
-                return Err(UserError::new(format!(
-                    "`{TEMPLATE_FILE}` has no `Resources:` section to add `{}` to",
-                    part.handler
-                ))
-                .hint("restore it, or move the file away and run `lambda-scaffold check --fix` to write a new one; nothing was changed"));
-            }
-            let mut text = format!("{name}:{}", parsed.newline);
-            text.push_str(&wrapped(piece, part, 2, parsed.newline));
-            edits.push((parsed.lines.len(), 0, text));
-            continue;
-        };
-        if section.inline {
-            return Err(UserError::new(format!(
-                "`{TEMPLATE_FILE}` writes `{name}` on one line (flow style), which lambda-scaffold cannot edit"
-            ))
-            .hint(format!("write `{name}:` with one key a line below it, then run the command again; nothing was changed")));
-        }
-        let inside: Vec<&Block> = blocks
-            .iter()
-            .filter(|b| {
-                parsed
-                    .section_of(b.begin)
-                    .is_some_and(|s| s.header == section.header)
-            })
-            .collect();
-        if let Some(key) = keys(piece)
-            .into_iter()
-            .find(|key| parsed.has_key(section, &blocks, key))
-        {
-            return Err(UserError::new(format!(
-                "`{TEMPLATE_FILE}` already has `{key}` in `{name}`, the name of `{}`'s part",
-                part.handler
-            ))
-            .hint("rename that entry of the template, or choose another handler name; nothing was changed"));
-        }
-        match inside.first() {
-            Some(block) => {
-                let indent = indent_of(content(parsed.lines[block.begin]));
-                edits.push((
-                    block.begin,
-                    block.end + 1 - block.begin,
-                    wrapped(piece, part, indent, parsed.newline),
-                ));
-                for extra in &inside[1..] {
-                    edits.push((extra.begin, extra.end + 1 - extra.begin, String::new()));
-                }
-            }
-            None => {
-                edits.push((
-                    parsed.insertion_point(section),
-                    0,
-                    wrapped(piece, part, parsed.indent(section), parsed.newline),
-                ));
-            }
-        }
+    let header = format!("{SECTION}:");
+    let Some(start) = (if text.starts_with(&header) {
+        Some(0)
+    } else {
+        memmem::find(bytes, format!("\n{header}").as_bytes()).map(|at| at + 1)
+    }) else {
+        return Ok(None);
+    };
+    let (_, stop, body) = line_bounds(text, start);
+    if top_level_key(&text[start..stop]) != Some((SECTION, false))
+        || has_top_level_line(&bytes[body..])
+    {
+        return Ok(None);
     }
-    Ok(apply_edits(&parsed, edits))
+    let last = line_bounds(text, text.len() - 1);
+    if last.0 != start && !is_indented(&text[last.0..last.1]) {
+        return Ok(None);
+    }
+    let indent = section_indent(text, body);
+    if let Some(key) = taken_key(text, body..text.len(), indent, &[], &part.keys()) {
+        return Err(key_taken(key, part));
+    }
+    Ok(Some(wrapped(part, indent, newline_of(text))))
 }
 
-/// The template without the blocks of `handler` (unchanged when it has none).
-pub fn without_part(text: &str, handler: &str) -> Result<String, UserError> {
+/// Whether a line of `bytes` (which follow a line ending) starts at the
+/// first column with anything but a comment: a top-level key, or a
+/// document marker. Checked 64 bytes at a time without branching, which
+/// the compiler turns into vector instructions; a hit is read again line by
+/// line, since a line at the first column that is no key (`---`, `- x`)
+/// does not end the section for [`parse`] either.
+fn has_top_level_line(bytes: &[u8]) -> bool {
+    const CHUNK: usize = 64;
+    let continues = |b: u8| matches!(b, b' ' | b'\t' | b'#' | b'\r' | b'\n');
+    let starts_top_level = |line: &[u8]| {
+        let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+        std::str::from_utf8(&line[..end])
+            .ok()
+            .map(content)
+            .is_some_and(|l| top_level_key(l).is_some() || l.starts_with("---"))
+    };
+    if bytes.first().is_some_and(|b| !continues(*b)) && starts_top_level(bytes) {
+        return true;
+    }
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        let end = (at + CHUNK).min(bytes.len() - 1);
+        let mut hit = false;
+        for i in at..end {
+            hit |= (bytes[i] == b'\n') & !continues(bytes[i + 1]);
+        }
+        if hit {
+            for i in at..end {
+                if bytes[i] == b'\n'
+                    && !continues(bytes[i + 1])
+                    && starts_top_level(&bytes[i + 1..])
+                {
+                    return true;
+                }
+            }
+        }
+        at = end;
+    }
+    false
+}
+
+/// The template with `part` in it: its block replaced where it is, or added
+/// at the end of `Resources`; blocks of the part elsewhere (the `Outputs`
+/// block of earlier versions) are taken out.
+pub fn with_part(text: &str, part: &Part) -> Result<String, UserError> {
+    if !text.is_empty() && !text.ends_with('\n') {
+        return with_part(&format!("{text}{}", newline_of(text)), part);
+    }
+    let blocks = mentions(text, &part.handler)?.blocks;
     let parsed = parse(text);
-    let edits = parsed
-        .blocks(handler)?
+    let section = parsed.section(SECTION).ok_or_else(|| no_resources(part))?;
+    if section.inline {
+        return Err(flow_style());
+    }
+    let indent = parsed.indent(section);
+    if let Some(key) = taken_key(text, parsed.span(section), indent, &blocks, &part.keys()) {
+        return Err(key_taken(key, part));
+    }
+    let span = parsed.span(section);
+    let (inside, elsewhere): (Vec<&Block>, Vec<&Block>) =
+        blocks.iter().partition(|b| span.contains(&b.whole.start));
+    // (bytes replaced, new text), applied in order.
+    let mut edits: Vec<(Range<usize>, String)> = elsewhere
         .iter()
-        .map(|b| (b.begin, b.end + 1 - b.begin, String::new()))
+        .chain(inside.iter().skip(1))
+        .map(|b| (b.whole.clone(), String::new()))
         .collect();
-    Ok(apply_edits(&parsed, edits))
+    match inside.first() {
+        Some(block) => {
+            let marker_indent = indent_of(&text[block.whole.start..block.inner.start]);
+            edits.push((
+                block.whole.clone(),
+                wrapped(part, marker_indent, parsed.newline),
+            ));
+        }
+        None => {
+            let at = parsed.offset(parsed.insertion_point(section));
+            edits.push((at..at, wrapped(part, indent, parsed.newline)));
+        }
+    }
+    Ok(apply_edits(text, edits))
+}
+
+/// The template without the blocks of `handler`, wherever they are
+/// (unchanged when it has none).
+pub fn without_part(text: &str, handler: &str) -> Result<String, UserError> {
+    let edits = mentions(text, handler)?
+        .blocks
+        .into_iter()
+        .map(|b| (b.whole, String::new()))
+        .collect();
+    Ok(apply_edits(text, edits))
 }
 
 /// The first resource of `part` that `text` (a template without the part)
@@ -444,7 +618,7 @@ pub fn referenced(text: &str, part: &Part) -> Option<String> {
         .map(|line| line.split(" #").next().unwrap_or_default())
         .collect();
     let is_id_char = |c: char| c.is_ascii_alphanumeric();
-    keys(&part.pieces[0]).into_iter().find(|key| {
+    part.keys().into_iter().find(|key| {
         code.iter().any(|line| {
             line.match_indices(key.as_str()).any(|(at, _)| {
                 let before = line[..at].chars().next_back();
@@ -520,23 +694,11 @@ pub fn handlers(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a function of the template names `handler` (`Handler: X`), as
-/// [`handlers`] would list it; only the lines that hold it are read.
-pub fn names_handler(text: &str, handler: &str) -> bool {
-    !handler.is_empty()
-        && memmem::find_iter(text.as_bytes(), handler.as_bytes())
-            .any(|at| handler_named(line_around(text, at)) == Some(handler))
-}
-
 /// The handler string of a `Handler: X` line.
 fn handler_named(line: &str) -> Option<&str> {
     let value = line.trim().strip_prefix("Handler:")?;
     let value = value.split(" #").next().unwrap_or_default();
     Some(value.trim().trim_matches(['"', '\''])).filter(|value| !value.is_empty())
-}
-
-fn text_ends_with_newline(parsed: &Parsed<'_>) -> bool {
-    parsed.lines.last().is_none_or(|l| l.ends_with('\n'))
 }
 
 /// The top-level keys of a piece.
@@ -549,11 +711,12 @@ fn keys(piece: &str) -> Vec<String> {
         .collect()
 }
 
-/// A piece between its markers, at `indent` spaces, with `newline` endings.
-fn wrapped(piece: &str, part: &Part, indent: usize, newline: &str) -> String {
+/// A part's piece between its markers, at `indent` spaces, with `newline`
+/// endings.
+fn wrapped(part: &Part, indent: usize, newline: &str) -> String {
     let (pad, handler, hash) = (" ".repeat(indent), &part.handler, part.hash());
     let mut out = format!("{pad}{MARKER} begin {handler} (sha256 {hash}){newline}");
-    for line in piece.lines() {
+    for line in part.piece.lines() {
         if !line.trim().is_empty() {
             out.push_str(&pad);
             out.push_str(line.strip_prefix("  ").unwrap_or(line));
@@ -564,20 +727,20 @@ fn wrapped(piece: &str, part: &Part, indent: usize, newline: &str) -> String {
     out
 }
 
-/// Applies `(first line, lines replaced, new text)` edits that do not
-/// overlap; two at one line land in the order given.
-fn apply_edits(parsed: &Parsed<'_>, mut edits: Vec<(usize, usize, String)>) -> String {
-    // Stable: two edits at one line keep the order given.
-    edits.sort_by_key(|(at, ..)| *at);
-    let added: usize = edits.iter().map(|(.., text)| text.len()).sum();
-    let mut out = String::with_capacity(parsed.text.len() + added);
+/// Applies `(bytes replaced, new text)` edits that do not overlap; two at
+/// one place land in the order given.
+fn apply_edits(text: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
+    // Stable: two edits at one place keep the order given.
+    edits.sort_by_key(|(at, _)| at.start);
+    let added: usize = edits.iter().map(|(_, new)| new.len()).sum();
+    let mut out = String::with_capacity(text.len() + added);
     let mut kept_from = 0;
-    for (at, len, text) in edits {
-        out.push_str(&parsed.text[kept_from..parsed.offset(at)]);
-        out.push_str(&text);
-        kept_from = parsed.offset(at + len);
+    for (at, new) in edits {
+        out.push_str(&text[kept_from..at.start]);
+        out.push_str(&new);
+        kept_from = at.end;
     }
-    out.push_str(&parsed.text[kept_from..]);
+    out.push_str(&text[kept_from..]);
     out
 }
 
@@ -626,7 +789,7 @@ Parameters:
 ";
 
     #[test]
-    fn a_part_goes_at_the_end_of_its_sections_and_comes_out_whole() {
+    fn a_part_goes_at_the_end_of_resources_and_comes_out_whole() {
         let producer = part(Kind::Producers, "log_event");
         let added = with_part(EDITED, &producer).unwrap();
         // Every line of the user's stays, in order.
@@ -634,22 +797,126 @@ Parameters:
         for line in EDITED.lines() {
             assert!(rest.any(|l| l == line), "lost `{line}` in:\n{added}");
         }
-        let resources = added
-            .find("    # lambda-scaffold: begin producers.log_event")
-            .unwrap();
-        assert!(added[..resources].contains("        Type: AWS::DynamoDB::Table\n"));
-        assert!(added[resources..].starts_with(
-            &format!("    # lambda-scaffold: begin producers.log_event (sha256 {})\n    LogEventFunction:\n      Type: AWS::Serverless::Function\n", producer.hash())
+        assert!(added.contains(
+            &format!("        Type: AWS::DynamoDB::Table\n    # lambda-scaffold: begin producers.log_event (sha256 {})\n    LogEventFunction:\n      Type: AWS::Serverless::Function\n", producer.hash())
         ), "{added}");
-        assert!(
-            added.contains(
-                &format!("        Value: !Ref LogStream\n    # lambda-scaffold: begin producers.log_event (sha256 {})\n    LogEventFunctionName:\n", producer.hash())
-            ),
-            "{added}"
-        );
+        assert_eq!(added.matches("# lambda-scaffold: begin").count(), 1);
         assert_eq!(part_state(&added, &producer), Ok(PartState::Generated));
         assert_eq!(without_part(&added, "producers.log_event").unwrap(), EDITED);
         assert_eq!(handlers(&added), ["producers.log_event"]);
+        // Outputs and Parameters come after Resources: no appending.
+        assert_eq!(appended(EDITED, &producer), Ok(None));
+    }
+
+    /// The shape `new-project` writes: `Resources` last.
+    const RESOURCES_LAST: &str = "\
+Transform: AWS::Serverless-2016-10-31
+Outputs:
+  StreamName:
+    Value: !Ref LogStream
+Resources:
+  # the stream
+  LogStream:
+    Type: AWS::Kinesis::Stream
+";
+
+    #[test]
+    fn with_resources_last_a_part_is_appended_as_with_part_would_add_it() {
+        let (a, b) = (part(Kind::Consumers, "a"), part(Kind::Producers, "b"));
+        let mut text = RESOURCES_LAST.to_string();
+        for p in [&a, &b] {
+            let block = appended(&text, p).unwrap().expect("appended");
+            let added = format!("{text}{block}");
+            assert_eq!(added, with_part(&text, p).unwrap());
+            assert_eq!(part_state(&added, p), Ok(PartState::Generated));
+            text = added;
+        }
+        assert_eq!(
+            without_part(&without_part(&text, "producers.b").unwrap(), "consumers.a").unwrap(),
+            RESOURCES_LAST
+        );
+        let crlf = RESOURCES_LAST.replace('\n', "\r\n");
+        let block = appended(&crlf, &a).unwrap().unwrap();
+        assert_eq!(format!("{crlf}{block}"), with_part(&crlf, &a).unwrap());
+        assert!(!block.replace("\r\n", "").contains('\n'), "{block:?}");
+        // An empty Resources section, four-space indentation.
+        let empty = "Outputs: {}\nResources:\n";
+        assert_eq!(
+            format!("{empty}{}", appended(empty, &a).unwrap().unwrap()),
+            with_part(empty, &a).unwrap()
+        );
+        let four = RESOURCES_LAST.replace("\n  ", "\n    ");
+        let block = appended(&four, &a).unwrap().unwrap();
+        assert!(
+            block.starts_with("    # lambda-scaffold: begin consumers.a"),
+            "{block}"
+        );
+        assert_eq!(format!("{four}{block}"), with_part(&four, &a).unwrap());
+    }
+
+    #[test]
+    fn a_template_that_does_not_end_in_resources_is_edited_in_place() {
+        let p = part(Kind::Producers, "p");
+        let moved = format!("{RESOURCES_LAST}Outputs2:\n  X:\n    Value: 1\n");
+        let cases = [
+            // Another section after it, a first-column comment or a blank
+            // line at the end (the part goes before them), no final newline.
+            moved.as_str(),
+            &format!("{RESOURCES_LAST}# the end\n"),
+            &format!("{RESOURCES_LAST}\n"),
+            RESOURCES_LAST.trim_end(),
+            // A section named like it, quoted: not found by the search.
+            &RESOURCES_LAST.replace("Resources:", "\"Resources\":"),
+        ];
+        for text in cases {
+            assert_eq!(appended(text, &p), Ok(None), "{text}");
+            let added = with_part(text, &p).unwrap();
+            assert_eq!(part_state(&added, &p), Ok(PartState::Generated));
+        }
+        let added = with_part(&moved, &p).unwrap();
+        assert!(
+            added
+                .ends_with("  # lambda-scaffold: end producers.p\nOutputs2:\n  X:\n    Value: 1\n"),
+            "{added}"
+        );
+        // A document marker or a list item at the first column is no section.
+        let list = format!("{RESOURCES_LAST}- x\n  Y: 1\n");
+        assert_eq!(
+            format!("{list}{}", appended(&list, &p).unwrap().unwrap()),
+            with_part(&list, &p).unwrap()
+        );
+        let second = format!("{RESOURCES_LAST}---\nResources:\n  Z: 1\n");
+        assert_eq!(appended(&second, &p), Ok(None));
+    }
+
+    #[test]
+    fn a_part_with_an_outputs_block_of_earlier_versions_is_still_the_tools() {
+        let p = part(Kind::Producers, "p");
+        let output = "  PFunctionName:\n    Value: !Ref PFunction\n";
+        let hash = hash_of([normalized(&p.piece), normalized(output)].into_iter());
+        let older = format!(
+            "Resources:\n{}Outputs:\n  # lambda-scaffold: begin producers.p (sha256 {hash})\n{output}  # lambda-scaffold: end producers.p\n",
+            wrapped(&p, 2, "\n").replace(&p.hash(), &hash)
+        );
+        assert_eq!(part_state(&older, &p), Ok(PartState::Generated));
+        assert_eq!(
+            part_state(
+                &older.replace("!Ref PFunction", "!GetAtt PFunction.Arn"),
+                &p
+            ),
+            Ok(PartState::Edited)
+        );
+        // Written again, it loses its output; removed, both blocks go.
+        let rewritten = with_part(&older, &p).unwrap();
+        assert_eq!(
+            rewritten,
+            format!("Resources:\n{}Outputs:\n", wrapped(&p, 2, "\n"))
+        );
+        assert_eq!(part_state(&rewritten, &p), Ok(PartState::Generated));
+        assert_eq!(
+            without_part(&older, "producers.p").unwrap(),
+            "Resources:\nOutputs:\n"
+        );
     }
 
     #[test]
@@ -690,29 +957,22 @@ Parameters:
     }
 
     fn hash_of_blocks(text: &str, handler: &str) -> String {
-        let parsed = parse(text);
-        let blocks = parsed.blocks(handler).unwrap();
-        hash_of(
-            blocks
-                .iter()
-                .map(|b| normalized(&parsed.lines[b.begin + 1..b.end].concat())),
-        )
+        let blocks = mentions(text, handler).unwrap().blocks;
+        hash_of(blocks.iter().map(|b| normalized(&text[b.inner.clone()])))
     }
 
     #[test]
-    fn a_template_without_outputs_gets_them_and_one_without_a_final_newline_is_fine() {
+    fn a_template_without_a_final_newline_is_fine() {
         let text = "Resources:\n  A:\n    Type: AWS::SNS::Topic";
         let added = with_part(text, &part(Kind::Producers, "p")).unwrap();
         assert!(added.starts_with("Resources:\n  A:\n    Type: AWS::SNS::Topic\n  # lambda-scaffold: begin producers.p (sha256 "), "{added}");
         assert!(
-            added.contains(
-                "end producers.p\nOutputs:\n  # lambda-scaffold: begin producers.p (sha256 "
-            ),
+            added.ends_with("  # lambda-scaffold: end producers.p\n"),
             "{added}"
         );
         assert_eq!(
             without_part(&added, "producers.p").unwrap(),
-            format!("{text}\nOutputs:\n")
+            format!("{text}\n")
         );
     }
 
@@ -740,6 +1000,9 @@ Parameters:
             assert!(err.message.contains(want), "{text:?}: {}", err.message);
             assert!(err.hint.is_some());
         }
+        // Appending refuses a resource of the part's name as well.
+        let err = appended(cases[2].0, &p).unwrap_err();
+        assert!(err.message.contains(cases[2].1), "{}", err.message);
         assert!(without_part(cases[3].0, "producers.p").is_err());
     }
 
@@ -775,25 +1038,36 @@ Parameters:
         let added = with_part(&text, &a).unwrap();
         assert_eq!(part_state(&added, &a), Ok(PartState::Generated));
         assert_eq!(without_part(&added, "producers.a").unwrap(), text);
-        assert!(!names_handler(&text, "producers.a"));
-        assert!(names_handler(&text, "producers.ab"));
-        for (text, handler) in [(text.as_str(), "producers.a"), (&added, "producers.a")] {
-            assert_eq!(
-                names_handler(text, handler),
-                handlers(text).iter().any(|h| h == handler)
-            );
-        }
+        assert_eq!(
+            format!("{text}{}", appended(&text, &a).unwrap().unwrap()),
+            added
+        );
+        // Without its markers, a part is the user's function; a longer
+        // name's function is not this one's.
+        let unmarked: String = text
+            .split_inclusive('\n')
+            .filter(|l| !l.contains(MARKER))
+            .collect();
+        let ab = part(Kind::Producers, "ab");
+        assert_eq!(part_state(&unmarked, &ab), Ok(PartState::Theirs));
+        assert_eq!(part_state(&unmarked, &a), Ok(PartState::Missing));
+        assert_eq!(handlers(&unmarked), ["producers.ab"]);
         let taken = text.replacen(
             "Resources:\r\n",
             "Resources:\r\n  # AFunction:\r\n  'AFunction' :\r\n    Type: x\r\n",
             1,
         );
-        let err = with_part(&taken, &a).unwrap_err();
-        assert!(
-            err.message.contains("already has `AFunction`"),
-            "{}",
-            err.message
-        );
+        for err in [
+            with_part(&taken, &a),
+            appended(&taken, &a).map(|_| String::new()),
+        ] {
+            let err = err.unwrap_err();
+            assert!(
+                err.message.contains("already has `AFunction`"),
+                "{}",
+                err.message
+            );
+        }
     }
 
     #[test]

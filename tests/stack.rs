@@ -235,12 +235,13 @@ fn every_variants_template_lints_clean_and_translates_to_cloudformation() {
 }
 
 /// The template of a new project as a user may have edited it: comments,
-/// `Outputs` before `Resources`, a resource of their own, `Resources`
-/// indented by four spaces, CRLF line endings.
-fn hand_edited(root: &Path) -> String {
+/// a resource of their own, `Resources` indented by four spaces, CRLF line
+/// endings; `Resources` last as generated, or moved before `Outputs` (then
+/// add-handler edits the file in place instead of appending to it).
+fn hand_edited(root: &Path, resources_last: bool) -> String {
     let text = fs::read_to_string(root.join("template.yaml")).unwrap();
-    let (head, rest) = text.split_once("Resources:\n").unwrap();
-    let (resources, outputs) = rest.split_once("\nOutputs:\n").unwrap();
+    let (head, resources) = text.split_once("\nResources:\n").unwrap();
+    let (head, outputs) = head.split_once("\nOutputs:\n").unwrap();
     let resources: String = resources
         .lines()
         .map(|l| match l.starts_with(' ') {
@@ -248,40 +249,59 @@ fn hand_edited(root: &Path) -> String {
             false => format!("{l}\n"),
         })
         .collect();
-    let edited = format!(
-        "{head}Outputs:   # what we export\n{outputs}\n# ours and the tool's\nResources:\n    # my table\n    Orders:\n        Type: AWS::DynamoDB::Table\n        Properties:\n            BillingMode: PAY_PER_REQUEST\n            KeySchema:\n                - AttributeName: id\n                  KeyType: HASH\n            AttributeDefinitions:\n                - AttributeName: id\n                  AttributeType: S\n{resources}"
+    let outputs = format!("Outputs:   # what we export\n{outputs}");
+    let resources = format!(
+        "# ours and the tool's\nResources:\n    # my table\n    Orders:\n        Type: AWS::DynamoDB::Table\n        Properties:\n            BillingMode: PAY_PER_REQUEST\n            KeySchema:\n                - AttributeName: id\n                  KeyType: HASH\n            AttributeDefinitions:\n                - AttributeName: id\n                  AttributeType: S\n{resources}"
     );
+    let edited = match resources_last {
+        true => format!("{head}\n{outputs}\n{resources}"),
+        false => format!("{head}\n{resources}\n{outputs}"),
+    };
     edited.replace('\n', "\r\n")
 }
 
 #[test]
 fn add_and_remove_keep_every_edit_elsewhere_in_a_hand_edited_template() {
-    let (_dir, root) = project("svc", &[]);
-    let edited = hand_edited(&root);
-    fs::write(root.join("template.yaml"), &edited).unwrap();
-    ok(&root, &["add-handler", "producers", "order_placed"]);
-    ok(&root, &["add-handler", "consumers", "order_sink"]);
-    let added = fs::read_to_string(root.join("template.yaml")).unwrap();
-    assert!(!added.replace("\r\n", "").contains('\n'), "CRLF kept");
-    let mut rest = added.lines();
-    for line in edited.lines() {
-        assert!(rest.any(|l| l == line), "lost `{line}`");
+    for resources_last in [true, false] {
+        let (_dir, root) = project("svc", &[]);
+        let edited = hand_edited(&root, resources_last);
+        fs::write(root.join("template.yaml"), &edited).unwrap();
+        ok(&root, &["add-handler", "producers", "order_placed"]);
+        ok(&root, &["add-handler", "consumers", "order_sink"]);
+        let added = fs::read_to_string(root.join("template.yaml")).unwrap();
+        assert!(!added.replace("\r\n", "").contains('\n'), "CRLF kept");
+        let mut rest = added.lines();
+        for line in edited.lines() {
+            assert!(rest.any(|l| l == line), "lost `{line}`");
+        }
+        assert!(
+            added.contains("\r\n    # lambda-scaffold: begin consumers.order_sink (sha256 "),
+            "{added}"
+        );
+        assert!(
+            added.contains(
+                ")\r\n    OrderSinkFunction:\r\n      Type: AWS::Serverless::Function\r\n"
+            ),
+            "keys indented like the section's:\n{added}"
+        );
+        let order_sink = added.find("begin consumers.order_sink").unwrap();
+        if resources_last {
+            // Appended: the file before it is as it was.
+            assert!(added.starts_with(&edited), "{added}");
+        } else {
+            // At the end of Resources, before the section the user moved.
+            let outputs = added.find("Outputs:   # what we export").unwrap();
+            assert!(order_sink < outputs, "{added}");
+            assert!(added.ends_with("    Value: !Ref Schedules\r\n"), "{added}");
+        }
+        cfn_lint(&[root.join("template.yaml")]);
+        ok(&root, &["remove-handler", "consumers", "order_sink"]);
+        ok(&root, &["remove-handler", "producers", "order_placed"]);
+        assert_eq!(
+            fs::read_to_string(root.join("template.yaml")).unwrap(),
+            edited
+        );
     }
-    assert!(
-        added.contains("\r\n    # lambda-scaffold: begin consumers.order_sink (sha256 "),
-        "{added}"
-    );
-    assert!(
-        added.contains(")\r\n    OrderSinkFunction:\r\n      Type: AWS::Serverless::Function\r\n"),
-        "keys indented like the section's:\n{added}"
-    );
-    cfn_lint(&[root.join("template.yaml")]);
-    ok(&root, &["remove-handler", "consumers", "order_sink"]);
-    ok(&root, &["remove-handler", "producers", "order_placed"]);
-    assert_eq!(
-        fs::read_to_string(root.join("template.yaml")).unwrap(),
-        edited
-    );
 }
 
 #[test]
@@ -692,12 +712,15 @@ fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
         assert_eq!(function["handler"], handler);
         assert_eq!(function["runtime"], "python3.12");
         assert_eq!(function["environment"]["STAGE"], "dev");
-        assert_eq!(
-            state["outputs"][format!("{logical}Name")],
-            function["name"],
-            "its name is an output"
-        );
     }
+    // The stack's own outputs; each function's resource name is in
+    // `list --json` instead.
+    let mut outputs: Vec<&String> = state["outputs"].as_object().unwrap().keys().collect();
+    outputs.sort();
+    assert_eq!(
+        outputs,
+        ["FailedRecordsQueueUrl", "Schedules", "StreamName"]
+    );
     let stream = state["outputs"]["StreamName"].as_str().unwrap();
     assert_eq!(stream, "svc-dev-log");
     assert_eq!(
