@@ -33,6 +33,7 @@ use serde::Deserialize;
 use crate::error::UserError;
 use crate::lambdas::Lambda;
 use crate::layout::Arch;
+use crate::packages::PackageName;
 use crate::report;
 
 /// The Python program that imports and calls the handler (ruff-clean, tested).
@@ -76,11 +77,13 @@ pub struct Invocation<'a> {
 }
 
 /// The settings of lambdas.toml a zip is built with, for `invoke --zip`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ZipBuild {
     pub arch: Arch,
     /// `dependencies = "layer"`: the dependencies are in `target/dependencies.zip`.
     pub layer: bool,
+    /// The packages the handler's entry lists (`requirements`), if any.
+    pub packages: Option<Vec<PackageName>>,
 }
 
 /// Refuses `invoke --zip` on a host that could not load the zip's binaries:
@@ -140,12 +143,20 @@ pub fn invoke(invocation: &Invocation) -> Result<()> {
         .arg(root.join(PACKAGER))
         .arg("--stage")
         .arg(&task_root);
-    if let Some(build) = invocation.from_zip {
+    if let Some(build) = &invocation.from_zip {
         std::fs::create_dir(&opt).context("cannot make the folder of the layer")?;
         packager
             .arg("--from-zip")
             .args(["--python-version", invocation.python_version])
             .args(["--arch", build.arch.as_str()]);
+        if let Some(packages) = &build.packages {
+            let names: Vec<&str> = packages.iter().map(PackageName::as_str).collect();
+            packager.arg("--packages").arg(format!(
+                "{}={}",
+                invocation.lambda.name,
+                names.join(",")
+            ));
+        }
         if build.layer {
             packager
                 .args(["--dependencies", "layer"])

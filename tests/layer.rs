@@ -5,25 +5,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::build::*;
 use common::*;
-
-/// The entry names of a zip.
-fn names(zip: &Path) -> Vec<String> {
-    let out = Command::new(python())
-        .args([
-            "-c",
-            "import sys, zipfile; print(*zipfile.ZipFile(sys.argv[1]).namelist(), sep='\\n')",
-        ])
-        .arg(zip)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    stdout(&out).lines().map(String::from).collect()
-}
 
 #[test]
 fn layer_mode_puts_the_dependencies_in_one_layer_and_only_code_in_the_functions() {
@@ -33,7 +18,7 @@ fn layer_mode_puts_the_dependencies_in_one_layer_and_only_code_in_the_functions(
     let out = build_ok(&root, &["--all", "--local"], &[("PIP_EXTRA_ARGS", &extra)]);
     assert!(out.contains("target/dependencies.zip"), "{out}");
 
-    let layer = names(&root.join("target/dependencies.zip"));
+    let layer = zip_names(&root.join("target/dependencies.zip"));
     assert!(layer.iter().all(|n| n.starts_with("python/")), "{layer:?}");
     assert!(
         layer.contains(&"python/lsdemo_dep/__init__.py".to_string()),
@@ -41,7 +26,7 @@ fn layer_mode_puts_the_dependencies_in_one_layer_and_only_code_in_the_functions(
     );
     assert!(layer.contains(&"python/lsdemo_dep-1.0.dist-info/METADATA".to_string()));
     for (kind, name) in [("producers", "log_event"), ("consumers", "log_sink")] {
-        let function = names(&root.join(format!("target/{name}.zip")));
+        let function = zip_names(&root.join(format!("target/{name}.zip")));
         assert!(
             function.contains(&format!("{kind}/{name}/{kind}.py")),
             "{function:?}"

@@ -814,6 +814,15 @@ fn an_event_fifo_waits_at_most_the_timeout_and_one_with_a_writer_is_read() {
     );
 }
 
+/// `--arch` of this machine, where `invoke --zip` can run the zips.
+fn host_arch() -> [&'static str; 2] {
+    let arch = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        _ => "x86_64",
+    };
+    ["--arch", arch]
+}
+
 /// `./build.sh --all --local` in `root`, with the wheels of `wheels` when given.
 fn build_all(root: &Path, wheels: Option<&Path>) {
     let extra = wheels.map(|w| format!("--no-index --find-links {}", w.display()));
@@ -826,7 +835,10 @@ fn build_all(root: &Path, wheels: Option<&Path>) {
 
 #[test]
 fn invoke_zip_answers_like_invoke_and_refuses_a_missing_or_stale_zip() {
-    let (_dir, root) = project("site", &["--layout", "web-stack"]);
+    let (_dir, root) = project(
+        "site",
+        &["--layout", "web-stack", host_arch()[0], host_arch()[1]],
+    );
     build_all(&root, None);
     let before = snapshot(&root);
     assert_eq!(
@@ -871,7 +883,7 @@ fn invoke_zip_answers_like_invoke_and_refuses_a_missing_or_stale_zip() {
 
 #[test]
 fn a_dependency_only_in_the_zip_is_importable_with_zip_bundled_or_in_the_layer() {
-    let (dir, root) = project("svc", &[]);
+    let (dir, root) = project("svc", &host_arch());
     let wheels = dir.path().join("wheels");
     fs::create_dir(&wheels).unwrap();
     common::build::make_wheel(
@@ -901,12 +913,7 @@ fn a_dependency_only_in_the_zip_is_importable_with_zip_bundled_or_in_the_layer()
     build_all(&root, Some(&wheels));
     assert_eq!(answer(&root, &["producers", "uses_it", "--zip"]), json!(42));
 
-    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
-    fs::write(
-        root.join("lambdas.toml"),
-        manifest.replace("ci = ", "dependencies = \"layer\"\nci = "),
-    )
-    .unwrap();
+    common::build::add_setting(&root, "dependencies = \"layer\"");
     // The function's zip of the bundle mode is stale in layer mode.
     invoke_fails(
         &root,
@@ -970,7 +977,7 @@ fn hostile_zip(path: &Path, members: &[(&str, u32, &str)]) {
 
 #[test]
 fn a_hostile_zip_is_refused_before_anything_is_extracted_or_run() {
-    let (dir, root) = project("svc", &[]);
+    let (dir, root) = project("svc", &host_arch());
     build_all(&root, None);
     let zip = root.join("target/log_sink.zip");
     let ran = dir.path().join("ran");

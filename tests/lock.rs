@@ -266,3 +266,215 @@ fn the_dev_requirements_pin_uv_and_ci_checks_the_lock_before_the_tests() {
         assert!(check < install && install < tests, "{file}");
     }
 }
+
+/// The top folders of a zip that are packages' `.dist-info` folders.
+fn distributions(zip: &Path) -> Vec<String> {
+    let mut found: Vec<String> = zip_names(zip)
+        .iter()
+        .filter_map(|name| name.split_once(".dist-info/").map(|(d, _)| d.to_string()))
+        .collect();
+    found.dedup();
+    found
+}
+
+/// Sets the `requirements` line of the `log_event` entry (`None`: no line).
+fn list_packages(root: &Path, line: Option<&str>) {
+    let path = root.join("lambdas.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("requirements"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let entry = "name = \"log_event\"\n";
+    assert!(kept.contains(entry), "{kept}");
+    let with = match line {
+        Some(line) => kept.replace(entry, &format!("{entry}{line}\n")),
+        None => kept,
+    };
+    fs::write(path, with).unwrap();
+}
+
+/// A project whose lock holds `lsdemo_top` (which requires `lsdemo_dep`, and
+/// `lsdemo_new` on python 3.12 and newer only: the runtime is 3.13) and
+/// `lsdemo_other`.
+fn project_with_two_trees() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (dir, root, wheels) = project_with_a_dependency_tree();
+    make_wheel(
+        &wheels,
+        &[
+            "lsdemo_top",
+            "1.1",
+            "py3-none-any",
+            "--requires",
+            "lsdemo_dep>=1",
+            "--requires",
+            "lsdemo_new; python_version >= \"3.12\"",
+            "--requires",
+            "lsdemo_old; python_version < \"3.12\"",
+        ],
+    );
+    make_wheel(&wheels, &["lsdemo_new", "1.0", "py3-none-any"]);
+    make_wheel(&wheels, &["lsdemo_other", "1.0", "py3-none-any"]);
+    fs::write(root.join("requirements.txt"), "lsdemo_top\nlsdemo_other\n").unwrap();
+    lock_from(&root, &wheels);
+    (dir, root, wheels)
+}
+
+#[test]
+fn a_handler_listing_packages_gets_only_those_and_their_locked_dependencies() {
+    let (_dir, root, wheels) = project_with_two_trees();
+    list_packages(&root, Some("requirements = [\"lsdemo_top\"]  # only this"));
+    assert!(build_all(&root, &wheels).status.success());
+    assert_eq!(
+        distributions(&root.join("target/log_event.zip")),
+        ["lsdemo_dep-2.0", "lsdemo_new-1.0", "lsdemo_top-1.1"]
+    );
+    assert_eq!(
+        distributions(&root.join("target/log_sink.zip")),
+        [
+            "lsdemo_dep-2.0",
+            "lsdemo_new-1.0",
+            "lsdemo_other-1.0",
+            "lsdemo_top-1.1"
+        ]
+    );
+    // The packages' own files come along, and nothing of the others.
+    let names = zip_names(&root.join("target/log_event.zip"));
+    assert!(
+        names.contains(&"lsdemo_top/__init__.py".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.starts_with("lsdemo_other")),
+        "{names:?}"
+    );
+    assert_eq!(problem_codes(&root), Vec::<String>::new());
+
+    // Changing the list rebuilds exactly that zip.
+    list_packages(&root, Some("requirements = ['lsdemo_other']"));
+    let out = build_ok(
+        &root,
+        &["--all", "--local"],
+        &[("PIP_EXTRA_ARGS", &wheelhouse(&wheels))],
+    );
+    let unchanged: Vec<&str> = out.lines().filter(|l| l.ends_with("(unchanged)")).collect();
+    assert_eq!(unchanged.len(), 1, "{out}");
+    assert!(unchanged[0].starts_with("target/log_sink.zip"), "{out}");
+    assert_eq!(
+        distributions(&root.join("target/log_event.zip")),
+        ["lsdemo_other-1.0"]
+    );
+    // The one-Lambda build reads the list from lambdas.toml too.
+    fs::remove_file(root.join("target/log_event.zip")).unwrap();
+    build_ok(
+        &root,
+        &["--local", "log_event", "./producers/log_event"],
+        &[("PIP_EXTRA_ARGS", &wheelhouse(&wheels))],
+    );
+    assert_eq!(
+        distributions(&root.join("target/log_event.zip")),
+        ["lsdemo_other-1.0"]
+    );
+    // An empty list: no dependencies at all.
+    list_packages(&root, Some("requirements = []"));
+    assert!(build_all(&root, &wheels).status.success());
+    assert_eq!(
+        distributions(&root.join("target/log_event.zip")),
+        Vec::<String>::new()
+    );
+    // invoke --zip knows the list: the zip is fresh, and its handler runs
+    // (and fails as on Lambda, its stream not being configured).
+    let out = run(&root, &["invoke", "producers", "log_event", "--zip"]);
+    assert!(
+        stderr(&out).contains("environment variable STREAM_NAME is not set"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_listed_package_the_lock_lacks_or_a_hostile_list_is_refused_by_build_and_check() {
+    let (_dir, root, wheels) = project_with_two_trees();
+    assert!(build_all(&root, &wheels).status.success());
+    let build = |root: &Path| {
+        build_sh(
+            root,
+            &["--all", "--local"],
+            &[("PIP_EXTRA_ARGS", &wheelhouse(&wheels))],
+        )
+    };
+    for (line, build_error, check_code) in [
+        (
+            "requirements = [\"lsdemo_top\", \"lsdemo_absent\"]",
+            "error: `lsdemo_absent` in the `requirements` of `log_event` is not in requirements.lock",
+            "unknown-package",
+        ),
+        (
+            "requirements = [\"lsdemo_top\", \"LSDemo.Top\"]",
+            "error: `LSDemo.Top` is listed twice in the `requirements` of `log_event`",
+            "bad-entry",
+        ),
+        (
+            "requirements = [\"$(touch pwned)\"]",
+            "error: `lambdas.toml` line 1",
+            "bad-entry",
+        ),
+        (
+            "requirements = \"lsdemo_top\"",
+            "`requirements` is not a one-line array of package names",
+            "bad-entry",
+        ),
+        (
+            "requirements = [\"lsdemo_top\"]\nrequirements = [\"lsdemo_top\"]",
+            "`requirements` is given twice",
+            "",
+        ),
+    ] {
+        list_packages(&root, Some(line));
+        let before = snapshot(&root);
+        let out = build(&root);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{line}: {err}");
+        assert!(err.contains(build_error), "{line}: {err}");
+        assert!(err.contains("\nhint: "), "{line}: {err}");
+        assert!(!err.contains("+ "), "{line}: pip ran: {err}");
+        assert_eq!(
+            snapshot(&root),
+            before,
+            "{line}: the build changed the tree"
+        );
+        assert!(!root.join("pwned").exists());
+        if check_code.is_empty() {
+            // Not TOML: check refuses to read the manifest at all.
+            let out = run(&root, &["check"]);
+            assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("is not valid TOML"),
+                "{}",
+                stderr(&out)
+            );
+        } else {
+            // A bad entry names no handler, so its folder reads as unlisted too.
+            let codes = problem_codes(&root);
+            assert_eq!(codes[0], check_code, "{line}: {codes:?}");
+        }
+        assert_eq!(snapshot(&root), before, "{line}: check changed the tree");
+    }
+    // In layer mode a list contradicts the one shared layer.
+    list_packages(&root, Some("requirements = [\"lsdemo_top\"]"));
+    add_setting(&root, "dependencies = \"layer\"");
+    let before = snapshot(&root);
+    let out = build(&root);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "error: handler `log_event` lists `requirements` in lambdas.toml, but with \
+             `dependencies = \"layer\"` every function gets the one layer"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&root), before);
+    assert_eq!(problem_codes(&root), ["packages-in-layer"]);
+}

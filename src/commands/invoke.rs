@@ -80,9 +80,17 @@ pub fn run(args: InvokeArgs) -> Result<()> {
                 .hint("set `arch` to x86_64 or arm64 (`lambda-scaffold check` reports it)")
             })?;
         zip_runs_here(arch, std::env::consts::OS, std::env::consts::ARCH)?;
+        // The stamp of a zip whose entry lists packages records the list.
+        let packages = project
+            .manifest
+            .handlers()
+            .iter()
+            .find(|entry| entry.kind == lambda.kind.as_str() && entry.name == lambda.name.as_str())
+            .and_then(|entry| entry.packages().ok().flatten());
         Some(ZipBuild {
             arch,
             layer: project.manifest.setting("dependencies") == Some("layer"),
+            packages,
         })
     } else {
         None

@@ -33,16 +33,20 @@ readonly PLAIN_SETTING='^[[:space:]]*([A-Za-z0-9_-]+)[[:space:]]*=[[:space:]]*("
 # key = true or key = false, maybe followed by a comment.
 readonly BOOLEAN_SETTING='^[[:space:]]*([A-Za-z0-9_-]+)[[:space:]]*=[[:space:]]*(true|false)[[:space:]]*(#.*)?$'
 readonly ANY_KEY='^[[:space:]]*["'\'']?([A-Za-z0-9_-]+)'
+# requirements = ["name", 'name', ...] on one line: package names (PEP 508) only.
+readonly PACKAGE_NAME='("[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?"|'\''[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?'\'')'
+readonly NOT_A_PACKAGE_LIST="\`requirements\` is not a one-line array of package names, e.g. \`requirements = [\"requests\"]\`"
+readonly PACKAGE_LIST='^[[:space:]]*requirements[[:space:]]*=[[:space:]]*\[(([[:space:]]*'"$PACKAGE_NAME"'[[:space:]]*,)*([[:space:]]*'"$PACKAGE_NAME"'[[:space:]]*,?)?[[:space:]]*)\][[:space:]]*(#.*)?$'
 
 manifest_error() {
     fail 1 "\`$MANIFEST\` line $1: $2" "run \`lambda-scaffold check\`; build.sh reads plain \`key = \"value\"\` lines"
 }
 
 # read_manifest: sets lambda_python, lambda_arch, lambda_dependencies,
-# lambda_bytecode and lambdas ("NAME ./KIND/NAME"
-# for each [[handlers]] entry, in order) from lambdas.toml. Every value is
-# checked against what it may be before it is used: nothing read here ever
-# reaches the shell as code.
+# lambda_bytecode, lambdas ("NAME ./KIND/NAME" for each [[handlers]] entry, in
+# order) and package_lists ("--packages NAME=a,b" for each entry with
+# `requirements`) from lambdas.toml. Every value is checked against what it
+# may be before it is used: nothing read here ever reaches the shell as code.
 read_manifest() {
     [[ -f $MANIFEST ]] || fail 1 "\`$MANIFEST\` is missing" "run build.sh in a project made by lambda-scaffold"
     lambda_python=""
@@ -52,17 +56,21 @@ read_manifest() {
     lambda_bytecode=true
     lambdas=()
     lambda_count=0
-    local line number=0 table="" key value kind="" name="" entry_line=0
+    package_lists=()
+    local line number=0 table="" key value kind="" name="" entry_line=0 packages="" listed=""
+    local -a words
     while IFS= read -r line || [[ -n $line ]]; do
         number=$((number + 1))
         line="${line%$'\r'}"
         if [[ $line =~ ^[[:space:]]*(#.*)?$ ]]; then
             continue
         elif [[ $line =~ ^[[:space:]]*\[ ]]; then
-            add_entry "$entry_line" "$table" "$kind" "$name"
+            add_entry "$entry_line" "$table" "$kind" "$name" "$listed" "$packages"
             table=other
             kind=""
             name=""
+            listed=""
+            packages=""
             entry_line=$number
             if [[ $line =~ ^[[:space:]]*\[\[[[:space:]]*handlers[[:space:]]*\]\][[:space:]]*(#.*)?$ ]]; then
                 table=handlers
@@ -77,9 +85,16 @@ read_manifest() {
                 handlers:kind) kind="$value" ;;
                 handlers:name) name="$value" ;;
                 :bytecode) manifest_error "$number" "\`bytecode\` is written as a string; write \`bytecode = true\` or \`bytecode = false\`" ;;
+                handlers:requirements) manifest_error "$number" "$NOT_A_PACKAGE_LIST" ;;
             esac
         elif [[ $line =~ $BOOLEAN_SETTING && -z $table && ${BASH_REMATCH[1]} == bytecode ]]; then
             lambda_bytecode="${BASH_REMATCH[2]}"
+        elif [[ $table == handlers && $line =~ $PACKAGE_LIST ]]; then
+            [[ -z $listed ]] || manifest_error "$number" "\`requirements\` is given twice"
+            listed=yes
+            # Only names, quotes, commas and blanks are left: split at the rest.
+            read -r -a words <<<"${BASH_REMATCH[1]//[\"\',]/ }"
+            packages="$(IFS=,; echo "${words[*]-}")"
         elif [[ $line =~ $ANY_KEY ]]; then
             case "$table:${BASH_REMATCH[1]}" in
                 :python | :arch | :dependencies | :handlers | handlers:kind | handlers:name)
@@ -88,10 +103,11 @@ read_manifest() {
                 :bytecode)
                     manifest_error "$number" "\`bytecode\` is neither \`true\` nor \`false\`"
                     ;;
+                handlers:requirements) manifest_error "$number" "$NOT_A_PACKAGE_LIST" ;;
             esac
         fi
     done <"$MANIFEST"
-    add_entry "$entry_line" "$table" "$kind" "$name"
+    add_entry "$entry_line" "$table" "$kind" "$name" "$listed" "$packages"
     case "$lambda_python" in
         {{ python_versions | join(sep="|") }}) ;;
         *) fail 1 "\`$MANIFEST\` has no supported \`python\` setting (\`$lambda_python\`)" "set \`python\` to one of {{ python_versions | join(sep=", ") }}" ;;
@@ -106,7 +122,8 @@ read_manifest() {
     esac
 }
 
-# add_entry LINE TABLE KIND NAME: records a [[handlers]] entry once it is read.
+# add_entry LINE TABLE KIND NAME LISTED PACKAGES: records a [[handlers]] entry
+# once it is read (LISTED: whether it has `requirements`, PACKAGES: them, a,b).
 add_entry() {
     [[ $2 == handlers ]] || return 0
     local known
@@ -117,6 +134,9 @@ add_entry() {
             fi
             lambdas+=("$4" "./$3/$4")
             lambda_count=$((lambda_count + 1))
+            if [[ -n $5 ]]; then
+                package_lists+=(--packages "$4=$6")
+            fi
             return 0
         fi
     done
@@ -161,6 +181,8 @@ With \`bytecode = true\` (the default), the zips hold .pyc files compiled
 deterministically (unchecked-hash) when the interpreter is the runtime's
 python (always in Docker; with --local, a warning says when it is not);
 \`bytecode = false\` ships sources only.
+In bundle mode a [[handlers]] entry with \`requirements = ["requests"]\` gets a
+zip holding only those locked packages and what they require.
 A zip whose inputs did not change (its code, utils/, requirements.lock, the
 packager, python and arch) is kept; the dependencies are installed and
 compressed once per lock, in target/.cache. \`rm -rf target\` starts from scratch.
@@ -287,7 +309,7 @@ case "$action" in
             exit 0
         fi
         if [[ $mode == local ]]; then
-            package_local --dependencies "$lambda_dependencies" ${native:+"$native"} ${jobs:+--jobs "$jobs"} -- "${lambdas[@]}"
+            package_local --dependencies "$lambda_dependencies" ${native:+"$native"} ${jobs:+--jobs "$jobs"} ${package_lists[@]+"${package_lists[@]}"} -- "${lambdas[@]}"
         else
             package_docker --all ${jobs:+--jobs "$jobs"}
         fi
@@ -295,7 +317,14 @@ case "$action" in
     one)
         [[ $count -eq 2 ]] || usage_error "expected NAME and PATH, e.g. \`./build.sh my_lambda ./${KINDS[0]}/my_lambda\`"
         if [[ $mode == local ]]; then
-            package_local --dependencies "$lambda_dependencies" ${native:+"$native"} -- "$name" "$path"
+            # The `requirements` of NAME's entry, if it has any.
+            one_list=()
+            for listed in ${package_lists[@]+"${package_lists[@]}"}; do
+                if [[ $listed == "$name="* ]]; then
+                    one_list=(--packages "$listed")
+                fi
+            done
+            package_local --dependencies "$lambda_dependencies" ${native:+"$native"} ${one_list[@]+"${one_list[@]}"} -- "$name" "$path"
         else
             # The container sees the project at another path: name PATH from its root.
             case "$path" in

@@ -217,3 +217,17 @@ pub fn host_python_version() -> String {
         .unwrap();
     stdout(&out).trim().to_string()
 }
+
+/// The entry names of a zip, as Python's zipfile reads them.
+pub fn zip_names(zip: &Path) -> Vec<String> {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import sys, zipfile; print(*zipfile.ZipFile(sys.argv[1]).namelist(), sep='\\n')",
+        ])
+        .arg(zip)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).lines().map(String::from).collect()
+}

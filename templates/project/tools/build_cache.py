@@ -2,7 +2,7 @@
 dependencies compressed once per lock and platform.
 
 A zip's inputs are its entries (names, bytes and modes: the Lambda's code and
-``utils/``), ``requirements.lock``, the packager itself (``tools/*.py``), the
+``utils/``), the packages its entry lists, if any, ``requirements.lock``, the packager itself (``tools/*.py``), the
 runtime (``python``, ``arch``), the ``--native`` mode and zlib's version. The
 sha256 of all of them is written beside the zip, in ``target/NAME.zip.inputs``
 with the zip's size, sha256 and unzipped size; a build whose inputs hash the

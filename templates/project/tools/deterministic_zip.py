@@ -59,6 +59,12 @@ class Member:
     method: int
     stored: bytes
 
+    def data(self) -> bytes:
+        """The bytes the member holds, uncompressed."""
+        if self.method == zipfile.ZIP_DEFLATED:
+            return zlib.decompress(self.stored, -zlib.MAX_WBITS)
+        return self.stored
+
     def renamed(self, name: str) -> Member:
         """The same compressed bytes under another name (a layer's ``python/``)."""
         return Member(name, self.mode, self.crc, self.size, self.method, self.stored)

@@ -32,7 +32,10 @@ For each ``NAME PATH`` pair it writes ``target/NAME.zip`` holding:
   3.11; Amazon Linux 2023, glibc 2.34, for 3.12 and newer), never built from
   source. With ``--native`` (inside the SAM build image, which is that
   platform) pip installs for the running interpreter and may compile packages
-  that ship only source code.
+  that ship only source code. A Lambda given ``--packages NAME=a,b`` (the
+  ``requirements`` of its entry in ``lambdas.toml``, which build.sh passes)
+  gets only those packages and what they require
+  (``tools/handler_packages.py``).
 
 After installing, every installed wheel's tags and every native library
 (``.so``: ELF machine and the glibc versions it needs; no macOS or Windows
@@ -113,8 +116,10 @@ from typing import NamedTuple
 import build_cache
 import built_zip
 import deterministic_zip
+import handler_packages
 import requirements_lock
 from deterministic_zip import Member, ZipError
+from handler_packages import SelectionError
 from requirements_lock import LockError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -887,6 +892,7 @@ def package(
     jobs: int,
     layer: bool = False,
     bytecode: bool = False,
+    packages: dict[str, list[str]] | None = None,
 ) -> None:
     """Build one zip per ``(NAME, PATH)`` on ``jobs`` threads.
 
@@ -898,7 +904,11 @@ def package(
     (``target/dependencies.zip``, under ``python/``), and not into the
     functions' zips. With ``bytecode``, the zips hold .pyc files too, when
     this interpreter is the runtime's (see :func:`compiles_for`).
+    ``packages`` lists, by Lambda, the locked packages its zip holds (with
+    what they require, see ``tools/handler_packages.py``); a Lambda without
+    a list gets them all.
     """
+    packages = packages or {}
     seen: dict[str, str] = {}
     for name, path in lambdas:
         if layer and name == LAYER_NAME:
@@ -914,10 +924,12 @@ def package(
                 hint="every Lambda needs its own name: they share `target/`",
             )
         seen[name] = path
+    check_package_lists(packages, seen, layer)
     # Every Lambda's code and the lock are checked before pip runs; a
     # requirements.txt that is not text is named as such, not as a stale lock.
     requirement_lines(ROOT / requirements_lock.REQUIREMENTS_FILE)
     lock = requirements_lock.check_fresh(ROOT, runtime.python_version, runtime.arch)
+    handler_packages.check_locked(packages, lock.read_text(encoding="utf-8"))
     codes = [
         (name, lambda_code(name, *resolve_source(name, path))) for name, path in lambdas
     ]
@@ -932,7 +944,7 @@ def package(
     reports: dict[str, str] = {}
     for name, entries in codes:
         destination = out / f"{name}.zip"
-        inputs = zip_inputs(shared, entries)
+        inputs = zip_inputs(shared, entries, packages.get(name))
         done = build_cache.built_already(destination, inputs)
         if done:
             reports[name] = zip_line(destination, done) + "  (unchanged)"
@@ -952,10 +964,19 @@ def package(
                         lock, runtime, native, compiled, jobs, pool
                     ),
                 )
-            names = {member.name for member in dependencies}
+            selected = selected_dependencies(
+                dependencies,
+                {
+                    job.name: packages[job.name]
+                    for job in builds
+                    if job.name in packages
+                },
+                runtime,
+            )
 
             def members(job: Build) -> list[Member]:
-                return zip_members(job, dependencies, names, layer)
+                bundled = selected.get(job.name, dependencies)
+                return zip_members(job, bundled, layer)
 
             planned = list(pool.map(members, builds))
             for job, contents in zip(builds, planned, strict=True):
@@ -967,6 +988,46 @@ def package(
                 reports[job.name] = zip_line(job.destination, built)
     for name, _ in codes:
         print(reports[name])
+
+
+def check_package_lists(
+    packages: dict[str, list[str]], lambdas: dict[str, str], layer: bool
+) -> None:
+    """Refuse package lists for Lambdas not built here, or in layer mode."""
+    for name in packages:
+        if name not in lambdas:
+            raise PackagingError(
+                f"`--packages` names `{name}`, which is not a Lambda of this build",
+                hint="build.sh passes the `requirements` of the Lambdas it builds",
+            )
+        if layer:
+            raise PackagingError(
+                f"handler `{name}` lists `requirements` in lambdas.toml, but with "
+                '`dependencies = "layer"` every function gets the one layer of '
+                "all locked packages",
+                hint="drop the entry's `requirements`, or set "
+                '`dependencies = "bundle"` in lambdas.toml',
+            )
+
+
+def selected_dependencies(
+    dependencies: list[Member], packages: dict[str, list[str]], runtime: Runtime
+) -> dict[str, list[Member]]:
+    """By Lambda, the dependencies' members its listed packages need."""
+    if not packages:
+        return {}
+    by_name = {member.name: member for member in dependencies}
+    installed = handler_packages.Installed(
+        by_name, lambda arcname: by_name[arcname].data()
+    )
+    environment = handler_packages.marker_environment(
+        runtime.python_version, runtime.machine
+    )
+    selected = {}
+    for name, listed in packages.items():
+        files = installed.files_of(listed, environment)
+        selected[name] = [member for member in dependencies if member.name in files]
+    return selected
 
 
 def build_settings(runtime: Runtime, native: bool, layer: bool, bytecode: bool) -> str:
@@ -982,8 +1043,14 @@ def build_settings(runtime: Runtime, native: bool, layer: bool, bytecode: bool) 
     )
 
 
-def zip_inputs(shared: hashlib._Hash, entries: dict[str, Source]) -> str:
-    """The hash of a zip's inputs: the build's settings and its own code."""
+def zip_inputs(
+    shared: hashlib._Hash, entries: dict[str, Source], listed: list[str] | None
+) -> str:
+    """The hash of a zip's inputs: the build's settings, its own code and
+    the packages its entry lists, if it lists any."""
+    if listed is not None:
+        shared = shared.copy()
+        shared.update(f"packages={','.join(listed)}\0".encode())
     return build_cache.zip_inputs(
         shared, ((a, *content(s)) for a, s in entries.items())
     )
@@ -997,6 +1064,7 @@ def stage_built(
     out: Path,
     destination: Path,
     opt: Path | None,
+    listed: list[str] | None,
 ) -> None:
     """Extract the built zip of a Lambda into ``destination`` (and in layer
     mode the layer's into ``opt``), refusing one that is missing, unsafe, or
@@ -1029,7 +1097,12 @@ def stage_built(
             for bytecode in (False, True)
         )
         if not any(
-            build_cache.built_already(zip_path, zip_inputs(shared, entries))
+            build_cache.built_already(
+                zip_path,
+                zip_inputs(
+                    shared, entries, None if zip_path.stem == LAYER_NAME else listed
+                ),
+            )
             for shared in built
         ):
             raise PackagingError(
@@ -1083,9 +1156,7 @@ def code_member(arcname: str, source: Source) -> Member:
     return deterministic_zip.file_member(arcname, *content(source))
 
 
-def zip_members(
-    job: Build, dependencies: list[Member], names: set[str], layer: bool
-) -> list[Member]:
+def zip_members(job: Build, dependencies: list[Member], layer: bool) -> list[Member]:
     """What the zip of ``job`` holds: its code, and the dependencies' members
     (compressed once, copied) when they are bundled; the layer holds those
     under ``python/``."""
@@ -1094,7 +1165,7 @@ def zip_members(
     code = [code_member(arcname, source) for arcname, source in job.entries.items()]
     if layer:
         return code
-    clashes = sorted(names.intersection(job.entries))
+    clashes = sorted({member.name for member in dependencies}.intersection(job.entries))
     if clashes:
         arcname = clashes[0]
         raise PackagingError(
@@ -1226,6 +1297,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "interpreter is the runtime's (`bytecode` of lambdas.toml)",
     )
     parser.add_argument(
+        "--packages",
+        action="append",
+        default=[],
+        metavar="NAME=PACKAGE,...",
+        help="the zip of Lambda NAME holds only these locked packages and what "
+        "they require (`requirements` of its entry in lambdas.toml; bundle "
+        "mode); repeat for each Lambda",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
@@ -1294,6 +1374,7 @@ def main(argv: list[str] | None = None) -> int:
     if not out.is_absolute():
         out = ROOT / out
     try:
+        packages = handler_packages.parse_lists(args.packages)
         if args.from_zip:
             [(name, path)] = pairs
             stage_built(
@@ -1304,6 +1385,7 @@ def main(argv: list[str] | None = None) -> int:
                 out,
                 Path(args.stage),
                 Path(args.opt) if args.opt else None,
+                packages.get(name),
             )
         elif args.stage:
             [(name, path)] = pairs
@@ -1325,8 +1407,9 @@ def main(argv: list[str] | None = None) -> int:
                     max(1, args.jobs),
                     layer=args.dependencies == "layer",
                     bytecode=args.bytecode,
+                    packages=packages,
                 )
-    except (PackagingError, LockError) as error:
+    except (PackagingError, LockError, SelectionError) as error:
         print(f"error: {error}", file=sys.stderr)
         if error.hint:
             print(f"hint: {error.hint}", file=sys.stderr)
