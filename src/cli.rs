@@ -166,7 +166,10 @@ pub struct CheckArgs {
     /// handler module importing a module of its own folder by its bare name),
     /// stale-lock (requirements.lock missing, or not resolved from this
     /// requirements.txt and lambdas.toml's python and arch: run
-    /// `./build.sh --lock`).
+    /// `./build.sh --lock`), unknown-package (a handler's `requirements`
+    /// names a package neither requirements.txt nor requirements.lock
+    /// holds), packages-in-layer (a handler lists `requirements` with
+    /// `dependencies = "layer"`, where every function gets the one layer).
     ///
     /// Paths that are not UTF-8: "root" and "path" show each byte that is not
     /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the

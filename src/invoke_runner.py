@@ -17,7 +17,9 @@ and the handler string `KIND.NAME` is resolved as the runtime resolves it.
 With `invoke --zip`, TASK_ROOT holds the zip's files, dependencies included;
 LAMBDA_SCAFFOLD_OPT, when set, is the folder that stands for Lambda's /opt,
 holding the layer's files (its `python/` folders come next on sys.path, as
-on Lambda), and Python runs with -S: no installed package stands in.
+on Lambda), and Python runs with -S: no installed package stands in, but for
+what Lambda's runtime itself provides (the AWS SDK, `RUNTIME_PACKAGES`),
+found last, in this Python's site-packages, as the runtime finds its own.
 Whatever the handler prints or logs goes to stderr, as its logs would go to
 CloudWatch. What happened goes to stdout as JSON lines for lambda-scaffold,
 which also enforces the timeouts: `{"type": "started"}` right before the
@@ -26,13 +28,35 @@ that ends without a final message gave no answer.
 """
 
 import importlib
+import importlib.machinery
 import importlib.util
 import json
 import logging
 import os
+import site
 import sys
 import time
 import traceback
+
+# What Lambda's Python runtime provides beside the zip (in /var/runtime): the
+# AWS SDK and the packages it imports.
+RUNTIME_PACKAGES = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+)
+
+
+class RuntimeProvided:
+    """An import finder, last on sys.meta_path with --zip (python -S): the
+    packages Lambda's runtime provides, from this Python's site-packages."""
+
+    def __init__(self):
+        # In the order Python searches them: the user's first.
+        self.folders = [site.getusersitepackages(), *site.getsitepackages()]
+
+    def find_spec(self, name, path=None, target=None):
+        if path is not None or name not in RUNTIME_PACKAGES:
+            return None
+        return importlib.machinery.PathFinder.find_spec(name, self.folders)
 
 
 def load_context_module(path):
@@ -147,6 +171,8 @@ def main(task_root, context_file, event_file, kind, name, python):
     sys.path[:] = [task_root, *(layer if opt else [])] + [
         p for p in sys.path if p not in ("", task_root)
     ]
+    if sys.flags.no_site:
+        sys.meta_path.append(RuntimeProvided())
     request = {"id": ""}
     log_like_lambda(request)
 

@@ -1032,3 +1032,62 @@ fn a_hostile_zip_is_refused_before_anything_is_extracted_or_run() {
         "is not extracted: it is not a readable zip",
     );
 }
+
+#[test]
+fn with_zip_this_machines_packages_are_hidden_but_what_lambdas_runtime_provides() {
+    let (dir, root) = project("svc", &host_arch());
+    // A user site (also on PYTHONPATH) standing for this machine's packages:
+    // `six` is one the Lambda runtime provides (beside boto3), `hostonly` is
+    // not.
+    let base = dir.path().join("userbase");
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import site; print(site.getusersitepackages())"])
+        .env("PYTHONUSERBASE", &base)
+        .output()
+        .unwrap();
+    let site = std::path::PathBuf::from(stdout(&out).trim());
+    fs::create_dir_all(&site).unwrap();
+    fs::write(site.join("six.py"), "WHERE = 'runtime'\n").unwrap();
+    fs::write(site.join("hostonly.py"), "WHERE = 'host'\n").unwrap();
+    ok(&root, &["add-handler", "producers", "uses_host"]);
+    write_file(
+        &root,
+        "producers/uses_host/producers.py",
+        "import importlib\n\n\ndef uses_host(event, context):\n    \
+         return importlib.import_module(event['module']).WHERE\n",
+    );
+    build_all(&root, None);
+    let event = dir.path().join("event.json");
+    let invoke = |module: &str, zip: bool| {
+        fs::write(&event, format!("{{\"module\": \"{module}\"}}")).unwrap();
+        let mut args = vec!["invoke", "producers", "uses_host", "--event"];
+        args.push(event.to_str().unwrap());
+        if zip {
+            args.push("--zip");
+        }
+        scaffold(&root)
+            .args(&args)
+            .env("PYTHONUSERBASE", &base)
+            .env("PYTHONPATH", &site)
+            .output()
+            .unwrap()
+    };
+    for (module, zip, answer) in [
+        ("hostonly", false, Some("host")),
+        ("hostonly", true, None),
+        ("six", true, Some("runtime")),
+    ] {
+        let out = invoke(module, zip);
+        match answer {
+            Some(answer) => {
+                assert!(out.status.success(), "{module} {zip}: {}", stderr(&out));
+                assert_eq!(stdout(&out).trim(), format!("\"{answer}\""));
+            }
+            None => assert!(
+                stderr(&out).contains("ModuleNotFoundError: No module named 'hostonly'"),
+                "{}",
+                stderr(&out)
+            ),
+        }
+    }
+}
