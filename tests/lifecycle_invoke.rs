@@ -959,7 +959,8 @@ fn invoke_zip_needs_linux_of_the_lambdas_architecture() {
     assert!(err.contains("or drop --zip"), "{err}");
 }
 
-/// Writes a zip at `path` with the members `(name, unix mode, bytes)`.
+/// Writes a zip at `path` (replacing it) with the members `(name, unix mode,
+/// bytes)`.
 fn hostile_zip(path: &Path, members: &[(&str, u32, &str)]) {
     let script = "import sys, zipfile\n\
         with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
@@ -1013,7 +1014,6 @@ fn a_hostile_zip_is_refused_before_anything_is_extracted_or_run() {
             format!("member `{module}` is in it twice"),
         ),
     ] {
-        fs::remove_file(&zip).unwrap();
         hostile_zip(&zip, &members);
         let err = assert_refused(
             &root,
@@ -1024,13 +1024,36 @@ fn a_hostile_zip_is_refused_before_anything_is_extracted_or_run() {
         assert!(err.contains("a zip from elsewhere is never run"), "{err}");
         assert!(!escape.exists() && !ran.exists());
     }
-    fs::write(&zip, "not a zip").unwrap();
-    assert_refused(
-        &root,
-        dir.path(),
-        &["invoke", "consumers", "log_sink", "--zip"],
-        "is not extracted: it is not a readable zip",
-    );
+    // A member that says it unzips to 300 MB (its central directory entry's
+    // size, which zipfile trusts and never writes past).
+    hostile_zip(&zip, &[("big", 0o100644, "x")]);
+    let mut bytes = fs::read(&zip).unwrap();
+    let central = bytes
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("a central directory");
+    bytes[central + 24..central + 28].copy_from_slice(&(300u32 << 20).to_le_bytes());
+    fs::write(&zip, bytes).unwrap();
+    for (contents, message) in [
+        (
+            None,
+            "is not extracted: it unzips to more than Lambda's 262144000 bytes",
+        ),
+        (
+            Some("not a zip"),
+            "is not extracted: it is not a readable zip",
+        ),
+    ] {
+        if let Some(contents) = contents {
+            fs::write(&zip, contents).unwrap();
+        }
+        assert_refused(
+            &root,
+            dir.path(),
+            &["invoke", "consumers", "log_sink", "--zip"],
+            message,
+        );
+    }
 }
 
 #[test]
