@@ -58,6 +58,7 @@ use crate::handler_module::defines_handler;
 use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput, Staleness};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
+use crate::mapped::Text;
 use crate::names::{HandlerName, ProjectName};
 use crate::packages::{self, PackageName};
 use crate::plan::{IfExists, Plan, PlannedFile, hex_unless_utf8, slash};
@@ -94,10 +95,11 @@ pub struct Facts {
     /// Whether the manifest says `dependencies = "layer"`.
     pub layer: bool,
     /// The text of each file that may copy the build settings
-    /// ([`setting_copies::files`]), by its path; missing files are absent.
-    pub copies: BTreeMap<String, String>,
+    /// ([`setting_copies::files`]) but `template.yaml` (see `template`), by
+    /// its path; missing files are absent.
+    pub copies: BTreeMap<String, Text>,
     /// The text of `template.yaml`, `None` when there is none.
-    pub template: Option<String>,
+    pub template: Option<Text>,
 }
 
 /// The manifest settings that build.sh and CI were generated from.
@@ -784,7 +786,7 @@ pub fn plan_template_fixes(
         .files()
         .find(|f| f.path == Path::new(TEMPLATE_FILE))
         .map_or_else(
-            || read.clone(),
+            || read.to_string(),
             |f| String::from_utf8_lossy(&f.contents).into_owned(),
         );
     plan.add(PlannedFile {
@@ -842,6 +844,8 @@ fn setting_copies(facts: &Facts) -> Vec<Disagreement> {
     facts
         .copies
         .iter()
+        .map(|(file, text)| (file.as_str(), text))
+        .chain(facts.template.as_ref().map(|text| (TEMPLATE_FILE, text)))
         .filter_map(|(file, text)| setting_copies::disagreement(file, text, &python, &arch))
         .collect()
 }
@@ -961,9 +965,12 @@ mod tests {
     #[test]
     fn the_template_must_name_each_lambda_with_code_and_only_those() {
         let mut facts = healthy();
-        facts.template = Some(format!(
-            "{HEALTHY_TEMPLATE}  Gone:\n    Properties:\n      Handler: producers.gone\n  Theirs:\n    Properties:\n      Handler: app.handler\n"
-        ));
+        facts.template = Some(
+            format!(
+                "{HEALTHY_TEMPLATE}  Gone:\n    Properties:\n      Handler: producers.gone\n  Theirs:\n    Properties:\n      Handler: app.handler\n"
+            )
+            .into(),
+        );
         // An unlisted handler folder, which check --fix adopts.
         files(&mut facts, "producers/extra").insert("producers.py".into());
         facts.modules.insert(

@@ -21,6 +21,7 @@ use crate::lambdas::Lambda;
 use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput};
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::mapped::Bytes;
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedAppend, PlannedFile, slash};
 use crate::removal::UserFile;
@@ -71,7 +72,7 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     }
 
     let manifest_text = planned_text(&plan, MANIFEST_FILE)?;
-    let mut manifest = Manifest::parse(&manifest_text, Path::new(MANIFEST_FILE))?;
+    let mut manifest = Manifest::parse(manifest_text, Path::new(MANIFEST_FILE))?;
     for kind in spec.layout.kinds() {
         // Kind folders exist even in a bare project, ready for add-handler,
         // and so do the shared modules of the kind's default source.
@@ -199,9 +200,9 @@ impl TemplatePart {
 
 /// What a command reads of `template.yaml`: its bytes, `None` when the
 /// project has none.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct TemplateFacts {
-    pub bytes: Option<Vec<u8>>,
+    pub bytes: Option<Bytes>,
 }
 
 /// A template read for one handler's part.

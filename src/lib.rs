@@ -27,6 +27,7 @@ pub mod lambdas;
 pub mod layout;
 pub mod lock;
 pub mod manifest;
+pub mod mapped;
 pub mod names;
 pub mod packages;
 pub mod plan;

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use crate::apply;
 use crate::error::UserError;
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::mapped::Text;
 use crate::report;
 
 /// A project found on disk: its root folder and parsed manifest.
@@ -56,8 +57,7 @@ impl Project {
 
     fn open(root: PathBuf, lock: Option<fs::File>) -> Result<Self> {
         let path = root.join(MANIFEST_FILE);
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let text = Text::of(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
         let manifest = Manifest::parse(text, &path)?;
         Ok(Self {
             root,

@@ -216,14 +216,7 @@ fn mentions(text: &str, handler: &str) -> Result<Mentions, UserError> {
         named: false,
     };
     let mut open: Option<(usize, usize, Option<String>)> = None;
-    let mut after = 0;
-    for at in memmem::find_iter(text.as_bytes(), handler.as_bytes()) {
-        // A line that holds the handler twice is read once.
-        if at < after {
-            continue;
-        }
-        let (start, stop, next) = line_bounds(text, at);
-        after = next;
+    for (start, stop, next) in lines_holding(text, 0..text.len(), handler) {
         let line = text[start..stop].trim();
         // `begin producers.a` must not match `begin producers.ab`.
         let after_begin = line
@@ -372,14 +365,13 @@ fn taken_key<'k>(
     keys: &'k [String],
 ) -> Option<&'k String> {
     let prefix = common_prefix(keys);
-    let mut after = span.start;
-    for at in memmem::find_iter(&text.as_bytes()[span.clone()], prefix.as_bytes()) {
-        let at = span.start + at;
-        if at < after || blocks.iter().any(|b| b.whole.contains(&at)) {
+    if prefix.is_empty() {
+        return None;
+    }
+    for (start, stop, _) in lines_holding(text, span, prefix) {
+        if blocks.iter().any(|b| b.whole.contains(&start)) {
             continue;
         }
-        let (start, stop, next) = line_bounds(text, at);
-        after = next;
         let line = &text[start..stop];
         if indent_of(line) != indent || line.trim_start().starts_with('#') {
             continue;
@@ -499,7 +491,7 @@ pub fn appended(text: &str, part: &Part) -> Result<Option<String>, UserError> {
     };
     let (_, stop, body) = line_bounds(text, start);
     if top_level_key(&text[start..stop]) != Some((SECTION, false))
-        || has_top_level_line(&bytes[body..])
+        || next_top_level(text, body).is_some()
     {
         return Ok(None);
     }
@@ -514,45 +506,60 @@ pub fn appended(text: &str, part: &Part) -> Result<Option<String>, UserError> {
     Ok(Some(wrapped(part, indent, newline_of(text))))
 }
 
-/// Whether a line of `bytes` (which follow a line ending) starts at the
-/// first column with anything but a comment: a top-level key, or a
-/// document marker. Checked 64 bytes at a time without branching, which
-/// the compiler turns into vector instructions; a hit is read again line by
-/// line, since a line at the first column that is no key (`---`, `- x`)
-/// does not end the section for [`parse`] either.
-fn has_top_level_line(bytes: &[u8]) -> bool {
+/// Where the first top-level line at or after byte `from` (a line's start)
+/// starts: a key at the first column, or a document marker (`---`). Lines
+/// are looked for 64 bytes at a time without branching, which the compiler
+/// turns into vector instructions; a line ending followed by anything but
+/// an indentation, a comment or another line ending is then read as
+/// [`parse`] reads it (`- x` at the first column is no key).
+fn next_top_level(text: &str, from: usize) -> Option<usize> {
     const CHUNK: usize = 64;
     let continues = |b: u8| matches!(b, b' ' | b'\t' | b'#' | b'\r' | b'\n');
-    let starts_top_level = |line: &[u8]| {
-        let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
-        std::str::from_utf8(&line[..end])
-            .ok()
-            .map(content)
-            .is_some_and(|l| top_level_key(l).is_some() || l.starts_with("---"))
+    let is_top_level = |start: usize| {
+        let line = content(&text[start..line_bounds(text, start).2]);
+        top_level_key(line).is_some() || line.starts_with("---")
     };
-    if bytes.first().is_some_and(|b| !continues(*b)) && starts_top_level(bytes) {
-        return true;
+    let bytes = text.as_bytes();
+    if bytes.get(from).is_some_and(|b| !continues(*b)) && is_top_level(from) {
+        return Some(from);
     }
-    let mut at = 0;
+    let mut at = from;
     while at + 1 < bytes.len() {
+        let hit = match bytes[at..].first_chunk::<{ CHUNK + 1 }>() {
+            Some(chunk) => {
+                let mut hit = false;
+                for i in 0..CHUNK {
+                    hit |= (chunk[i] == b'\n') & !continues(chunk[i + 1]);
+                }
+                hit
+            }
+            None => true,
+        };
         let end = (at + CHUNK).min(bytes.len() - 1);
-        let mut hit = false;
-        for i in at..end {
-            hit |= (bytes[i] == b'\n') & !continues(bytes[i + 1]);
-        }
         if hit {
             for i in at..end {
-                if bytes[i] == b'\n'
-                    && !continues(bytes[i + 1])
-                    && starts_top_level(&bytes[i + 1..])
-                {
-                    return true;
+                if bytes[i] == b'\n' && !continues(bytes[i + 1]) && is_top_level(i + 1) {
+                    return Some(i + 1);
                 }
             }
         }
         at = end;
     }
-    false
+    None
+}
+
+/// The bytes of the lines of top-level section `name` (after its header),
+/// found without splitting the text into lines.
+fn section_span(text: &str, name: &str) -> Option<Range<usize>> {
+    let mut at = next_top_level(text, 0)?;
+    loop {
+        let (_, stop, body) = line_bounds(text, at);
+        let next = next_top_level(text, body);
+        if top_level_key(&text[at..stop]).is_some_and(|(key, _)| key == name) {
+            return Some(body..next.unwrap_or(text.len()));
+        }
+        at = next?;
+    }
 }
 
 /// The template with `part` in it: its block replaced where it is, or added
@@ -637,26 +644,21 @@ pub fn referenced(text: &str, part: &Part) -> Option<String> {
 /// for the templates the tool writes (tests/stack.rs compares it with
 /// aws-sam-translator's output).
 pub fn estimated_resources(text: &str) -> usize {
-    let parsed = parse(text);
-    let Some(section) = parsed.section("Resources") else {
+    let Some(span) = section_span(text, SECTION) else {
         return 0;
     };
-    let mut count = 0;
+    let trimmed = |(start, stop, _): (usize, usize, usize)| text[start..stop].trim();
+    // An IAM-authenticated URL needs no permission of its own.
+    let mut count = lines_holding(text, span.clone(), "FunctionUrlConfig:")
+        .filter(|line| trimmed(*line).starts_with("FunctionUrlConfig:"))
+        .count();
     let (mut implicit_rest_api, mut implicit_http_api, mut http_api) = (false, false, false);
-    let mut previous = "";
-    for line in &parsed.lines[section.header + 1..section.end] {
-        let line = content(line).trim();
-        // An IAM-authenticated URL needs no permission of its own.
-        if line.starts_with("FunctionUrlConfig:") {
-            count += 1;
-        }
-        // A mapping's on-failure destination is no resource.
-        let destination = previous == "OnFailure:";
-        previous = line;
-        let Some(kind) = line.strip_prefix("Type:").map(str::trim) else {
+    for line in lines_holding(text, span, "Type:") {
+        let Some(kind) = trimmed(line).strip_prefix("Type:").map(str::trim) else {
             continue;
         };
-        if destination {
+        // A mapping's on-failure destination is no resource.
+        if line.0 > 0 && trimmed(line_bounds(text, line.0 - 1)) == "OnFailure:" {
             continue;
         }
         count += match kind {
@@ -688,10 +690,28 @@ pub fn estimated_resources(text: &str) -> usize {
 
 /// Every handler string a function of the template names (`Handler: X`).
 pub fn handlers(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(handler_named)
+    lines_holding(text, 0..text.len(), "Handler:")
+        .filter_map(|(start, stop, _)| handler_named(&text[start..stop]))
         .map(str::to_string)
         .collect()
+}
+
+/// The lines in `span` of `text` that hold `needle`, each once, as
+/// [`line_bounds`] gives them: one search, no line split out.
+fn lines_holding<'a>(
+    text: &'a str,
+    span: Range<usize>,
+    needle: &'a str,
+) -> impl Iterator<Item = (usize, usize, usize)> + 'a {
+    let mut after = 0;
+    memmem::find_iter(&text.as_bytes()[span.clone()], needle.as_bytes()).filter_map(move |at| {
+        let at = span.start + at;
+        (at >= after).then(|| {
+            let line = line_bounds(text, at);
+            after = line.2;
+            line
+        })
+    })
 }
 
 /// The handler string of a `Handler: X` line.

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -23,6 +24,7 @@ use crate::generated::{self, FileHashes, file_hash};
 use crate::lambdas::Lambda;
 use crate::lock::LOCK_FILE;
 use crate::manifest::Manifest;
+use crate::mapped::{Bytes, Text};
 use crate::plan::slash;
 use crate::removal::{UserFile, user_files};
 use crate::setting_copies;
@@ -32,58 +34,78 @@ use crate::stack::TEMPLATE_FILE;
 /// the kind, `utils` and `test` folders, where such a name is a handler's.)
 const SKIPPED: &[&str] = &["__pycache__"];
 
-/// Reads the facts `check` judges from the project at `root`.
+/// Reads the facts `check` judges from the project at `root`. The handler
+/// modules are read on a second thread while the trees are walked, as the
+/// walk finds them: with thousands of handlers, opening files is most of
+/// `check`'s time, and the walk and the reads each keep one core busy.
 pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
     let layout = manifest.layout;
     let mut dirs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut not_utf8 = Vec::new();
-    for tree in tree_roots(layout) {
-        if !root.join(&tree).is_dir() {
-            continue;
-        }
-        let mut walk = WalkDir::new(root.join(&tree))
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| !skipped(root, e));
-        while let Some(entry) = walk.next() {
-            let entry = entry.with_context(|| format!("cannot read `{}`", tree.display()))?;
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            if entry.file_name().to_str().is_none() {
-                // Named, never looked into: no plan may name what is below.
-                not_utf8.push(rel.to_path_buf());
+    let (found, to_read) = std::sync::mpsc::channel::<String>();
+    let modules = std::thread::scope(|scope| -> Result<BTreeMap<String, String>> {
+        let reader = scope.spawn(move || {
+            to_read
+                .into_iter()
+                .map(|path| read_text(root, path))
+                .collect::<Result<BTreeMap<_, _>>>()
+        });
+        for tree in tree_roots(layout) {
+            if !root.join(&tree).is_dir() {
+                continue;
+            }
+            // `KIND/NAME/KIND.py` in a kind's tree is a handler module.
+            let module = layout
+                .kinds()
+                .iter()
+                .find(|kind| Path::new(kind.as_str()) == tree)
+                .map(|kind| format!("{kind}.py"));
+            let mut walk = WalkDir::new(root.join(&tree))
+                .follow_links(false)
+                .into_iter()
+                .filter_entry(|e| !skipped(root, e));
+            while let Some(entry) = walk.next() {
+                let entry = entry.with_context(|| format!("cannot read `{}`", tree.display()))?;
+                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                let Some(name) = entry.file_name().to_str() else {
+                    // Named, never looked into: no plan may name what is below.
+                    not_utf8.push(rel.to_path_buf());
+                    if entry.file_type().is_dir() {
+                        walk.skip_current_dir();
+                    }
+                    continue;
+                };
                 if entry.file_type().is_dir() {
-                    walk.skip_current_dir();
+                    dirs.entry(slash(rel)).or_default();
+                } else if let Some(parent) = rel.parent() {
+                    if entry.depth() == 2 && module.as_deref() == Some(name) {
+                        // The reader ends early only on an error, which it returns.
+                        let _ = found.send(slash(rel));
+                    }
+                    dirs.entry(slash(parent))
+                        .or_default()
+                        .insert(name.to_string());
                 }
-            } else if entry.file_type().is_dir() {
-                dirs.entry(slash(rel)).or_default();
-            } else if let Some(parent) = rel.parent() {
-                dirs.entry(slash(parent))
-                    .or_default()
-                    .insert(entry.file_name().to_string_lossy().into_owned());
             }
         }
-    }
-    let mut module_paths = Vec::new();
-    for kind in layout.kinds() {
-        let module = format!("{kind}.py");
-        for (dir, files) in &dirs {
-            let in_kind = dir
-                .rsplit_once('/')
-                .is_some_and(|(parent, _)| parent == kind.as_str());
-            if in_kind && files.contains(&module) {
-                module_paths.push(format!("{dir}/{module}"));
-            }
-        }
-    }
-    let modules = read_all(root, module_paths)?;
-    let copies = read_all(
-        root,
-        setting_copies::files()
-            .into_iter()
-            .filter(|file| root.join(file).is_file())
-            .map(String::from)
-            .collect(),
-    )?;
+        drop(found);
+        reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the module reader thread panicked"))?
+    })?;
+    let copies = setting_copies::files()
+        .into_iter()
+        .filter(|file| *file != TEMPLATE_FILE && root.join(file).is_file())
+        .map(|file| read_text(root, file.to_string()).map(|(path, text)| (path, text.into())))
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    let template = match Bytes::of(&root.join(TEMPLATE_FILE)) {
+        Ok(bytes) => Some(
+            Text::utf8(bytes)
+                .unwrap_or_else(|bytes| String::from_utf8_lossy(&bytes).into_owned().into()),
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{TEMPLATE_FILE}`")),
+    };
     Ok(Facts {
         layout,
         entries: manifest.handlers().to_vec(),
@@ -99,8 +121,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
             .map(|key| (*key, manifest.setting(key).map(str::to_string)))
             .collect(),
         layer: manifest.setting("dependencies") == Some("layer"),
-        // template.yaml is one of them: read once, judged twice.
-        template: copies.get(TEMPLATE_FILE).cloned(),
+        template,
         copies,
     })
 }
@@ -115,25 +136,18 @@ fn read_if_file(path: &Path) -> Result<Option<Vec<u8>>> {
         .with_context(|| format!("cannot read `{}`", path.display()))
 }
 
-/// The text of each file (paths relative to `root`), read on two threads:
-/// with thousands of handlers, `check` spends much of its time opening files.
-fn read_all(root: &Path, paths: Vec<String>) -> Result<BTreeMap<String, String>> {
-    let read = |path: String| -> Result<(String, String)> {
-        let bytes = fs::read(root.join(&path)).with_context(|| format!("cannot read `{path}`"))?;
-        Ok((path, String::from_utf8_lossy(&bytes).into_owned()))
+/// A file's path (relative to `root`) and its text, read without asking
+/// its size first (`fs::read` does): a module is a few KiB, and with
+/// thousands of them every call counts.
+fn read_text(root: &Path, path: String) -> Result<(String, String)> {
+    let read = || -> std::io::Result<String> {
+        let mut bytes = Vec::with_capacity(8 * 1024);
+        fs::File::open(root.join(&path))?.read_to_end(&mut bytes)?;
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     };
-    let mut first = paths;
-    let second = first.split_off(first.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| second.into_iter().map(read).collect::<Result<Vec<_>>>());
-        let mut texts: BTreeMap<String, String> =
-            first.into_iter().map(read).collect::<Result<_>>()?;
-        let rest = other
-            .join()
-            .map_err(|_| anyhow::anyhow!("a file reader thread panicked"))??;
-        texts.extend(rest);
-        Ok(texts)
-    })
+    let text = read().with_context(|| format!("cannot read `{path}`"))?;
+    Ok((path, text))
 }
 
 /// The files of the handler's two folders that are the user's: not generated
@@ -156,7 +170,7 @@ pub fn recorded_hashes(root: &Path, lambda: &Lambda) -> FileHashes {
 
 /// The bytes of the project's `template.yaml`, `None` when it has none.
 pub fn template_facts(root: &Path) -> Result<TemplateFacts> {
-    match fs::read(root.join(TEMPLATE_FILE)) {
+    match Bytes::of(&root.join(TEMPLATE_FILE)) {
         Ok(bytes) => Ok(TemplateFacts { bytes: Some(bytes) }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TemplateFacts::default()),
         Err(e) => Err(e).with_context(|| format!("cannot read `{TEMPLATE_FILE}`")),

@@ -337,13 +337,36 @@ fn append_to(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .write_all(bytes)
 }
 
+/// Writes a new file (staged, or in a new tree) with mode 644, or 755 when
+/// `executable`. The mode is given when the file is made, so that only a
+/// umask that takes bits away from it costs a `chmod` (a new project's
+/// dozens of files, one call each).
 fn write_file(path: &Path, contents: &[u8], executable: bool) -> io::Result<()> {
-    fs::File::create(path)?.write_all(contents)?;
-    set_mode(path, executable)
+    use std::os::unix::fs::OpenOptionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?
+        .write_all(contents)?;
+    if mode & umask() != 0 {
+        set_mode_bits(path, mode)?;
+    }
+    Ok(())
 }
 
-fn set_mode(path: &Path, executable: bool) -> io::Result<()> {
-    set_mode_bits(path, if executable { 0o755 } else { 0o644 })
+/// The process's umask, read once (setting it is the only way to read it,
+/// so it is put back at once).
+fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        // SAFETY: umask only swaps the process's mask; the old one is put back.
+        let old = unsafe { libc::umask(0o022) };
+        // SAFETY: as above.
+        unsafe { libc::umask(old) };
+        old
+    })
 }
 
 /// `chmod +x`: whoever may read the file may now run it.

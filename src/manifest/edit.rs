@@ -25,7 +25,7 @@ impl Manifest {
             return false;
         }
         let entry = self.entry_text(kind, name, event);
-        self.text.push_str(&entry);
+        self.text.to_mut().push_str(&entry);
         let key = entry_key(kind.as_str(), name.as_str());
         let at = self.listed.partition_point(|k| *k < key);
         self.listed.insert(at, key);

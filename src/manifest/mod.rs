@@ -29,6 +29,7 @@ use toml_edit::{DocumentMut, Item, Table};
 use crate::error::UserError;
 use crate::event_source::EventSource;
 use crate::layout::{Kind, Layout};
+use crate::mapped::Text;
 use crate::names::HandlerName;
 use crate::packages::PackageName;
 use crate::plan::{IfExists, PlannedFile};
@@ -50,7 +51,7 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// Adding an entry appends its text; other edits go through toml_edit.
 #[derive(Debug, Clone)]
 pub struct Manifest {
-    text: String,
+    text: Text,
     /// Where the `[[handlers]]` tables start in `text` when the scanner can
     /// read them; `None` when toml_edit read them into `parsed`.
     plain_from: Option<usize>,
@@ -116,7 +117,7 @@ const BOM: char = '\u{feff}';
 
 impl Manifest {
     /// Parses the manifest's text; `path` is only used in error messages.
-    pub fn parse(text: impl Into<String>, path: &Path) -> Result<Self, UserError> {
+    pub fn parse(text: impl Into<Text>, path: &Path) -> Result<Self, UserError> {
         let text = text.into();
         if text.starts_with(BOM) {
             return Err(UserError::new(format!(
@@ -269,7 +270,7 @@ impl Manifest {
     pub fn planned_file(&self, if_exists: IfExists) -> PlannedFile {
         PlannedFile {
             path: MANIFEST_FILE.into(),
-            contents: self.text.clone().into_bytes(),
+            contents: self.text.as_bytes().to_vec(),
             executable: false,
             if_exists,
         }
