@@ -259,6 +259,7 @@ ver() { "$@" 2>/dev/null | head -n 1 || true; }
   printf 'cp\t%s\n' "$(ver cp --version)"
   printf 'find\t%s\n' "$(ver find --version)"
   printf 'sizes\t%s\n' "${SIZES[*]}"
+  printf 'new_files\t%s\n' "$(find "$W/tree/my-service" -type f | wc -l)"
   printf 'scale_cache\t%s\n' "${BUILT[*]}"
 } > "$RES/meta.tsv"
 for i in "${!SLUGS[@]}"; do

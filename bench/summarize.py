@@ -205,12 +205,13 @@ copier ${copier} and AWS SAM CLI ${sam} into `bench/.venv` if missing (git-ignor
   clone its template repository, fails at once and falls back to the copy bundled in the
   package. Its output is a different, smaller project (one function, 9 files): the row is
   there for scale, not as an equivalent.
-- **`cp -r` floor**: lambda-scaffold's own output (26 files) is generated once; the row
+- **`cp -r` floor**: lambda-scaffold's own output (${new_files} files) is generated once; the row
   times `cp -r SRC my-service` into an empty dir, SRC on the same tmpfs.
 - **add-handler**: `lambda-scaffold add-handler producers error_event` inside a project;
   prepare undoes the previous run: `rm -rf producers/error_event test/producers/error_event`,
   its record file, and `cp SAVED/lambdas.toml SAVED/template.yaml .` (copies saved before
-  timing), so every run adds the handler's parts to `template.yaml` rather than rewriting them. After the timing the script checks
+  timing), so every run adds the handler's part to `template.yaml` (appends it: `Resources` is its
+  last section) rather than rewriting it. After the timing the script checks
   that each big tree is exactly as before (paths, modes and sizes). "fresh" is the project
   that `new-project` makes (2 example handlers).
 - **Big projects** (${sizes} added handlers): `bench/make_project.py` makes what `new-project`
@@ -219,9 +220,9 @@ copier ${copier} and AWS SAM CLI ${sam} into `bench/.venv` if missing (git-ignor
   consumer `--event sqs`, so a quarter of the `[[handlers]]` entries carry `event = "sqs"`.
   It renders each handler from a seed handler of its kind and source that the real binary
   generated, with the name (and its UpperCamelCase form) substituted: its files, record file,
-  `[[handlers]]` entry, and its two marked parts of `template.yaml` (`Resources`, `Outputs`;
-  the hash in the begin markers computed again). With 10,000 handlers `template.yaml` is
-  about 11 MB. Every run checks it against 4 real `add-handler` calls byte for byte
+  `[[handlers]]` entry, and its marked part of `template.yaml` (appended at its end, where
+  `Resources` ends; the hash in the begin marker computed again). With 10,000 handlers
+  `template.yaml` is about 9.3 MB. Every run checks it against 4 real `add-handler` calls byte for byte
   (contents and modes); when it (re)builds a cached project it also checks that N plus one
   real `add-handler` equals its own N + 1; and `lambda-scaffold check` must exit 0 on each
   big project. They are cached in `bench/out/scale/nN/` (rebuilt when the binary's output
@@ -255,6 +256,7 @@ ${verdict}
 """).substitute(
         stamp=meta["stamp"], cookiecutter=meta["cookiecutter"], copier=meta["copier"], sam=meta.get("sam", "-"),
         rounds=meta["rounds"], sizes=" and ".join(f"{int(n):,}" for n in sizes),
+        new_files=meta.get("new_files", "?"),
         runs=runs_line(rows, times), warmup=meta["warmup"], machine="\n".join(machine),
         binary=meta["binary"], size=size, size_mb=f"{size / 1e6:.2f}", table=tab, targets=tgt,
         verdict=("Failing: " + "; ".join(fails) + ".") if fails else "All targets pass.")

@@ -472,28 +472,21 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
             None => Problem::Unlisted(lambda.clone()),
         });
     }
-    for lambda in &conventional {
-        if !facts
-            .modules
-            .get(&slash(&lambda.module()))
-            .is_some_and(|text| defines_handler(text, &lambda.name))
-        {
-            found.push(Problem::MissingFunction(lambda.clone()));
-        }
-        if let Some(text) = facts.modules.get(&slash(&lambda.module())) {
-            for module in bare_sibling_imports(text, lambda, &facts.dirs) {
-                found.push(Problem::BareImport(lambda.clone(), module));
-            }
-        }
-        let has_test = facts.dirs.get(&slash(&lambda.test())).is_some_and(|files| {
-            files
-                .iter()
-                .any(|f| f.starts_with("test") && f.ends_with(".py"))
-        });
-        if !has_test {
-            found.push(Problem::MissingTest(lambda.clone()));
-        }
-    }
+    // Each handler module is judged on its own: on two threads, half each.
+    let all: Vec<&Lambda> = conventional.iter().collect();
+    let (first, second) = all.split_at(all.len() / 2);
+    let judge = |lambdas: &[&Lambda]| -> Vec<Problem> {
+        lambdas
+            .iter()
+            .flat_map(|lambda| module_problems(facts, lambda))
+            .collect()
+    };
+    let (mut ours, theirs) = std::thread::scope(|scope| {
+        let theirs = scope.spawn(|| judge(second));
+        (judge(first), theirs.join())
+    });
+    found.append(&mut ours);
+    found.extend(theirs.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
     for dir in package_dirs(&facts.dirs) {
         if !facts.dirs[dir].contains(MARKER) {
             found.push(Problem::MissingMarker(PathBuf::from(dir)));
@@ -548,6 +541,30 @@ fn listed_packages(facts: &Facts) -> Vec<Problem> {
                 found.push(Problem::UnknownPackage(lambda.clone(), package));
             }
         }
+    }
+    found
+}
+
+/// What is wrong with a conventional handler's module and tests: no
+/// function of its name, a bare import of a module beside it, no test.
+fn module_problems(facts: &Facts, lambda: &Lambda) -> Vec<Problem> {
+    let mut found = Vec::new();
+    let module = facts.modules.get(&slash(&lambda.module()));
+    if !module.is_some_and(|text| defines_handler(text, &lambda.name)) {
+        found.push(Problem::MissingFunction(lambda.clone()));
+    }
+    if let Some(text) = module {
+        for module in bare_sibling_imports(text, lambda, &facts.dirs) {
+            found.push(Problem::BareImport(lambda.clone(), module));
+        }
+    }
+    let has_test = facts.dirs.get(&slash(&lambda.test())).is_some_and(|files| {
+        files
+            .iter()
+            .any(|f| f.starts_with("test") && f.ends_with(".py"))
+    });
+    if !has_test {
+        found.push(Problem::MissingTest(lambda.clone()));
     }
     found
 }
@@ -661,14 +678,13 @@ pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
 /// The Lambdas `template.yaml` should have a function for: those with code
 /// (a conventional folder) that are listed, or that `check --fix` adopts (no
 /// clash), each with its event source (the kind's default when the manifest
-/// names none).
-fn deployable(facts: &Facts) -> Vec<(Lambda, EventSource)> {
-    let listed: BTreeSet<Lambda> = facts
-        .entries
-        .iter()
-        .filter_map(|entry| Lambda::from_entry(entry, facts.layout).ok())
-        .collect();
-    let conventional = conventional_handlers(facts);
+/// names none). `listed` are the Lambdas of the manifest's valid entries,
+/// `conventional` the [`conventional_handlers`].
+fn deployable(
+    facts: &Facts,
+    listed: &BTreeSet<Lambda>,
+    conventional: &BTreeSet<Lambda>,
+) -> Vec<(Lambda, EventSource)> {
     let taken = |other: &Lambda| listed.contains(other) || conventional.contains(other);
     // The first entry of each handler, by kind and name: one lookup each.
     let mut entries: BTreeMap<(&str, &str), &HandlerEntry> = BTreeMap::new();
@@ -693,6 +709,15 @@ fn deployable(facts: &Facts) -> Vec<(Lambda, EventSource)> {
         .collect()
 }
 
+/// The Lambdas of the manifest's valid entries.
+fn listed_lambdas(facts: &Facts) -> BTreeSet<Lambda> {
+    facts
+        .entries
+        .iter()
+        .filter_map(|entry| Lambda::from_entry(entry, facts.layout).ok())
+        .collect()
+}
+
 /// Whether the template names each [`deployable`] Lambda, and whether each
 /// function it names for a handler of this project's kinds has code (a
 /// listed handler without code is named by `missing-folder` or
@@ -706,7 +731,7 @@ fn template_problems(
         return vec![Problem::MissingTemplate];
     };
     let named: BTreeSet<String> = stack::handlers(text).into_iter().collect();
-    let mut found: Vec<Problem> = deployable(facts)
+    let mut found: Vec<Problem> = deployable(facts, listed, conventional)
         .into_iter()
         .filter(|(lambda, _)| !named.contains(&lambda.handler()))
         .map(|(lambda, event)| Problem::NotInTemplate(lambda, event))
@@ -768,7 +793,7 @@ pub fn plan_template_fixes(
         plan.add(generate::template_file(
             manifest,
             &name,
-            &deployable(facts),
+            &deployable(facts, &listed_lambdas(facts), &conventional_handlers(facts)),
         )?);
         return Ok(());
     }

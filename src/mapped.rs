@@ -62,6 +62,12 @@ impl Bytes {
     }
 }
 
+// SAFETY: a mapping is read-only memory that lives as long as the value:
+// reading it from several threads is as safe as reading a `Vec<u8>`.
+unsafe impl Send for Bytes {}
+// SAFETY: as above.
+unsafe impl Sync for Bytes {}
+
 impl Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

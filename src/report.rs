@@ -107,18 +107,31 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    std::iter::once(&header)
-        .chain(rows)
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, width)| format!("{cell:<width$}"))
-                .collect();
-            format!("{}\n", cells.join("  ").trim_end())
-        })
-        .collect()
+    // One string written in place: a listing of thousands of Lambdas
+    // allocates nothing per cell.
+    let line: usize = widths.iter().map(|w| w + 2).sum();
+    let mut out = String::with_capacity(line * (rows.len() + 1));
+    let header = header.iter().copied();
+    for row in std::iter::once(header.collect::<Vec<&str>>()).chain(
+        rows.iter()
+            .map(|row| row.iter().map(String::as_str).collect()),
+    ) {
+        let start = out.len();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            out.push_str(cell);
+            out.extend(std::iter::repeat_n(
+                ' ',
+                width.saturating_sub(cell.chars().count()),
+            ));
+        }
+        let kept = out[start..].trim_end().len();
+        out.truncate(start + kept);
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
