@@ -204,3 +204,29 @@ extern "C" fn cut_short(_: libc::c_int) {
         libc::_exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_files_are_mapped_small_ones_read_and_both_give_their_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..MAP_FROM + 7).map(|i| b'a' + (i % 26) as u8).collect();
+        let (big_path, small_path) = (dir.path().join("big"), dir.path().join("small"));
+        std::fs::write(&big_path, &big).unwrap();
+        std::fs::write(&small_path, "café\n").unwrap();
+        let mapped = Bytes::of(&big_path).unwrap();
+        assert!(matches!(mapped, Bytes::Mapped { .. }));
+        assert_eq!(&*mapped, big.as_slice());
+        assert!(matches!(Bytes::of(&small_path).unwrap(), Bytes::Read(_)));
+        let mut text = Text::of(&big_path).unwrap();
+        assert_eq!(text.as_bytes(), big.as_slice());
+        text.to_mut().push('!');
+        assert!(text.ends_with("!") && text.len() == big.len() + 1);
+        assert_eq!(&*Text::of(&small_path).unwrap(), "café\n");
+        std::fs::write(&small_path, b"caf\xe9").unwrap();
+        let err = Text::of(&small_path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+}

@@ -79,7 +79,12 @@ impl Plan {
     /// last writer wins (a handler's module over an example's marker, say).
     pub fn add(&mut self, file: PlannedFile) {
         debug_assert!(is_plain_relative(&file.path), "plan path {:?}", file.path);
-        if let Some(existing) = self.files_mut().find(|f| f.path == file.path) {
+        // Plan paths are plain relative paths built by joining names, so
+        // equal paths are equal bytes (cheaper than comparing components).
+        if let Some(existing) = self
+            .files_mut()
+            .find(|f| f.path.as_os_str() == file.path.as_os_str())
+        {
             *existing = file;
         } else {
             self.steps.push(Step::Write(file));
@@ -115,7 +120,7 @@ impl Plan {
     /// Adds an empty `__init__.py` in `dir` unless the plan already has one.
     pub fn add_marker(&mut self, dir: &Path) {
         let path = dir.join("__init__.py");
-        if !self.files().any(|f| f.path == path) {
+        if !self.files().any(|f| f.path.as_os_str() == path.as_os_str()) {
             self.steps.push(Step::Write(PlannedFile {
                 path,
                 contents: Vec::new(),

@@ -101,7 +101,9 @@ pub fn render_set(set: &str, vars: &Vars, if_exists: IfExists, plan: &mut Plan) 
         let relative = file.path().strip_prefix(set).unwrap_or(file.path());
         let path = vars.render_path(relative)?;
         let contents = render_file(&tera, file, &context)?;
-        let executable = EXECUTABLE.iter().any(|e| Path::new(e) == file.path());
+        let executable = EXECUTABLE
+            .iter()
+            .any(|e| Path::new(e).as_os_str() == file.path().as_os_str());
         plan.add(PlannedFile {
             path,
             contents,
