@@ -295,8 +295,9 @@ fn list_packages(root: &Path, line: Option<&str>) {
     fs::write(path, with).unwrap();
 }
 
-/// A project whose lock holds `lsdemo_top` (which requires `lsdemo_dep`, and
-/// `lsdemo_new` on python 3.12 and newer only: the runtime is 3.13) and
+/// A project whose lock holds `lsdemo_top` (which requires `lsdemo_dep[fast]`,
+/// whose extra brings `lsdemo_fast`, and `lsdemo_new` on python 3.12 and
+/// newer only: the runtime is 3.13, the tests' python may be older) and
 /// `lsdemo_other`.
 fn project_with_two_trees() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, root, wheels) = project_with_a_dependency_tree();
@@ -307,13 +308,24 @@ fn project_with_two_trees() -> (tempfile::TempDir, PathBuf, PathBuf) {
             "1.1",
             "py3-none-any",
             "--requires",
-            "lsdemo_dep>=1",
+            "lsdemo_dep[fast]>=1",
             "--requires",
             "lsdemo_new; python_version >= \"3.12\"",
             "--requires",
             "lsdemo_old; python_version < \"3.12\"",
         ],
     );
+    make_wheel(
+        &wheels,
+        &[
+            "lsdemo_dep",
+            "2.1",
+            "py3-none-any",
+            "--requires",
+            "lsdemo_fast; extra == \"fast\"",
+        ],
+    );
+    make_wheel(&wheels, &["lsdemo_fast", "1.0", "py3-none-any"]);
     make_wheel(&wheels, &["lsdemo_new", "1.0", "py3-none-any"]);
     make_wheel(&wheels, &["lsdemo_other", "1.0", "py3-none-any"]);
     fs::write(root.join("requirements.txt"), "lsdemo_top\nlsdemo_other\n").unwrap();
@@ -328,12 +340,18 @@ fn a_handler_listing_packages_gets_only_those_and_their_locked_dependencies() {
     assert!(build_all(&root, &wheels).status.success());
     assert_eq!(
         distributions(&root.join("target/log_event.zip")),
-        ["lsdemo_dep-2.0", "lsdemo_new-1.0", "lsdemo_top-1.1"]
+        [
+            "lsdemo_dep-2.1",
+            "lsdemo_fast-1.0",
+            "lsdemo_new-1.0",
+            "lsdemo_top-1.1"
+        ]
     );
     assert_eq!(
         distributions(&root.join("target/log_sink.zip")),
         [
-            "lsdemo_dep-2.0",
+            "lsdemo_dep-2.1",
+            "lsdemo_fast-1.0",
             "lsdemo_new-1.0",
             "lsdemo_other-1.0",
             "lsdemo_top-1.1"
