@@ -169,7 +169,7 @@ LAYER_NAME = "dependencies"
 # variables (a zip of 250 MB would make them slow); nothing else should.
 MAX_ZIPPED = int(os.environ.get("LAMBDA_SCAFFOLD_TEST_MAX_ZIPPED", 50 * 1024 * 1024))
 MAX_UNZIPPED = int(
-    os.environ.get("LAMBDA_SCAFFOLD_TEST_MAX_UNZIPPED", 250 * 1024 * 1024)
+    os.environ.get("LAMBDA_SCAFFOLD_TEST_MAX_UNZIPPED", built_zip.MAX_UNZIPPED)
 )
 MEGABYTE = 1024 * 1024
 
