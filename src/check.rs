@@ -82,8 +82,8 @@ pub struct Facts {
     /// The files and folders of those trees whose name is not UTF-8, relative
     /// to the project root; absent from `dirs`, with all they hold.
     pub not_utf8: Vec<PathBuf>,
-    /// The text of every module found at `KIND/NAME/KIND.py`, by its path.
-    pub modules: BTreeMap<String, String>,
+    /// What every module found at `KIND/NAME/KIND.py` holds, by its path.
+    pub modules: BTreeMap<String, ModuleFacts>,
     /// `build.sh`: `None` when missing, otherwise whether it is executable.
     pub build_script: Option<bool>,
     /// The bytes of `requirements.txt`, `None` when missing.
@@ -100,6 +100,34 @@ pub struct Facts {
     pub copies: BTreeMap<String, Text>,
     /// The text of `template.yaml`, `None` when there is none.
     pub template: Option<Text>,
+}
+
+/// What `check` judges of a handler module, taken from its text as it is
+/// read (on the survey's reader thread), so that the texts of thousands of
+/// modules are neither kept nor judged after the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleFacts {
+    /// It binds its folder's name, when that is a handler name (see
+    /// [`defines_handler`]).
+    pub defines_handler: bool,
+    /// The first part of each module it imports (`import a.b, c` gives `a`
+    /// and `c`; `from d.e import f` gives `d`), each once, in order.
+    pub imports: Vec<String>,
+}
+
+impl ModuleFacts {
+    /// The facts of the module at `path` (`KIND/FOLDER/KIND.py`) holding `text`.
+    pub fn read(path: &str, text: &str) -> ModuleFacts {
+        let folder = path.split('/').nth(1).unwrap_or_default();
+        let defines = match HandlerName::parse(folder) {
+            Ok(parsed) if parsed.renamed_from.is_none() => defines_handler(text, &parsed.name),
+            _ => false,
+        };
+        ModuleFacts {
+            defines_handler: defines,
+            imports: imported_modules(text),
+        }
+    }
 }
 
 /// The manifest settings that build.sh and CI were generated from.
@@ -550,12 +578,12 @@ fn listed_packages(facts: &Facts) -> Vec<Problem> {
 fn module_problems(facts: &Facts, lambda: &Lambda) -> Vec<Problem> {
     let mut found = Vec::new();
     let module = facts.modules.get(&slash(&lambda.module()));
-    if !module.is_some_and(|text| defines_handler(text, &lambda.name)) {
+    if !module.is_some_and(|module| module.defines_handler) {
         found.push(Problem::MissingFunction(lambda.clone()));
     }
-    if let Some(text) = module {
-        for module in bare_sibling_imports(text, lambda, &facts.dirs) {
-            found.push(Problem::BareImport(lambda.clone(), module));
+    if let Some(module) = module {
+        for sibling in bare_sibling_imports(&module.imports, lambda, &facts.dirs) {
+            found.push(Problem::BareImport(lambda.clone(), sibling));
         }
     }
     let has_test = facts.dirs.get(&slash(&lambda.test())).is_some_and(|files| {
@@ -598,11 +626,12 @@ fn stale_lock(facts: &Facts) -> Option<Problem> {
 }
 
 /// The modules of a handler's own folder that its module imports by a bare
-/// name (`import schema` beside `schema.py`). The zip, `invoke` and the tests
-/// all know that module as `KIND.NAME.schema` only. A line check: a name the
-/// handler module shares with its kind (`import producers`) is the package.
+/// name (`import schema` beside `schema.py`), of its `imports`. The zip,
+/// `invoke` and the tests all know that module as `KIND.NAME.schema` only.
+/// A name the handler module shares with its kind (`import producers`) is
+/// the package.
 fn bare_sibling_imports(
-    text: &str,
+    imports: &[String],
     lambda: &Lambda,
     dirs: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<String> {
@@ -615,6 +644,16 @@ fn bare_sibling_imports(
             && (files.contains(&format!("{name}.py"))
                 || dirs.contains_key(&format!("{source}/{name}")))
     };
+    imports
+        .iter()
+        .filter(|name| is_sibling(name))
+        .cloned()
+        .collect()
+}
+
+/// The first part of each module a module's text imports, each once, in
+/// order (a line check).
+fn imported_modules(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for line in text.lines().map(str::trim_start) {
         let modules: Vec<&str> = if let Some(rest) = line.strip_prefix("import ") {
@@ -628,7 +667,7 @@ fn bare_sibling_imports(
         };
         for module in modules {
             let first = module.split('.').next().unwrap_or_default();
-            if is_sibling(first) && !found.iter().any(|f| f == first) {
+            if !found.iter().any(|f| f == first) {
                 found.push(first.to_string());
             }
         }
@@ -923,6 +962,12 @@ mod tests {
     use super::*;
     use crate::manifest::Requirements;
 
+    /// Records the module at `path` holding `text`, as the survey does.
+    fn insert_module(facts: &mut Facts, path: String, text: String) {
+        let module = ModuleFacts::read(&path, &text);
+        facts.modules.insert(path, module);
+    }
+
     fn name(raw: &str) -> HandlerName {
         HandlerName::parse(raw).unwrap().name
     }
@@ -964,7 +1009,10 @@ mod tests {
             not_utf8: Vec::new(),
             modules: BTreeMap::from([(
                 "producers/log_event/producers.py".into(),
-                "import json\n\n\ndef log_event(event, context):\n    return {}\n".into(),
+                ModuleFacts::read(
+                    "producers/log_event/producers.py",
+                    "import json\n\n\ndef log_event(event, context):\n    return {}\n",
+                ),
             )]),
             build_script: Some(true),
             requirements: Some(b"requests\n".to_vec()),
@@ -998,7 +1046,8 @@ mod tests {
         );
         // An unlisted handler folder, which check --fix adopts.
         files(&mut facts, "producers/extra").insert("producers.py".into());
-        facts.modules.insert(
+        insert_module(
+            &mut facts,
             "producers/extra/producers.py".into(),
             "def extra(event, context):\n    return {}\n".into(),
         );
@@ -1196,7 +1245,8 @@ mod tests {
         let mut facts = healthy();
         files(&mut facts, "producers/log_event").insert("schema.py".into());
         files(&mut facts, "producers/log_event/rules");
-        facts.modules.insert(
+        insert_module(
+            &mut facts,
             "producers/log_event/producers.py".into(),
             "import json, schema as s\nfrom rules.limits import LIMIT\n\
              from producers.log_event.schema import X\nfrom .schema import Y\n\
@@ -1217,7 +1267,7 @@ mod tests {
     #[test]
     fn a_module_without_its_function_and_a_handler_without_tests_are_named() {
         let mut facts = healthy();
-        facts.modules.insert(
+        insert_module(&mut facts,
             "producers/log_event/producers.py".into(),
             "def log_events(event, context):\n    pass\n\nclass X:\n    def log_event(self):\n        pass\n"
                 .into(),
@@ -1236,14 +1286,17 @@ mod tests {
     fn a_handler_bound_by_assignment_is_found_and_a_comparison_is_not_one() {
         let mut facts = healthy();
         let module = "producers/log_event/producers.py".to_string();
-        facts.modules.insert(
+        insert_module(
+            &mut facts,
             module.clone(),
             "from mangum import Mangum\nlog_event = Mangum(app)\n".into(),
         );
         assert_eq!(problems(&facts), []);
-        facts
-            .modules
-            .insert(module, "log_event == 1\n    log_event = 2\n".into());
+        insert_module(
+            &mut facts,
+            module,
+            "log_event == 1\n    log_event = 2\n".into(),
+        );
         assert_eq!(
             problems(&facts),
             [Problem::MissingFunction(lambda(
@@ -1268,7 +1321,8 @@ mod tests {
         });
         files(&mut facts, "consumers/by_hand")
             .extend(["__init__.py".into(), "consumers.py".into()]);
-        facts.modules.insert(
+        insert_module(
+            &mut facts,
             "consumers/by_hand/consumers.py".into(),
             "def by_hand(event, context):\n    return None\n".into(),
         );
@@ -1397,7 +1451,8 @@ mod tests {
         for folder in ["MyThing", "9lives"] {
             files(&mut facts, &format!("producers/{folder}"))
                 .extend(["__init__.py".into(), "producers.py".into()]);
-            facts.modules.insert(
+            insert_module(
+                &mut facts,
                 format!("producers/{folder}/producers.py"),
                 "def x(event, context):\n    return 1\n".into(),
             );

@@ -18,7 +18,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
-use crate::check::{BUILD_SCRIPT, Facts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots};
+use crate::check::{
+    BUILD_SCRIPT, Facts, ModuleFacts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots,
+};
 use crate::generate::TemplateFacts;
 use crate::generated::{self, FileHashes, file_hash};
 use crate::lambdas::Lambda;
@@ -35,19 +37,24 @@ use crate::stack::TEMPLATE_FILE;
 const SKIPPED: &[&str] = &["__pycache__"];
 
 /// Reads the facts `check` judges from the project at `root`. The handler
-/// modules are read on a second thread while the trees are walked, as the
-/// walk finds them: with thousands of handlers, opening files is most of
-/// `check`'s time, and the walk and the reads each keep one core busy.
+/// modules are read (and what check judges of them taken) on a second
+/// thread while the trees are walked, as the walk finds them: with
+/// thousands of handlers, opening files is most of `check`'s time, and the
+/// walk and the reads each keep one core busy.
 pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
     let layout = manifest.layout;
     let mut dirs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut not_utf8 = Vec::new();
     let (found, to_read) = std::sync::mpsc::channel::<String>();
-    let modules = std::thread::scope(|scope| -> Result<BTreeMap<String, String>> {
+    let modules = std::thread::scope(|scope| -> Result<BTreeMap<String, ModuleFacts>> {
         let reader = scope.spawn(move || {
             to_read
                 .into_iter()
-                .map(|path| read_text(root, path))
+                .map(|path| {
+                    let (path, text) = read_text(root, path)?;
+                    let module = ModuleFacts::read(&path, &text);
+                    Ok((path, module))
+                })
                 .collect::<Result<BTreeMap<_, _>>>()
         });
         for tree in tree_roots(layout) {
