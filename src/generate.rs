@@ -121,7 +121,13 @@ pub fn stack_template(
     let mut text = skeleton.to_string();
     for (lambda, event) in lambdas {
         let part = Part::render(lambda, *event, layout)?;
-        match stack::appended(&text, &part)? {
+        // Appended only when the template holds no block of it (one whose
+        // `Handler:` line was deleted is written again in place).
+        let block = match stack::part_state(&text, &part)? {
+            PartState::Missing => stack::appended(&text, &part)?,
+            _ => None,
+        };
+        match block {
             Some(block) => text.push_str(&block),
             None => text = stack::with_part(&text, &part)?,
         }
@@ -527,6 +533,20 @@ mod tests {
     use clap::ValueEnum;
 
     use super::*;
+
+    #[test]
+    fn a_part_whose_handler_line_was_deleted_is_written_again_in_place_not_doubled() {
+        let lambda = Lambda::new(Kind::Producers, HandlerName::parse("p").unwrap().name);
+        let one = vec![(lambda, EventSource::Eventbridge)];
+        let skeleton = "Outputs: {}\nResources:\n  Stream:\n    Type: AWS::Kinesis::Stream\n";
+        let written = stack_template(skeleton, &one, Layout::LogCentric).unwrap();
+        let broken = written.replace("      Handler: producers.p\n", "");
+        assert_ne!(broken, written);
+        assert_eq!(
+            stack_template(&broken, &one, Layout::LogCentric).unwrap(),
+            written
+        );
+    }
 
     /// The names a Python module binds at its top level (imports, defs,
     /// classes, assignments).
