@@ -48,29 +48,44 @@ impl Lambda {
 
     /// The Lambda a manifest entry names, checked against the project's layout.
     pub fn from_entry(entry: &HandlerEntry, layout: Layout) -> Result<Self, BadEntry> {
-        let refuse = |reason: String| BadEntry {
-            handler: format!("{}/{}", entry.kind, entry.name),
-            reason,
-        };
+        let lambda = Self::named_by(entry, layout)?;
+        if let Err(event) = entry.event_source(lambda.kind) {
+            return Err(BadEntry::of(
+                entry,
+                format!(
+                    "has unknown event source `{event}` (known: {})",
+                    EventSource::spellings()
+                ),
+            ));
+        }
+        entry
+            .packages()
+            .map_err(|reason| BadEntry::of(entry, reason))?;
+        Ok(lambda)
+    }
+
+    /// The Lambda an entry's kind and name name, whatever its other values
+    /// are: an entry with a bad `event` still lists its handler.
+    pub fn named_by(entry: &HandlerEntry, layout: Layout) -> Result<Self, BadEntry> {
         let kind = match Kind::from_manifest(&entry.kind) {
             Some(kind) if layout.kinds().contains(&kind) => kind,
             Some(kind) => {
-                return Err(refuse(format!(
-                    "has kind `{kind}`, which is not part of a {layout} project"
-                )));
+                return Err(BadEntry::of(
+                    entry,
+                    format!("has kind `{kind}`, which is not part of a {layout} project"),
+                ));
             }
-            None => return Err(refuse(format!("has unknown kind `{}`", entry.kind))),
+            None => {
+                return Err(BadEntry::of(
+                    entry,
+                    format!("has unknown kind `{}`", entry.kind),
+                ));
+            }
         };
-        if let Err(event) = entry.event_source(kind) {
-            return Err(refuse(format!(
-                "has unknown event source `{event}` (known: {})",
-                EventSource::spellings()
-            )));
-        }
-        entry.packages().map_err(refuse)?;
         match HandlerName::parse(&entry.name) {
             Ok(parsed) if parsed.renamed_from.is_none() => Ok(Self::new(kind, parsed.name)),
-            _ => Err(refuse(
+            _ => Err(BadEntry::of(
+                entry,
                 "has a name that is not a snake_case Python identifier".to_string(),
             )),
         }
@@ -215,6 +230,15 @@ pub struct BadEntry {
     /// `kind/name` as the entry spells them.
     pub handler: String,
     pub reason: String,
+}
+
+impl BadEntry {
+    fn of(entry: &HandlerEntry, reason: String) -> Self {
+        Self {
+            handler: format!("{}/{}", entry.kind, entry.name),
+            reason,
+        }
+    }
 }
 
 impl fmt::Display for BadEntry {
