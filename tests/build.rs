@@ -135,12 +135,7 @@ fn building_twice_gives_byte_identical_zips() {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
     {
-        let f = fs::OpenOptions::new()
-            .append(true)
-            .open(entry.path())
-            .unwrap();
-        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(3600))
-            .unwrap();
+        touch_later(entry.path());
     }
     build_ok(
         &root,

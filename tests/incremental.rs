@@ -129,9 +129,7 @@ fn each_kind_of_input_change_rebuilds_exactly_the_zips_it_reaches() {
 
     // A new timestamp is no change.
     let module = root.join("producers/orders/producers.py");
-    let file = fs::OpenOptions::new().append(true).open(&module).unwrap();
-    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
-        .unwrap();
+    touch_later(&module);
     assert_eq!(rebuilt(&root), Vec::<String>::new(), "timestamp");
     // One handler's code: its zip only.
     append(&module, "\n# changed\n");
@@ -164,6 +162,14 @@ fn each_kind_of_input_change_rebuilds_exactly_the_zips_it_reaches() {
     fs::remove_file(root.join("target/log_event.zip")).unwrap();
     assert_eq!(rebuilt(&root), ["log_event", "log_sink"], "zips in target/");
     assert_eq!(rebuilt(&root), Vec::<String>::new());
+    // A zip changed in place at its size (so, after its stamp): that zip.
+    let zip = root.join("target/orders.zip");
+    let mut bytes = fs::read(&zip).unwrap();
+    bytes[40] ^= 0x55;
+    fs::write(&zip, &bytes).unwrap();
+    touch_later(&zip);
+    assert_eq!(rebuilt(&root), ["orders"], "a zip changed at its size");
+    assert_ne!(fs::read(&zip).unwrap(), bytes);
 }
 
 #[test]

@@ -43,6 +43,14 @@ pub fn ok(cwd: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// Gives `path` a modification time an hour from now: later than any write
+/// of the test (timestamps are coarser than the time between two writes).
+pub fn touch_later(path: &Path) {
+    let file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(3600))
+        .unwrap();
+}
+
 /// Every file, folder and symlink under `root` with its bytes and mode.
 pub type Tree = BTreeMap<PathBuf, (String, Vec<u8>, u32)>;
 

@@ -6,8 +6,9 @@ A zip's inputs are its entries (names, bytes and modes: the Lambda's code and
 runtime (``python``, ``arch``), the ``--native`` mode and zlib's version. The
 sha256 of all of them is written beside the zip, in ``target/NAME.zip.inputs``
 with the zip's size, sha256 and unzipped size; a build whose inputs hash the
-same and finds the zip of that size keeps it. The zip is the same bytes a clean
-build writes, since the zip is a function of exactly these inputs.
+same and finds the zip of that size, not newer than its stamp, keeps it. The
+zip is the same bytes a clean build writes, since the zip is a function of
+exactly these inputs.
 
 The installed dependencies are compressed once and kept in
 ``target/.cache/dependencies/KEY.zip`` (with its stamp), KEY the hash of the
@@ -76,17 +77,25 @@ class Built(NamedTuple):
 
 
 def built_already(destination: Path, inputs: str) -> Built | None:
-    """What is known of a zip built from ``inputs``, if it is there."""
+    """What is known of a zip built from ``inputs``, if it is there.
+
+    The stamp is written after its zip: a zip written since (by hand, by
+    another tool) is newer than its stamp and is not known, even at its size.
+    """
+    stamp = stamp_path(destination)
     try:
-        fields = stamp_path(destination).read_text(encoding="ascii").split()
-        size = destination.stat().st_size
+        fields = stamp.read_text(encoding="ascii").split()
+        stamped_at = stamp.stat().st_mtime_ns
+        found = destination.stat()
     except (OSError, UnicodeDecodeError):
         return None
-    if len(fields) != 4 or fields[0] != inputs or fields[1] != str(size):
+    if found.st_mtime_ns > stamped_at:
+        return None
+    if len(fields) != 4 or fields[0] != inputs or fields[1] != str(found.st_size):
         return None
     if not (fields[3].isdigit() and fields[3].isascii()):
         return None
-    return Built(size, fields[2], int(fields[3]))
+    return Built(found.st_size, fields[2], int(fields[3]))
 
 
 def write_stamp(destination: Path, inputs: str, built: Built) -> None:
