@@ -1024,6 +1024,32 @@ fn a_hostile_zip_is_refused_before_anything_is_extracted_or_run() {
         assert!(err.contains("a zip from elsewhere is never run"), "{err}");
         assert!(!escape.exists() && !ran.exists());
     }
+    // The zip the build wrote, its module's deflated bytes made invalid (a
+    // reserved block type), the same size: refused, never a traceback.
+    build_all(&root, None);
+    let mut bytes = fs::read(&zip).unwrap();
+    let name = memchr::memmem::find(&bytes, module.as_bytes()).expect("a local header");
+    let extra = usize::from(u16::from_le_bytes([bytes[name - 2], bytes[name - 1]]));
+    bytes[name + module.len() + extra] |= 0b110;
+    fs::write(&zip, bytes).unwrap();
+    // Written after its stamp, the zip is not the one the build wrote.
+    touch_later(&zip);
+    assert_refused(
+        &root,
+        dir.path(),
+        &["invoke", "consumers", "log_sink", "--zip"],
+        "error: `target/log_sink.zip` is older than its inputs",
+    );
+    // A stamp touched after it vouches for it again: extracting it fails.
+    touch_later(&root.join("target/log_sink.zip.inputs"));
+    let err = assert_refused(
+        &root,
+        dir.path(),
+        &["invoke", "consumers", "log_sink", "--zip"],
+        "error: `target/log_sink.zip` is not extracted: it is not a readable zip",
+    );
+    assert!(!err.contains("Traceback"), "{err}");
+    assert!(!ran.exists());
     // A member that says it unzips to 300 MB (its central directory entry's
     // size, which zipfile trusts and never writes past).
     hostile_zip(&zip, &[("big", 0o100644, "x")]);

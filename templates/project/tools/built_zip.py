@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 # Lambda's limit on a function's files, unzipped, with its layers.
 MAX_UNZIPPED = 250 * 1024 * 1024
 # More members than any Lambda zip this project builds would hold.
 MAX_MEMBERS = 100_000
+# What zipfile raises for a zip it cannot read, whose data included (a member's
+# deflated bytes changed: zlib.error, or EOFError when they end early).
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError)
 
 
 class BadZip(Exception):
@@ -64,7 +68,7 @@ def check(zip_path: Path) -> None:
     try:
         with zipfile.ZipFile(zip_path) as archive:
             checked_members(archive)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile) as error:
+    except UNREADABLE as error:
         raise BadZip(f"it is not a readable zip ({error})") from None
 
 
@@ -86,5 +90,5 @@ def extract(zip_path: Path, destination: Path) -> None:
                 target.write_bytes(archive.read(member))
                 executable = (member.external_attr >> 16) & 0o111
                 target.chmod(0o755 if executable else 0o644)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile) as error:
+    except UNREADABLE as error:
         raise BadZip(f"it is not a readable zip ({error})") from None
