@@ -220,7 +220,8 @@ pub struct InvokeArgs {
 
     /// Run the handler from its built zip, target/NAME.zip (with the layer
     /// target/dependencies.zip in layer mode), importing only the packages it
-    /// holds: exactly what ships. Needs a Linux host of the Lambda's
+    /// holds and those Lambda's runtime provides (boto3, botocore): exactly
+    /// what ships. Needs a Linux host of the Lambda's
     /// architecture (`arch` in lambdas.toml) and a zip built from the current
     /// code (`./build.sh --local NAME PATH`)
     #[arg(long)]
