@@ -33,20 +33,25 @@
 //! - `template.yaml` missing, without a function for a Lambda that has code
 //!   (listed, or to adopt), or with a function for a handler of the
 //!   project's kinds that has no code (its `Handler:` lines, read by
-//!   [`crate::stack`]).
+//!   [`crate::stack`]);
+//! - `template.yaml` disagreeing with the manifest's `dependencies`: no
+//!   layer of `target/dependencies.zip` in layer mode, one in bundle mode
+//!   (where `build.sh` writes no such zip).
 //!
 //! Safe to repair: the markers (created empty), the exec bit, the adoption of
 //! conventional folders into the manifest (no file hashes are recorded for them,
 //! so `remove-handler` treats their files as the user's), an empty
 //! `requirements.txt`, a missing `build.sh` (from the template), the copies
 //! of the settings (rewritten from the manifest), a missing `template.yaml`
-//! (the one `new-project` writes) and a handler's missing part of it. The
-//! rest needs a person.
+//! (the one `new-project` writes), a handler's missing part of it, and the
+//! dependencies' layer part of it, added in layer mode or taken out in bundle
+//! mode (when it is the tool's part as written and nothing else refers to
+//! it). The rest needs a person.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::event_source::EventSource;
@@ -55,7 +60,7 @@ use clap::ValueEnum;
 
 use crate::generate;
 use crate::handler_module::defines_handler;
-use crate::layout::{Arch, Ci, Kind, Layout, PythonVersion};
+use crate::layout::{Arch, Ci, Dependencies, Kind, Layout, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput, Staleness};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::mapped::Text;
@@ -63,7 +68,7 @@ use crate::names::{HandlerName, ProjectName};
 use crate::packages::{self, PackageName};
 use crate::plan::{IfExists, Plan, PlannedFile, hex_unless_utf8, slash};
 use crate::setting_copies::{self, Disagreement};
-use crate::stack::{self, TEMPLATE_FILE};
+use crate::stack::{self, LayerPart, PartState, TEMPLATE_FILE};
 
 pub const BUILD_SCRIPT: &str = "build.sh";
 pub const REQUIREMENTS: &str = "requirements.txt";
@@ -100,6 +105,8 @@ pub struct Facts {
     pub copies: BTreeMap<String, Text>,
     /// The text of `template.yaml`, `None` when there is none.
     pub template: Option<Text>,
+    /// The manifest's project name (its stack's resources are named after it).
+    pub project: ProjectName,
 }
 
 /// What `check` judges of a handler module, taken from its text as it is
@@ -130,15 +137,18 @@ impl ModuleFacts {
     }
 }
 
-/// The manifest settings that build.sh and CI were generated from.
-pub const SETTINGS: [&str; 3] = ["python", "arch", "ci"];
+/// The manifest settings that build.sh, CI and the template follow.
+pub const SETTINGS: [&str; 4] = ["python", "arch", "ci", Dependencies::KEY];
 
-/// Whether a manifest setting holds a value the tool supports.
-fn valid_setting(key: &str, value: &str) -> bool {
-    match key {
-        "python" => PythonVersion::parse(value).is_ok(),
-        "arch" => Arch::from_str(value, false).is_ok(),
-        "ci" => Ci::from_str(value, false).is_ok(),
+/// Whether a manifest setting holds a value the tool supports (`None`: the
+/// manifest has no such key, which only `dependencies` may lack).
+fn valid_setting(key: &str, value: Option<&str>) -> bool {
+    match (key, value) {
+        (Dependencies::KEY, value) => Dependencies::from_manifest(value).is_some(),
+        (_, None) => false,
+        ("python", Some(value)) => PythonVersion::parse(value).is_ok(),
+        ("arch", Some(value)) => Arch::from_str(value, false).is_ok(),
+        ("ci", Some(value)) => Ci::from_str(value, false).is_ok(),
         _ => true,
     }
 }
@@ -200,6 +210,16 @@ pub enum Problem {
     /// A function of `template.yaml` whose handler (given as the template
     /// spells it) has no code in the project: its zip is never built.
     TemplateWithoutCode(String),
+    /// `dependencies = "layer"`, and `template.yaml` deploys no layer of
+    /// `target/dependencies.zip`: its functions would run without them.
+    MissingLayer,
+    /// `dependencies = "bundle"` (or none), and `template.yaml` deploys
+    /// `target/dependencies.zip`, which `build.sh` does not write then.
+    /// `removable` when that is the tool's part as it wrote it, which
+    /// nothing else in the template refers to.
+    ExtraLayer {
+        removable: bool,
+    },
     /// A warning, not a problem (see [`warnings`]): the stack nears one of
     /// CloudFormation's limits, its estimated resources or the template's
     /// bytes (given, with the limit).
@@ -262,6 +282,8 @@ impl Problem {
             Problem::MissingTemplate => "missing-template",
             Problem::NotInTemplate(..) => "not-in-template",
             Problem::TemplateWithoutCode(_) => "template-without-code",
+            Problem::MissingLayer => "missing-layer",
+            Problem::ExtraLayer { .. } => "extra-layer",
             Problem::NearStackLimit { .. } => "near-stack-limit",
             Problem::StaleLock { .. } => "stale-lock",
             Problem::UnknownPackage(..) => "unknown-package",
@@ -294,6 +316,8 @@ impl Problem {
             Problem::MissingTemplate
             | Problem::NotInTemplate(..)
             | Problem::TemplateWithoutCode(_)
+            | Problem::MissingLayer
+            | Problem::ExtraLayer { .. }
             | Problem::NearStackLimit { .. } => TEMPLATE_FILE.into(),
         }
     }
@@ -404,6 +428,24 @@ impl Problem {
                  split it before it fails to deploy (see the README, \"Big estates\")",
                 count * 100 / limit
             ),
+            Problem::MissingLayer => format!(
+                "declares no layer of `{}`, where {MANIFEST_FILE} puts the dependencies \
+                 (`dependencies = \"layer\"`): its functions would run without them \
+                 (`check --fix` adds the layer and `Layers` in `Globals: Function:`)",
+                stack::LAYER_ZIP
+            ),
+            Problem::ExtraLayer { removable } => format!(
+                "deploys `{}` as a layer, which build.sh does not write when {MANIFEST_FILE} \
+                 bundles the dependencies (no `dependencies = \"layer\"`) {}",
+                stack::LAYER_ZIP,
+                if *removable {
+                    "(`check --fix` removes the layer's part)"
+                } else {
+                    "(it is no part of the tool's as written, or the template refers to it \
+                     elsewhere: remove the layer and its uses by hand, or set \
+                     `dependencies = \"layer\"`)"
+                }
+            ),
             Problem::TemplateWithoutCode(handler) => format!(
                 "has a function for the handler `{handler}`, which has no code here, \
                  so its zip is never built (add the handler, or remove that function)"
@@ -441,6 +483,8 @@ impl Problem {
             Problem::SettingCopy(_) => Some("rewrote the settings from lambdas.toml"),
             Problem::MissingTemplate => Some("wrote it, with a function per handler"),
             Problem::NotInTemplate(..) => Some("added the handler's part"),
+            Problem::MissingLayer => Some("added the dependencies' layer, used by every function"),
+            Problem::ExtraLayer { removable: true } => Some("removed the dependencies' layer"),
             Problem::StaleLock { empty: Some(_), .. } => {
                 Some("rewrote it for requirements.txt, which lists no packages")
             }
@@ -531,7 +575,7 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     }
     found.extend(facts.not_utf8.iter().cloned().map(Problem::NotUtf8));
     for (key, value) in &facts.settings {
-        if !value.as_deref().is_some_and(|v| valid_setting(key, v)) {
+        if !valid_setting(key, value.as_deref()) {
             found.push(Problem::BadSetting(key, value.clone()));
         }
     }
@@ -612,7 +656,7 @@ fn stale_lock(facts: &Facts) -> Option<Problem> {
     let setting = |key| {
         facts.settings[key]
             .as_deref()
-            .filter(|value| valid_setting(key, value))
+            .filter(|value| valid_setting(key, Some(value)))
     };
     let created;
     let requirements = match &facts.requirements {
@@ -799,7 +843,39 @@ fn template_problems(
             found.push(Problem::TemplateWithoutCode(handler.clone()));
         }
     }
+    found.extend(layer_problem(facts, text));
     found
+}
+
+/// Whether the template's layer disagrees with the manifest's `dependencies`
+/// (a value it cannot read is named by `bad-setting` alone).
+fn layer_problem(facts: &Facts, text: &str) -> Option<Problem> {
+    let mode = Dependencies::from_manifest(facts.settings[Dependencies::KEY].as_deref())?;
+    let deploys_zip = stack::names_layer_zip(text);
+    // A part that cannot be read (a marker without its pair) counts as
+    // edited: only a person can tell what it was.
+    let state = expected_layer_part(facts)?
+        .state(text)
+        .unwrap_or(PartState::Edited);
+    match mode {
+        Dependencies::Layer if !deploys_zip && state == PartState::Missing => {
+            Some(Problem::MissingLayer)
+        }
+        Dependencies::Bundle if deploys_zip || state != PartState::Missing => {
+            let removable = state == PartState::Generated
+                && stack::without_layer(text).is_ok_and(|without| {
+                    !stack::names_layer_zip(&without) && !stack::layer_referenced(&without)
+                });
+            Some(Problem::ExtraLayer { removable })
+        }
+        _ => None,
+    }
+}
+
+/// The layer's part as the tool writes it for the manifest's settings.
+fn expected_layer_part(facts: &Facts) -> Option<LayerPart> {
+    let setting = |key| facts.settings[key].as_deref().unwrap_or_default();
+    generate::layer_part(&facts.project, setting("python"), setting("arch")).ok()
 }
 
 /// CloudFormation's limits on a stack: resources, and bytes of a template
@@ -829,7 +905,8 @@ pub fn warnings(facts: &Facts) -> Vec<Problem> {
 /// The repairs of `template.yaml` among the fixable `problems`, added to
 /// `plan` after [`plan_fixes`] (a rewrite of the template's settings that
 /// it planned is built on): a missing template written whole, with the part
-/// of every [`deployable`] Lambda; missing parts added.
+/// of every [`deployable`] Lambda; missing parts added; the dependencies'
+/// layer added or taken out.
 pub fn plan_template_fixes(
     plan: &mut Plan,
     problems: &[Problem],
@@ -852,7 +929,14 @@ pub fn plan_template_fixes(
             _ => None,
         })
         .collect();
-    let Some(read) = facts.template.as_ref().filter(|_| !missing.is_empty()) else {
+    let layer = problems
+        .iter()
+        .find(|p| matches!(p, Problem::MissingLayer | Problem::ExtraLayer { .. }));
+    let Some(read) = facts
+        .template
+        .as_ref()
+        .filter(|_| !missing.is_empty() || layer.is_some())
+    else {
         return Ok(());
     };
     let base = plan
@@ -862,9 +946,18 @@ pub fn plan_template_fixes(
             || read.to_string(),
             |f| String::from_utf8_lossy(&f.contents).into_owned(),
         );
+    let mut text = generate::stack_template(&base, &missing, manifest.layout)?;
+    match layer {
+        Some(Problem::MissingLayer) => {
+            let part = expected_layer_part(facts).context("the layer's part renders")?;
+            text = stack::with_layer(&text, &part)?;
+        }
+        Some(_) => text = stack::without_layer(&text)?,
+        None => {}
+    }
     plan.add(PlannedFile {
         path: TEMPLATE_FILE.into(),
-        contents: generate::stack_template(&base, &missing, manifest.layout)?.into_bytes(),
+        contents: text.into_bytes(),
         executable: false,
         if_exists: IfExists::ReplaceIfUnchanged(stack::sha256(read.as_bytes())),
     });
@@ -874,7 +967,7 @@ pub fn plan_template_fixes(
 /// The manifest's project name, as `new-project` validated it; a name that
 /// is missing or could not be a project's is replaced by a neutral one (it
 /// only names the build's Docker image).
-fn project_name(manifest: &Manifest) -> ProjectName {
+pub fn project_name(manifest: &Manifest) -> ProjectName {
     manifest
         .setting("name")
         .and_then(|name| ProjectName::parse(name).ok())
@@ -909,7 +1002,7 @@ fn setting_copies(facts: &Facts) -> Vec<Disagreement> {
             .get(key)
             .cloned()
             .flatten()
-            .filter(|value| valid_setting(key, value))
+            .filter(|value| valid_setting(key, Some(value)))
     };
     let (Some(python), Some(arch)) = (valid("python"), valid("arch")) else {
         return Vec::new();
@@ -1031,18 +1124,89 @@ mod tests {
             )),
             settings: SETTINGS
                 .iter()
-                .zip(["3.13", "x86_64", "gitlab"])
-                .map(|(key, value)| (*key, Some(value.to_string())))
+                .zip([Some("3.13"), Some("x86_64"), Some("gitlab"), None])
+                .map(|(key, value)| (*key, value.map(str::to_string)))
                 .collect(),
             layer: false,
             copies: BTreeMap::new(),
             template: Some(HEALTHY_TEMPLATE.into()),
+            project: ProjectName::parse("svc").unwrap(),
         }
     }
 
     /// The template of [`healthy`]: a function for its one handler.
     const HEALTHY_TEMPLATE: &str =
         "Resources:\n  LogEventFunction:\n    Properties:\n      Handler: producers.log_event\n";
+
+    #[test]
+    fn the_templates_layer_follows_the_dependencies_setting() {
+        let layer = |facts: &Facts| {
+            problems(facts)
+                .into_iter()
+                .find(|p| p.code().contains("layer"))
+        };
+        let mut facts = healthy();
+        let without = format!("Globals:\n  Function:\n    Timeout: 3\n{HEALTHY_TEMPLATE}");
+        facts.template = Some(without.clone().into());
+        assert_eq!(layer(&facts), None, "bundle mode, no layer");
+        facts
+            .settings
+            .insert(Dependencies::KEY, Some("layer".into()));
+        assert_eq!(layer(&facts), Some(Problem::MissingLayer));
+        assert!(Problem::MissingLayer.fix().is_some());
+        let part = expected_layer_part(&facts).unwrap();
+        let with = stack::with_layer(facts.template.as_ref().unwrap(), &part).unwrap();
+        facts.template = Some(with.clone().into());
+        assert_eq!(layer(&facts), None, "layer mode, the tool's layer");
+        // A layer of the user's own, without markers, is one too.
+        let theirs = with.replace("# lambda-scaffold:", "# mine:");
+        facts.template = Some(theirs.clone().into());
+        assert_eq!(layer(&facts), None);
+
+        facts
+            .settings
+            .insert(Dependencies::KEY, Some("bundle".into()));
+        for (template, removable) in [
+            (with.clone(), true),
+            (theirs, false),
+            (
+                with.replace("RetentionPolicy: Delete", "RetentionPolicy: Retain"),
+                false,
+            ),
+            (
+                format!("{with}  Mine:\n    Properties:\n      Layers: [!Ref DependenciesLayer]\n"),
+                false,
+            ),
+        ] {
+            facts.template = Some(template.into());
+            let found = layer(&facts);
+            assert_eq!(found, Some(Problem::ExtraLayer { removable }));
+            assert_eq!(found.unwrap().fix().is_some(), removable);
+        }
+        // Written for another runtime, then the manifest changed: still
+        // the tool's part as written.
+        let older = generate::layer_part(&facts.project, "3.11", "arm64").unwrap();
+        facts.template = Some(stack::with_layer(&without, &older).unwrap().into());
+        assert_eq!(layer(&facts), Some(Problem::ExtraLayer { removable: true }));
+        facts
+            .settings
+            .insert(Dependencies::KEY, Some("layers".into()));
+        assert_eq!(
+            layer(&facts),
+            None,
+            "bad-setting names a value it cannot read"
+        );
+        assert!(problems(&facts).contains(&Problem::BadSetting(
+            Dependencies::KEY,
+            Some("layers".into())
+        )));
+        facts.settings.insert(Dependencies::KEY, None);
+        assert_eq!(
+            layer(&facts),
+            Some(Problem::ExtraLayer { removable: true }),
+            "no setting: bundle"
+        );
+    }
 
     #[test]
     fn the_template_must_name_each_lambda_with_code_and_only_those() {

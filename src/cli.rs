@@ -7,7 +7,7 @@ use clap_complete::Shell;
 
 use crate::event_source::EventSource;
 use crate::invoke::{DEFAULT_TIMEOUT, MAX_TIMEOUT};
-use crate::layout::{Arch, Ci, Layout};
+use crate::layout::{Arch, Ci, Dependencies, Layout};
 
 /// Start and grow serverless Python backends on AWS Lambda.
 #[derive(Debug, Parser)]
@@ -75,6 +75,10 @@ pub struct NewProjectArgs {
     #[arg(long, value_enum, default_value_t)]
     pub arch: Arch,
 
+    /// Where the locked dependencies ship (`dependencies` in lambdas.toml)
+    #[arg(long, value_enum, default_value_t)]
+    pub dependencies: Dependencies,
+
     /// CI configuration to generate
     #[arg(long, value_enum, default_value_t)]
     pub ci: Ci,
@@ -141,8 +145,9 @@ pub struct CheckArgs {
     /// Repair what is safe: create missing __init__.py files and an empty
     /// requirements.txt, restore a missing build.sh and make it executable,
     /// add handler folders that follow the convention (KIND/NAME/KIND.py) to
-    /// lambdas.toml, rewrite the python and arch that the Dockerfile, CI file
-    /// and README copy from lambdas.toml
+    /// lambdas.toml, rewrite the python and arch that the Dockerfile, CI file,
+    /// README and template.yaml copy from lambdas.toml, add the dependencies'
+    /// layer to template.yaml or take it out as `dependencies` says
     #[arg(long)]
     pub fix: bool,
 
@@ -169,7 +174,10 @@ pub struct CheckArgs {
     /// `./build.sh --lock`), unknown-package (a handler's `requirements`
     /// names a package neither requirements.txt nor requirements.lock
     /// holds), packages-in-layer (a handler lists `requirements` with
-    /// `dependencies = "layer"`, where every function gets the one layer).
+    /// `dependencies = "layer"`, where every function gets the one layer),
+    /// missing-layer (`dependencies = "layer"` and template.yaml deploys no
+    /// layer of target/dependencies.zip), extra-layer (template.yaml deploys
+    /// that layer, which build.sh only writes in layer mode).
     ///
     /// Paths that are not UTF-8: "root" and "path" show each byte that is not
     /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the

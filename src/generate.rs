@@ -18,14 +18,14 @@ use crate::error::UserError;
 use crate::event_source::EventSource;
 use crate::generated::{self, FileHashes, Written};
 use crate::lambdas::Lambda;
-use crate::layout::{Arch, Ci, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
+use crate::layout::{Arch, Ci, Dependencies, Kind, Layout, PYTHON_VERSIONS, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::mapped::Bytes;
 use crate::names::{HandlerName, ProjectName};
 use crate::plan::{IfExists, Plan, PlannedAppend, PlannedFile, slash};
 use crate::removal::UserFile;
-use crate::stack::{self, Part, PartState, TEMPLATE_FILE};
+use crate::stack::{self, LayerPart, Part, PartState, TEMPLATE_FILE};
 use crate::templates::{Vars, has_set, render_one, render_set};
 
 /// Everything `new-project` needs, already validated.
@@ -36,6 +36,7 @@ pub struct ProjectSpec {
     pub python: PythonVersion,
     pub arch: Arch,
     pub ci: Ci,
+    pub dependencies: Dependencies,
     pub bare: bool,
 }
 
@@ -44,7 +45,8 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     let mut vars = project_vars(&spec.name, spec.layout);
     vars.set("python_version", spec.python.as_str())
         .set("arch", spec.arch.as_str())
-        .set("ci", spec.ci.as_str());
+        .set("ci", spec.ci.as_str())
+        .set("dependencies", spec.dependencies.as_str());
     // The lock of the empty requirements.txt: a new project builds offline.
     let lock_input = LockInput::new(
         &empty_requirements()?.contents,
@@ -98,7 +100,13 @@ pub fn plan_project(spec: &ProjectSpec) -> Result<Plan> {
     plan.add(manifest.planned_file(IfExists::Refuse));
     plan.add_package_markers(Path::new("utils"));
     let lambdas = crate::lambdas::from_manifest(&manifest)?;
-    let template = stack_template(&planned_text(&plan, TEMPLATE_FILE)?, &lambdas, spec.layout)?;
+    let template = with_dependencies(
+        stack_template(&planned_text(&plan, TEMPLATE_FILE)?, &lambdas, spec.layout)?,
+        spec.dependencies,
+        &spec.name,
+        spec.python.as_str(),
+        spec.arch.as_str(),
+    )?;
     plan.add(PlannedFile {
         path: TEMPLATE_FILE.into(),
         contents: template.into_bytes(),
@@ -135,6 +143,28 @@ pub fn stack_template(
     Ok(text)
 }
 
+/// `text`, a template with its functions, with the dependencies' layer when
+/// they ship in one (the stack of project `name`, running `python` on
+/// `arch`).
+fn with_dependencies(
+    text: String,
+    dependencies: Dependencies,
+    name: &ProjectName,
+    python: &str,
+    arch: &str,
+) -> Result<String> {
+    Ok(match dependencies {
+        Dependencies::Bundle => text,
+        Dependencies::Layer => stack::with_layer(&text, &layer_part(name, python, arch)?)?,
+    })
+}
+
+/// The dependencies' layer part of `template.yaml` for the stack of
+/// project `name`, running `python` on `arch`.
+pub fn layer_part(name: &ProjectName, python: &str, arch: &str) -> Result<LayerPart> {
+    LayerPart::render(&name.stack_name(), python, arch)
+}
+
 /// `template.yaml` as `new-project` writes it for the project of `manifest`
 /// (its name, layout and build settings) with the parts of `lambdas`, for
 /// `check --fix` to restore.
@@ -154,8 +184,17 @@ pub fn template_file(
         IfExists::Keep,
     )?;
     let text = String::from_utf8(skeleton.contents.clone())?;
+    let dependencies =
+        Dependencies::from_manifest(manifest.setting(Dependencies::KEY)).unwrap_or_default();
+    let text = with_dependencies(
+        stack_template(&text, lambdas, manifest.layout)?,
+        dependencies,
+        name,
+        manifest.setting("python").unwrap_or_default(),
+        manifest.setting("arch").unwrap_or_default(),
+    )?;
     Ok(PlannedFile {
-        contents: stack_template(&text, lambdas, manifest.layout)?.into_bytes(),
+        contents: text.into_bytes(),
         ..skeleton
     })
 }

@@ -179,6 +179,37 @@ impl Arch {
     }
 }
 
+/// Where the locked dependencies ship: `dependencies` in `lambdas.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Dependencies {
+    /// In every function's zip
+    #[default]
+    Bundle,
+    /// In one Lambda layer, target/dependencies.zip, that template.yaml declares and every
+    /// function uses
+    Layer,
+}
+
+impl Dependencies {
+    /// The manifest's key; a manifest without it bundles.
+    pub const KEY: &'static str = "dependencies";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dependencies::Bundle => "bundle",
+            Dependencies::Layer => "layer",
+        }
+    }
+
+    /// The mode of a manifest's `dependencies` value (`None`: no such key).
+    pub fn from_manifest(value: Option<&str>) -> Option<Self> {
+        match value {
+            None => Some(Dependencies::Bundle),
+            Some(value) => Self::from_str(value, false).ok(),
+        }
+    }
+}
+
 /// Which CI configuration the project gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Ci {

@@ -1,7 +1,9 @@
 //! Copies of the manifest's build settings (`python`, `arch`) in files that
 //! cannot read `lambdas.toml` themselves: the `Dockerfile`'s default build
 //! image, the CI files (YAML cannot include TOML), the README and
-//! `template.yaml` (the functions' `Runtime` and `Architectures`). `build.sh`
+//! `template.yaml` (the functions' `Runtime` and `Architectures`, and in
+//! layer mode the layer's `CompatibleRuntimes` and
+//! `CompatibleArchitectures`, which the `Architectures: [` site finds too). `build.sh`
 //! and `tools/package_lambda.py` read the manifest and hold no copy.
 //!
 //! [`disagreement`] finds the copies in one file that differ from the manifest
@@ -72,6 +74,11 @@ const SITES: &[Site] = &[
         file: "template.yaml",
         setting: Setting::Arch,
         before: "Architectures: [",
+    },
+    Site {
+        file: "template.yaml",
+        setting: Setting::Python,
+        before: "CompatibleRuntimes: [python",
     },
     Site {
         file: "Dockerfile",
@@ -251,6 +258,17 @@ mod tests {
         assert_eq!(
             found.rewritten,
             readme.replace("3.13", "3.14").replace("x86_64", "arm64")
+        );
+    }
+
+    #[test]
+    fn the_layers_runtime_and_architecture_are_copies_too() {
+        let layer =
+            "      CompatibleRuntimes: [python3.13]\n      CompatibleArchitectures: [x86_64]\n";
+        let found = disagreement("template.yaml", layer, "3.12", "arm64").unwrap();
+        assert_eq!(
+            found.rewritten,
+            layer.replace("3.13", "3.12").replace("x86_64", "arm64")
         );
     }
 

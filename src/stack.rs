@@ -52,6 +52,11 @@ use crate::lambdas::Lambda;
 use crate::layout::Layout;
 use crate::templates::{Vars, render_text};
 
+mod layer;
+pub use layer::{
+    LAYER_ZIP, LayerPart, layer_referenced, names_layer_zip, with_layer, without_layer,
+};
+
 /// The template's path from the project root.
 pub const TEMPLATE_FILE: &str = "template.yaml";
 
@@ -417,11 +422,12 @@ fn no_resources(part: &Part) -> UserError {
     .hint("restore it, or move the file away and run `lambda-scaffold check --fix` to write a new one; nothing was changed")
 }
 
-fn flow_style() -> UserError {
+/// The refusal of a mapping (`name`) written on one line.
+fn flow_style(name: &str) -> UserError {
     UserError::new(format!(
-        "`{TEMPLATE_FILE}` writes `{SECTION}` on one line (flow style), which lambda-scaffold cannot edit"
+        "`{TEMPLATE_FILE}` writes `{name}` on one line (flow style), which lambda-scaffold cannot edit"
     ))
-    .hint(format!("write `{SECTION}:` with one key a line below it, then run the command again; nothing was changed"))
+    .hint(format!("write `{name}:` with one key a line below it, then run the command again; nothing was changed"))
 }
 
 fn key_taken(key: &str, part: &Part) -> UserError {
@@ -435,14 +441,20 @@ fn key_taken(key: &str, part: &Part) -> UserError {
 /// What the template holds of `part`: one search for its handler string.
 pub fn part_state(text: &str, part: &Part) -> Result<PartState, UserError> {
     let found = mentions(text, &part.handler)?;
-    let mut blocks = found.blocks;
-    if blocks.is_empty() {
+    if found.blocks.is_empty() {
         return Ok(if found.named {
             PartState::Theirs
         } else {
             PartState::Missing
         });
     }
+    Ok(blocks_state(text, found.blocks, &part.hash()))
+}
+
+/// Whether `blocks` (of one part, at least one) hold what the tool writes
+/// now (`expected`, the hash of its pieces) or what it wrote (the hash
+/// their markers record), or were edited since.
+fn blocks_state(text: &str, mut blocks: Vec<Block>, expected: &str) -> PartState {
     if blocks.len() > 1 {
         // In the order the hash covers them, wherever the user put them.
         let parsed = parse(text);
@@ -457,13 +469,11 @@ pub fn part_state(text: &str, part: &Part) -> Result<PartState, UserError> {
         });
     }
     let found = hash_of(blocks.iter().map(|b| normalized(&text[b.inner.clone()])));
-    Ok(
-        if found == part.hash() || blocks.iter().all(|b| b.recorded.as_ref() == Some(&found)) {
-            PartState::Generated
-        } else {
-            PartState::Edited
-        },
-    )
+    if found == expected || blocks.iter().all(|b| b.recorded.as_ref() == Some(&found)) {
+        PartState::Generated
+    } else {
+        PartState::Edited
+    }
 }
 
 /// The bytes that add `part` at the end of `text`, when that is where
@@ -573,7 +583,7 @@ pub fn with_part(text: &str, part: &Part) -> Result<String, UserError> {
     let parsed = parse(text);
     let section = parsed.section(SECTION).ok_or_else(|| no_resources(part))?;
     if section.inline {
-        return Err(flow_style());
+        return Err(flow_style(SECTION));
     }
     let indent = parsed.indent(section);
     if let Some(key) = taken_key(text, parsed.span(section), indent, &blocks, &part.keys()) {
@@ -619,13 +629,18 @@ pub fn without_part(text: &str, handler: &str) -> Result<String, UserError> {
 /// still refers to outside comments (`!Ref X`, `!GetAtt X.Arn`, `${X}`):
 /// removing the part would leave the template broken.
 pub fn referenced(text: &str, part: &Part) -> Option<String> {
+    referenced_key(text, part.keys())
+}
+
+/// The first of `keys` that `text` refers to outside comments.
+fn referenced_key(text: &str, keys: Vec<String>) -> Option<String> {
     let code: Vec<&str> = text
         .lines()
         .filter(|line| !line.trim_start().starts_with('#'))
         .map(|line| line.split(" #").next().unwrap_or_default())
         .collect();
     let is_id_char = |c: char| c.is_ascii_alphanumeric();
-    part.keys().into_iter().find(|key| {
+    keys.into_iter().find(|key| {
         code.iter().any(|line| {
             line.match_indices(key.as_str()).any(|(at, _)| {
                 let before = line[..at].chars().next_back();
@@ -734,16 +749,22 @@ fn keys(piece: &str) -> Vec<String> {
 /// A part's piece between its markers, at `indent` spaces, with `newline`
 /// endings.
 fn wrapped(part: &Part, indent: usize, newline: &str) -> String {
-    let (pad, handler, hash) = (" ".repeat(indent), &part.handler, part.hash());
-    let mut out = format!("{pad}{MARKER} begin {handler} (sha256 {hash}){newline}");
-    for line in part.piece.lines() {
+    marked(&part.handler, &part.hash(), &part.piece, indent, newline)
+}
+
+/// `piece` between the markers of the part `name` (whose `hash` the begin
+/// marker records), at `indent` spaces, with `newline` endings.
+fn marked(name: &str, hash: &str, piece: &str, indent: usize, newline: &str) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = format!("{pad}{MARKER} begin {name} (sha256 {hash}){newline}");
+    for line in piece.lines() {
         if !line.trim().is_empty() {
             out.push_str(&pad);
             out.push_str(line.strip_prefix("  ").unwrap_or(line));
         }
         out.push_str(newline);
     }
-    out.push_str(&format!("{pad}{MARKER} end {handler}{newline}"));
+    out.push_str(&format!("{pad}{MARKER} end {name}{newline}"));
     out
 }
 

@@ -19,7 +19,8 @@ use anyhow::{Context, Result};
 use walkdir::{DirEntry, WalkDir};
 
 use crate::check::{
-    BUILD_SCRIPT, Facts, ModuleFacts, REQUIREMENTS, SETTINGS, is_data_folder, tree_roots,
+    BUILD_SCRIPT, Facts, ModuleFacts, REQUIREMENTS, SETTINGS, is_data_folder, project_name,
+    tree_roots,
 };
 use crate::generate::TemplateFacts;
 use crate::generated::{self, FileHashes, file_hash};
@@ -130,6 +131,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         layer: manifest.setting("dependencies") == Some("layer"),
         template,
         copies,
+        project: project_name(manifest),
     })
 }
 

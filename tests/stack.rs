@@ -37,7 +37,8 @@ fn project_with(args: &[&str], count: usize) -> (tempfile::TempDir, PathBuf, Vec
 }
 
 /// The variants, pairwise: both layouts with 0, 1 and 30 handlers of each
-/// kind, both architectures, each Python.
+/// kind, both architectures, each Python, the dependencies bundled or in a
+/// layer.
 const VARIANTS: &[(&[&str], usize)] = &[
     (&["--layout", "log-centric", "--python", "3.10"], 0),
     (
@@ -48,6 +49,8 @@ const VARIANTS: &[(&[&str], usize)] = &[
             "arm64",
             "--python",
             "3.14",
+            "--dependencies",
+            "layer",
         ],
         1,
     ),
@@ -63,7 +66,17 @@ const VARIANTS: &[(&[&str], usize)] = &[
         ],
         0,
     ),
-    (&["--layout", "web-stack", "--python", "3.11"], 1),
+    (
+        &[
+            "--layout",
+            "web-stack",
+            "--python",
+            "3.11",
+            "--dependencies",
+            "layer",
+        ],
+        1,
+    ),
     (
         &[
             "--layout",
@@ -179,7 +192,9 @@ fn every_variants_template_lints_clean_and_translates_to_cloudformation() {
         let functions = result["functions"].as_object().unwrap();
         assert_eq!(functions.len(), count * kinds.len(), "{args:?}");
         assert_resources_estimated(&root.join("template.yaml"), &result);
+        let uses = assert_layer_follows_manifest(&result, args.contains(&"layer"), python, arch);
         for function in functions.values() {
+            assert_eq!(function["layers"], uses, "{args:?}");
             let handler = function["handler"].as_str().unwrap();
             let (kind, name) = handler.split_once('.').unwrap();
             assert!(kinds.contains(&kind), "{handler}");
@@ -232,6 +247,36 @@ fn every_variants_template_lints_clean_and_translates_to_cloudformation() {
             }
         }
     }
+}
+
+/// Asserts that a translated template holds the dependencies' layer (of
+/// `target/dependencies.zip`, for the manifest's runtime and architecture)
+/// when `layer`, and none otherwise; returns the `Layers` every function
+/// must have: a reference to it, or none.
+fn assert_layer_follows_manifest(
+    translated: &serde_json::Value,
+    layer: bool,
+    python: &str,
+    arch: &str,
+) -> serde_json::Value {
+    let layers = translated["layers"].as_object().unwrap();
+    if !layer {
+        assert!(layers.is_empty(), "{layers:?}");
+        return serde_json::json!([]);
+    }
+    assert_eq!(layers.len(), 1, "{layers:?}");
+    let (logical, properties) = layers.iter().next().unwrap();
+    assert!(logical.starts_with("DependenciesLayer"), "{logical}");
+    assert_eq!(properties["content"]["S3Key"], "dependencies.zip");
+    assert_eq!(
+        properties["runtimes"],
+        serde_json::json!([format!("python{python}")])
+    );
+    assert_eq!(properties["architectures"], serde_json::json!([arch]));
+    // The translator puts the Stage parameter's default into the name.
+    let name = properties["name"]["Fn::Sub"].as_str().unwrap();
+    assert!(name.ends_with("-dev-dependencies"), "{name}");
+    serde_json::json!([{ "Ref": logical }])
 }
 
 /// The template of a new project as a user may have edited it: comments,
@@ -556,6 +601,157 @@ fn the_templates_runtime_and_architecture_follow_lambdas_toml() {
     assert!(functions.values().all(
         |f| f["runtime"] == "python3.12" && f["architectures"] == serde_json::json!(["arm64"])
     ));
+}
+
+/// Sets `dependencies` in the project's lambdas.toml, as a user switching
+/// modes would.
+fn set_dependencies(root: &Path, mode: &str) {
+    let path = root.join("lambdas.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|line| !line.starts_with("dependencies = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let set = without.replacen("ci = ", &format!("dependencies = \"{mode}\"\nci = "), 1);
+    assert_ne!(set, without);
+    fs::write(&path, set).unwrap();
+}
+
+/// The codes of the problems `check --json` reports.
+fn problem_codes(root: &Path) -> Vec<String> {
+    let out = run(root, &["check", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["code"].as_str().unwrap(),
+                p["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_adds_or_removes_the_layer_when_the_dependencies_setting_changes() {
+    let (_dir, root) = project("svc", &[]);
+    let path = root.join("template.yaml");
+    // A new project in layer mode: what `check --fix` must write.
+    let (_layered_dir, layered) = project("svc", &["--dependencies", "layer"]);
+    let wanted = fs::read_to_string(layered.join("template.yaml")).unwrap();
+    let manifest = fs::read_to_string(layered.join("lambdas.toml")).unwrap();
+    assert!(
+        manifest.contains("\ndependencies = \"layer\"\n"),
+        "{manifest}"
+    );
+    assert!(
+        wanted.contains("ContentUri: target/dependencies.zip"),
+        "{wanted}"
+    );
+    ok(&layered, &["check"]);
+
+    set_dependencies(&root, "layer");
+    let out = run(&root, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("template.yaml: declares no layer of `target/dependencies.zip`, where lambdas.toml puts the dependencies"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(problem_codes(&root), ["missing-layer template.yaml"]);
+    let out = ok(&root, &["check", "--fix"]);
+    assert!(
+        stdout(&out)
+            .contains("fixed template.yaml: added the dependencies' layer, used by every function"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), wanted);
+
+    set_dependencies(&root, "bundle");
+    assert_eq!(problem_codes(&root), ["extra-layer template.yaml"]);
+    ok(&root, &["check", "--fix"]);
+    let bundled = fs::read_to_string(&path).unwrap();
+    assert!(!bundled.contains("Layer"), "{bundled}");
+    ok(&root, &["check"]);
+
+    // A template the user edited elsewhere (CRLF, sections reordered and
+    // indented their way, a resource of theirs) keeps every edit both ways.
+    let edited = hand_edited(&root, false);
+    fs::write(&path, &edited).unwrap();
+    set_dependencies(&root, "layer");
+    ok(&root, &["check", "--fix"]);
+    let layered_edit = fs::read_to_string(&path).unwrap();
+    assert!(
+        !layered_edit.replace("\r\n", "").contains('\n'),
+        "CRLF kept"
+    );
+    let mut rest = layered_edit.lines();
+    for line in edited.lines() {
+        assert!(rest.any(|l| l == line), "lost `{line}`");
+    }
+    assert!(
+        layered_edit
+            .contains("\r\nResources:\r\n    # lambda-scaffold: begin dependencies-layer (sha256 "),
+        "{layered_edit}"
+    );
+    cfn_lint(std::slice::from_ref(&path));
+    if let Some(results) = translated(std::slice::from_ref(&path)) {
+        let uses = assert_layer_follows_manifest(&results[0], true, "3.13", "x86_64");
+        for function in results[0]["functions"].as_object().unwrap().values() {
+            assert_eq!(function["layers"], uses);
+        }
+    }
+    set_dependencies(&root, "bundle");
+    ok(&root, &["check", "--fix"]);
+    assert_eq!(fs::read_to_string(&path).unwrap(), edited);
+}
+
+#[test]
+fn a_layer_check_fix_cannot_write_or_remove_whole_is_refused_or_left_to_a_person() {
+    let (_dir, root) = project("svc", &[]);
+    let path = root.join("template.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    // No `Globals: Function:` to give the functions the layer: the whole
+    // repair is refused, the other fixes with it.
+    let (head, rest) = text.split_once("Globals:\n").unwrap();
+    let (_, resources) = rest.split_once("\nResources:\n").unwrap();
+    fs::write(&path, format!("{head}Resources:\n{resources}")).unwrap();
+    fs::remove_file(root.join("producers/__init__.py")).unwrap();
+    set_dependencies(&root, "layer");
+    assert_refused(
+        &root,
+        &root,
+        &["check", "--fix"],
+        "`template.yaml` has no `Globals:` section with `Function:` to give every function the dependencies' layer",
+    );
+
+    // In bundle mode, a layer part the user edited is theirs to remove.
+    fs::write(&path, &text).unwrap();
+    ok(&root, &["check", "--fix"]);
+    let edited = fs::read_to_string(&path)
+        .unwrap()
+        .replace("RetentionPolicy: Delete", "RetentionPolicy: Retain");
+    fs::write(&path, &edited).unwrap();
+    set_dependencies(&root, "bundle");
+    let before = snapshot(&root);
+    let out = run(&root, &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("template.yaml: deploys `target/dependencies.zip` as a layer, which build.sh does not write when lambdas.toml bundles the dependencies"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("remove the layer and its uses by hand"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(snapshot(&root), before, "nothing to fix, nothing written");
 }
 
 /// moto in server mode on 127.0.0.1 at a free port: a stand-in AWS, stopped
@@ -1021,6 +1217,129 @@ fn sam_validate_lint_passes_on_a_template_of_each_layout() {
         assert!(!out.status.success(), "{layout}: {}", stdout(&out));
         assert!(stdout(&out).contains("E3034"), "{layout}: {}", stdout(&out));
     }
+}
+
+/// Lambda's `CodeSha256` of a file: the base64 of its sha256.
+fn code_sha256(path: &Path) -> String {
+    let out = Command::new(common::build::python())
+        .args([
+            "-c",
+            "import base64, hashlib, sys; \
+             print(base64.b64encode(hashlib.sha256(open(sys.argv[1], 'rb').read()).digest()).decode())",
+        ])
+        .arg(path)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// Asserts that the stack has a layer version holding `zip` and that every
+/// function uses it; returns its ARN.
+fn assert_functions_use_layer_of(state: &serde_json::Value, zip: &Path) -> String {
+    let sha = code_sha256(zip);
+    let arn = state["layers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|versions| versions.as_array().unwrap())
+        .find(|version| version["code_sha256"] == sha.as_str())
+        .unwrap_or_else(|| panic!("no layer version holds {}: {state}", zip.display()))["arn"]
+        .clone();
+    for (logical, function) in state["functions"].as_object().unwrap() {
+        assert_eq!(function["layers"], serde_json::json!([arn]), "{logical}");
+    }
+    arn.as_str().unwrap().to_string()
+}
+
+/// Layer mode on a stand-in AWS: the stack deploys the layer of the zip
+/// build.sh wrote, for the manifest's runtime, and every function uses it;
+/// the code-only fast path updates code while that layer is current, and
+/// once the dependencies changed refuses, updating nothing, until
+/// `sam deploy` publishes them. moto's CloudFormation leaves a function's
+/// `Layers` out: tests/support/moto_deploy.py sets them as CloudFormation
+/// does, from the translated template, whose functions are asserted here to
+/// reference the layer.
+#[test]
+fn a_layer_mode_stack_deploys_its_layer_and_the_fast_path_refuses_a_stale_one() {
+    let Some(aws) = StandInAws::start() else {
+        return;
+    };
+    let (dir, root) = project("svc", &["--dependencies", "layer", "--python", "3.12"]);
+    let template = root.join("template.yaml");
+    let translation = translated(std::slice::from_ref(&template)).expect("checked in start");
+    let uses = assert_layer_follows_manifest(&translation[0], true, "3.12", "x86_64");
+    let functions = translation[0]["functions"].as_object().unwrap();
+    assert_eq!(functions.len(), 2);
+    for function in functions.values() {
+        assert_eq!(function["layers"], uses);
+    }
+    build_all(&root);
+    let layer_zip = root.join("target/dependencies.zip");
+    let state = aws.deploy(&root);
+    assert_eq!(state["status"], "CREATE_COMPLETE", "{state}");
+    let first = assert_functions_use_layer_of(&state, &layer_zip);
+    let layers = state["layers"].as_object().unwrap();
+    assert_eq!(layers.len(), 1, "{layers:?}");
+    let versions = layers.values().next().unwrap().as_array().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0]["runtimes"], serde_json::json!(["python3.12"]));
+
+    // Only code changed: the fast path ships it.
+    let module = root.join("producers/log_event/producers.py");
+    let code = fs::read_to_string(&module).unwrap();
+    fs::write(&module, format!("{code}\n# changed\n")).unwrap();
+    build_all(&root);
+    let out = aws.deploy_sh(&root, &["--code-only", "dev"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).starts_with("updated 2 of 2 in svc-dev (us-east-1):\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The dependencies changed: the zips lack the new ones, so nothing goes.
+    let wheels = dir.path().join("wheels");
+    fs::create_dir(&wheels).unwrap();
+    common::build::make_wheel(
+        &wheels,
+        &["lsdemo_dep", "1.0", "py3-none-any", "--init", "X = 42\n"],
+    );
+    fs::write(root.join("requirements.txt"), "lsdemo_dep\n").unwrap();
+    common::build::lock_from(&root, &wheels);
+    let extra = format!("--no-index --find-links {}", wheels.display());
+    common::build::build_ok(&root, &["--all", "--local"], &[("PIP_EXTRA_ARGS", &extra)]);
+    let deployed = aws.state(&root);
+    let before = snapshot(&root);
+    let out = aws.deploy_sh(&root, &["--code-only", "dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "error: the functions of log_event, log_sink in stack `svc-dev` run without `target/dependencies.zip` as built now"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("\nhint: deploy with `sam deploy --config-env dev`, which publishes the layer and points every function at it; nothing was updated\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "", "no function was updated");
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "the refusal leaves the tree as it was"
+    );
+    assert_eq!(aws.state(&root)["functions"], deployed["functions"]);
+
+    // `sam deploy` publishes the layer and points every function at it.
+    let state = aws.deploy(&root);
+    assert_eq!(state["status"], "UPDATE_COMPLETE", "{state}");
+    let second = assert_functions_use_layer_of(&state, &layer_zip);
+    assert_ne!(second, first);
+    let out = aws.deploy_sh(&root, &["--code-only", "dev", "log_sink"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }
 
 /// A web-stack project costs 2 resources (the HTTP API and its stage) and

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::apply;
 use crate::cli::NewProjectArgs;
 use crate::generate::{ProjectSpec, plan_project};
-use crate::layout::{Ci, PythonVersion};
+use crate::layout::{Ci, Dependencies, PythonVersion};
 use crate::names::ProjectName;
 use crate::prompt::choose_layout;
 use crate::report::{self, file_lines};
@@ -38,17 +38,22 @@ pub fn run(args: NewProjectArgs) -> Result<()> {
         python,
         arch: args.arch,
         ci: args.ci,
+        dependencies: args.dependencies,
         bare: args.bare,
     };
     let resolved = apply::resolve(&root, plan_project(&spec)?)?;
 
     let summary = format!(
-        "project `{}` ({}, Python {}, {}, CI: {}{})",
+        "project `{}` ({}, Python {}, {}, CI: {}{}{})",
         spec.name,
         spec.layout,
         spec.python.as_str(),
         spec.arch.as_str(),
         spec.ci.as_str(),
+        match spec.dependencies {
+            Dependencies::Layer => ", dependencies in a layer",
+            Dependencies::Bundle => "",
+        },
         if spec.bare { ", bare" } else { "" }
     );
     if args.dry_run {

@@ -5,6 +5,9 @@
 # change. A new handler, or any change to template.yaml, needs `sam deploy`.
 #   usage: ./deploy.sh --code-only ENV [NAME...]     (every Lambda without NAME)
 # A zip over 50 MB goes through S3: set DEPLOY_BUCKET to a bucket in the region.
+# With dependencies = "layer" in lambdas.toml the zips hold no dependencies:
+# unless every function's layer is target/dependencies.zip as built now, it
+# refuses (nothing updated) and says to `sam deploy`, which publishes it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -16,13 +19,20 @@ usage() {
 env_name=$2
 shift 2
 
+# toml_string FILE TABLE KEY: the string KEY of [TABLE] in FILE (TABLE "":
+# the keys before the first table), written `KEY = "value"` or with '...'.
+toml_string() {
+    awk -v table="$2" -v key="$3" '
+        BEGIN { inside = (table == "") }
+        /^[[:space:]]*\[/ { inside = ($0 == "[" table "]"); next }
+        inside && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" {
+            sub(/^[^=]*=[[:space:]]*["\047]/, ""); sub(/["\047].*$/, ""); print; exit
+        }
+    ' "$1"
+}
 # The environment's stack and region, from its table in samconfig.toml.
 setting() {
-    awk -v table="[${env_name}.deploy.parameters]" -v key="$1" '
-        $0 == table { inside = 1; next }
-        /^\[/ { inside = 0 }
-        inside && $1 == key { sub(/^[^=]*= *"/, ""); sub(/".*$/, ""); print; exit }
-    ' samconfig.toml
+    toml_string samconfig.toml "${env_name}.deploy.parameters" "$1"
 }
 stack=$(setting stack_name)
 region=$(setting region)
@@ -43,9 +53,10 @@ resource() {
     sed -E 's/_+/_/g; s/(^|_)([a-z0-9])/\U\2/g; s/_//g; s/$/Function/' <<<"$1"
 }
 
-limit=$((50 * 1024 * 1024))
 updated=()
 failed=()
+# The Lambdas to update and their functions, "NAME FUNCTION" each.
+targets=()
 for name in "${names[@]}"; do
     zip="target/${name}.zip"
     if [[ ! -f "$zip" ]]; then
@@ -58,6 +69,48 @@ for name in "${names[@]}"; do
         failed+=("${name} (not in stack ${stack}: deploy it with sam deploy --config-env ${env_name})")
         continue
     fi
+    targets+=("${name} ${function}")
+done
+
+# refuse MESSAGE HINT: stop before any update.
+refuse() {
+    echo "error: $1" >&2
+    echo "hint: $2; nothing was updated" >&2
+    exit 1
+}
+
+# Layer mode: each function must run with a layer holding exactly
+# target/dependencies.zip (Lambda's CodeSha256: the base64 of its sha256).
+layer_zip=target/dependencies.zip
+if [[ "$(toml_string lambdas.toml "" dependencies)" == layer && ${#targets[@]} -gt 0 ]]; then
+    [[ -f "$layer_zip" ]] || refuse "no \`${layer_zip}\` (lambdas.toml puts the dependencies in a layer)" "run ./build.sh --all first"
+    built=$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' "$layer_zip")
+    declare -A layer_hashes=()
+    stale=()
+    for target in "${targets[@]}"; do
+        read -r name function <<<"$target"
+        current=no
+        for arn in $(aws lambda get-function-configuration --region "$region" --function-name "$function" \
+            --query 'Layers[].Arn' --output text); do
+            if [[ -z "${layer_hashes[$arn]:-}" ]]; then
+                layer_hashes[$arn]=$(aws lambda get-layer-version --region "$region" --layer-name "${arn%:*}" \
+                    --version-number "${arn##*:}" --query Content.CodeSha256 --output text)
+            fi
+            [[ "${layer_hashes[$arn]}" == "$built" ]] && current=yes
+        done
+        [[ $current == yes ]] || stale+=("$name")
+    done
+    if [[ ${#stale[@]} -gt 0 ]]; then
+        printf -v stale_list '%s, ' "${stale[@]}"
+        refuse "the functions of ${stale_list%, } in stack \`${stack}\` run without \`${layer_zip}\` as built now (their layer holds other dependencies, or they have none), and their zips hold no dependencies" \
+            "deploy with \`sam deploy --config-env ${env_name}\`, which publishes the layer and points every function at it"
+    fi
+fi
+
+limit=$((50 * 1024 * 1024))
+for target in "${targets[@]}"; do
+    read -r name function <<<"$target"
+    zip="target/${name}.zip"
     if [[ $(stat -c %s "$zip") -gt $limit ]]; then
         if [[ -z "${DEPLOY_BUCKET:-}" ]]; then
             failed+=("${name} (${zip} is over 50 MB: set DEPLOY_BUCKET to upload it through S3)")

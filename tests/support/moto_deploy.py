@@ -5,14 +5,19 @@ stack holds.
 usage: moto_deploy.py PROJECT_ROOT STACK_NAME STAGE [--state-only]
 
 Like `sam deploy`: uploads each function's zip (target/NAME.zip, built
-already) to an S3 bucket and points the function at it, turns the SAM
+already) and the layer's (target/dependencies.zip, in layer mode) to an S3
+bucket, keyed by their MD5, and points the function or layer at it, turns the SAM
 template into CloudFormation with aws-sam-translator (moto does not run the
-transform), then creates the stack or updates it. Prints one JSON object: the
+transform), then creates the stack or updates it (and gives the functions
+their layers, which moto's CloudFormation cannot). Prints one JSON object: the
 stack's status, its functions (handler, runtime, architectures, environment
-variables, code hash), their event source mappings and the outputs. With
+variables, code hash, layers), the layers' versions (newest first, with their
+code hash and runtimes), the functions' event source mappings and the outputs. With
 --state-only, deploys nothing and prints the same.
 """
 
+import copy
+import hashlib
 import json
 import os
 import sys
@@ -21,7 +26,7 @@ import boto3
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from sam_translate import ManagedPolicies, packaged
+from sam_translate import ManagedPolicies, local_zips, packaged
 
 BUCKET = "deploy-bucket"
 
@@ -32,11 +37,17 @@ def deploy(root, stack, stage):
         s3.create_bucket(Bucket=BUCKET)
     with open(os.path.join(root, "template.yaml"), encoding="utf-8") as f:
         template = yaml_parse(f.read())
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            code = resource["Properties"]["CodeUri"]
-            s3.upload_file(os.path.join(root, code), BUCKET, os.path.basename(code))
-    body = json.dumps(transform(packaged(template), {}, ManagedPolicies()))
+
+    def s3_key(path):
+        # As sam deploy names uploads: by the MD5 of their bytes, so that a
+        # changed zip is a new object, and a changed layer a new version.
+        with open(os.path.join(root, path), "rb") as f:
+            return hashlib.md5(f.read()).hexdigest()
+
+    for _, _, path in local_zips(template):
+        s3.upload_file(os.path.join(root, path), BUCKET, s3_key(path))
+    translated = transform(packaged(template, s3_key), {}, ManagedPolicies())
+    body = json.dumps(without_layers(translated))
     cloudformation = boto3.client("cloudformation")
     request = {
         "StackName": stack,
@@ -53,7 +64,47 @@ def deploy(root, stack, stage):
         cloudformation.update_stack(**request)
     else:
         cloudformation.create_stack(**request)
+    attach_layers(stack, translated)
     return cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+
+
+def without_layers(translated):
+    """The template without the functions' `Layers`, which moto's
+    CloudFormation cannot deploy: it drops them when it creates a function,
+    and fails to update one with them (a `Ref` to a layer version is no ARN
+    there). `attach_layers` sets them instead."""
+    body = copy.deepcopy(translated)
+    for resource in body["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            resource["Properties"].pop("Layers", None)
+    return body
+
+
+def attach_layers(stack, translated):
+    """Gives each function the layers the template lists for it, as
+    CloudFormation does (see `without_layers`); moto names a layer
+    STACK-LOGICALID-SUFFIX, whatever its `LayerName`."""
+    cloudformation = boto3.client("cloudformation")
+    lambdas = boto3.client("lambda")
+    physical = {
+        r["LogicalResourceId"]: r.get("PhysicalResourceId")
+        for r in cloudformation.describe_stack_resources(StackName=stack)[
+            "StackResources"
+        ]
+    }
+    newest = {
+        layer["LayerName"].rsplit("-", 2)[-2]: layer["LatestMatchingVersion"][
+            "LayerVersionArn"
+        ]
+        for layer in lambdas.list_layers()["Layers"]
+    }
+    for logical, resource in translated["Resources"].items():
+        layers = resource.get("Properties", {}).get("Layers")
+        if resource["Type"] == "AWS::Lambda::Function" and layers:
+            lambdas.update_function_configuration(
+                FunctionName=physical[logical],
+                Layers=[newest[layer["Ref"]] for layer in layers],
+            )
 
 
 def state(stack, description):
@@ -76,6 +127,7 @@ def state(stack, description):
             "architectures": config.get("Architectures", []),
             "environment": config.get("Environment", {}).get("Variables", {}),
             "code_sha256": config["CodeSha256"],
+            "layers": [layer["Arn"] for layer in config.get("Layers", [])],
         }
     names = {f["name"]: logical for logical, f in functions.items()}
     mappings = [
@@ -93,9 +145,25 @@ def state(stack, description):
         for m in lambdas.list_event_source_mappings()["EventSourceMappings"]
         if m["FunctionArn"].rsplit(":", 1)[-1] in names
     ]
+    layers = {
+        layer["LayerName"]: [
+            {
+                "arn": version["LayerVersionArn"],
+                "code_sha256": lambdas.get_layer_version(
+                    LayerName=layer["LayerName"], VersionNumber=version["Version"]
+                )["Content"]["CodeSha256"],
+                "runtimes": version.get("CompatibleRuntimes", []),
+            }
+            for version in lambdas.list_layer_versions(LayerName=layer["LayerName"])[
+                "LayerVersions"
+            ]
+        ]
+        for layer in lambdas.list_layers()["Layers"]
+    }
     return {
         "status": description["StackStatus"],
         "functions": functions,
+        "layers": layers,
         "mappings": mappings,
         "outputs": {
             o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])

@@ -6,8 +6,8 @@ usage: sam_translate.py TEMPLATE...
 `sam deploy` uploads each local `CodeUri` zip and points the function at it in
 S3 before the transform runs; this does the same to the text (no upload), so
 the translator sees what CloudFormation would. Prints one JSON object per
-template: its functions (handler, runtime, architectures, environment), event
-source mappings, HTTP API routes and schedule rules. Exits non-zero, with the
+template: its functions (handler, runtime, architectures, environment, layers),
+layers, event source mappings, HTTP API routes and schedule rules. Exits non-zero, with the
 translator's errors, when a template does not translate.
 """
 
@@ -30,15 +30,26 @@ class ManagedPolicies:
         }
 
 
-def packaged(template):
-    """The template as `sam deploy` hands it over: zips in S3."""
+# The property of each resource type that names a local zip `sam deploy` uploads.
+LOCAL_ZIPS = {
+    "AWS::Serverless::Function": "CodeUri",
+    "AWS::Serverless::LayerVersion": "ContentUri",
+}
+
+
+def local_zips(template):
+    """The properties of the resources whose zip is a local path, and that path."""
     for resource in template.get("Resources", {}).values():
+        key = LOCAL_ZIPS.get(resource.get("Type"))
         properties = resource.get("Properties", {})
-        code = properties.get("CodeUri")
-        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(
-            code, str
-        ):
-            properties["CodeUri"] = "s3://deploy-bucket/" + os.path.basename(code)
+        if key and isinstance(properties.get(key), str):
+            yield properties, key, properties[key]
+
+
+def packaged(template, s3_key=os.path.basename):
+    """The template as `sam deploy` hands it over: zips in S3, at `s3_key(path)`."""
+    for properties, key, path in list(local_zips(template)):
+        properties[key] = "s3://deploy-bucket/" + s3_key(path)
     return template
 
 
@@ -55,8 +66,18 @@ def summary(cloudformation):
                 "architectures": p["Architectures"],
                 "code": p["Code"],
                 "environment": sorted(p.get("Environment", {}).get("Variables", {})),
+                "layers": p.get("Layers", []),
             }
             for name, p in of_type("AWS::Lambda::Function").items()
+        },
+        "layers": {
+            name: {
+                "name": p["LayerName"],
+                "content": p["Content"],
+                "runtimes": p.get("CompatibleRuntimes", []),
+                "architectures": p.get("CompatibleArchitectures", []),
+            }
+            for name, p in of_type("AWS::Lambda::LayerVersion").items()
         },
         "mappings": [
             {
