@@ -645,7 +645,7 @@ fn check_adds_or_removes_the_layer_when_the_dependencies_setting_changes() {
     let wanted = fs::read_to_string(layered.join("template.yaml")).unwrap();
     let manifest = fs::read_to_string(layered.join("lambdas.toml")).unwrap();
     assert!(
-        manifest.contains("\ndependencies = \"layer\"\n"),
+        manifest.contains("\ndependencies = \"layer\"  # or \"bundle\""),
         "{manifest}"
     );
     assert!(
