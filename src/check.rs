@@ -97,8 +97,6 @@ pub struct Facts {
     pub lock: Option<String>,
     /// The build settings of the manifest ([`SETTINGS`]), `None` when missing.
     pub settings: BTreeMap<&'static str, Option<String>>,
-    /// Whether the manifest says `dependencies = "layer"`.
-    pub layer: bool,
     /// The text of each file that may copy the build settings
     /// ([`setting_copies::files`]) but `template.yaml` (see `template`), by
     /// its path; missing files are absent.
@@ -134,6 +132,17 @@ impl ModuleFacts {
             defines_handler: defines,
             imports: imported_modules(text),
         }
+    }
+}
+
+impl Facts {
+    /// The manifest's dependencies mode; `None` for a value it cannot have.
+    fn dependencies(&self) -> Option<Dependencies> {
+        let value = self
+            .settings
+            .get(Dependencies::KEY)
+            .and_then(Option::as_deref);
+        Dependencies::from_manifest(value)
     }
 }
 
@@ -613,7 +622,7 @@ fn listed_packages(facts: &Facts) -> Vec<Problem> {
         else {
             continue;
         };
-        if facts.layer {
+        if facts.dependencies() == Some(Dependencies::Layer) {
             found.push(Problem::PackagesInLayer(lambda));
             continue;
         }
@@ -850,7 +859,7 @@ fn template_problems(
 /// Whether the template's layer disagrees with the manifest's `dependencies`
 /// (a value it cannot read is named by `bad-setting` alone).
 fn layer_problem(facts: &Facts, text: &str) -> Option<Problem> {
-    let mode = Dependencies::from_manifest(facts.settings[Dependencies::KEY].as_deref())?;
+    let mode = facts.dependencies()?;
     let deploys_zip = stack::names_layer_zip(text);
     // A part that cannot be read (a marker without its pair) counts as
     // edited: only a person can tell what it was.
@@ -1127,7 +1136,6 @@ mod tests {
                 .zip([Some("3.13"), Some("x86_64"), Some("gitlab"), None])
                 .map(|(key, value)| (*key, value.map(str::to_string)))
                 .collect(),
-            layer: false,
             copies: BTreeMap::new(),
             template: Some(HEALTHY_TEMPLATE.into()),
             project: ProjectName::parse("svc").unwrap(),
@@ -1355,9 +1363,15 @@ mod tests {
             "{}",
             found[0].message()
         );
-        facts.layer = true;
-        assert_eq!(problems(&facts), [Problem::PackagesInLayer(log_event)]);
-        facts.layer = false;
+        facts
+            .settings
+            .insert(Dependencies::KEY, Some("layer".into()));
+        // The template of `healthy` declares no layer either.
+        assert_eq!(
+            problems(&facts),
+            [Problem::PackagesInLayer(log_event), Problem::MissingLayer]
+        );
+        facts.settings.insert(Dependencies::KEY, None);
         for (value, reason) in [
             (
                 lists(&["a b"]),

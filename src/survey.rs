@@ -128,7 +128,6 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
             .iter()
             .map(|key| (*key, manifest.setting(key).map(str::to_string)))
             .collect(),
-        layer: manifest.setting("dependencies") == Some("layer"),
         template,
         copies,
         project: project_name(manifest),
