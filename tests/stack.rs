@@ -1154,20 +1154,30 @@ fn the_gitlab_deploy_jobs_run_sam_deploy_as_the_role_their_oidc_token_assumes() 
 
 /// `sam validate --lint` (the AWS SAM CLI of the release whose build images
 /// the project pins, offline, a region and no credentials) passes on a
-/// template of each layout, with handlers of every event source; and fails
-/// on a template with a wrong value, so that it is known to lint.
+/// template of each layout (one with the dependencies' layer), with handlers
+/// of every event source; and fails on a template with a wrong value, so
+/// that it is known to lint.
 #[test]
 fn sam_validate_lint_passes_on_a_template_of_each_layout() {
     let Some(sam) = tool("sam") else {
         return;
     };
-    for (layout, arch, python) in [
-        ("log-centric", "x86_64", "3.13"),
-        ("web-stack", "arm64", "3.12"),
+    for (layout, arch, python, dependencies) in [
+        ("log-centric", "x86_64", "3.13", "bundle"),
+        ("web-stack", "arm64", "3.12", "layer"),
     ] {
         let (dir, root) = project(
             "svc",
-            &["--layout", layout, "--arch", arch, "--python", python],
+            &[
+                "--layout",
+                layout,
+                "--arch",
+                arch,
+                "--python",
+                python,
+                "--dependencies",
+                dependencies,
+            ],
         );
         let kinds: &[&str] = match layout {
             "web-stack" => &["handlers"],
