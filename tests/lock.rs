@@ -494,5 +494,6 @@ fn a_listed_package_the_lock_lacks_or_a_hostile_list_is_refused_by_build_and_che
         stderr(&out)
     );
     assert_eq!(snapshot(&root), before);
-    assert_eq!(problem_codes(&root), ["packages-in-layer"]);
+    // The template, made in bundle mode, declares no layer yet either.
+    assert_eq!(problem_codes(&root), ["packages-in-layer", "missing-layer"]);
 }
