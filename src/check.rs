@@ -33,7 +33,8 @@
 //! - `template.yaml` missing, without a function for a Lambda that has code
 //!   (listed, or to adopt), or with a function for a handler of the
 //!   project's kinds that has no code (its `Handler:` lines, read by
-//!   [`crate::stack`]);
+//!   [`crate::stack`]), or with a handler's marker comment without its pair
+//!   (which `add-handler` and `remove-handler` refuse);
 //! - `template.yaml` disagreeing with the manifest's `dependencies`: no
 //!   layer of `target/dependencies.zip` in layer mode, one in bundle mode
 //!   (where `build.sh` writes no such zip).
@@ -229,6 +230,10 @@ pub enum Problem {
     ExtraLayer {
         removable: bool,
     },
+    /// A marker comment of a handler's part of `template.yaml` (the handler,
+    /// and `begin` or `end`) without its pair: `add-handler` and
+    /// `remove-handler` refuse to edit that part.
+    UnpairedMarker(String, &'static str),
     /// A warning, not a problem (see [`warnings`]): the stack nears one of
     /// CloudFormation's limits, its estimated resources or the template's
     /// bytes (given, with the limit).
@@ -293,6 +298,7 @@ impl Problem {
             Problem::TemplateWithoutCode(_) => "template-without-code",
             Problem::MissingLayer => "missing-layer",
             Problem::ExtraLayer { .. } => "extra-layer",
+            Problem::UnpairedMarker(..) => "unpaired-marker",
             Problem::NearStackLimit { .. } => "near-stack-limit",
             Problem::StaleLock { .. } => "stale-lock",
             Problem::UnknownPackage(..) => "unknown-package",
@@ -327,6 +333,7 @@ impl Problem {
             | Problem::TemplateWithoutCode(_)
             | Problem::MissingLayer
             | Problem::ExtraLayer { .. }
+            | Problem::UnpairedMarker(..)
             | Problem::NearStackLimit { .. } => TEMPLATE_FILE.into(),
         }
     }
@@ -458,6 +465,12 @@ impl Problem {
             Problem::TemplateWithoutCode(handler) => format!(
                 "has a function for the handler `{handler}`, which has no code here, \
                  so its zip is never built (add the handler, or remove that function)"
+            ),
+            Problem::UnpairedMarker(handler, which) => format!(
+                "has a `{} {which} {handler}` line without its pair, so add-handler and \
+                 remove-handler refuse to edit that part (restore the missing marker line, \
+                 or remove the block by hand)",
+                stack::MARKER
             ),
             Problem::NotUtf8(_) => "the name is not UTF-8, so Python cannot import it; \
                  lambda-scaffold checks and repairs nothing in it (rename it)"
@@ -832,10 +845,16 @@ fn template_problems(
         return vec![Problem::MissingTemplate];
     };
     let named: BTreeSet<String> = stack::handlers(text).into_iter().collect();
-    let mut found: Vec<Problem> = deployable(facts, listed, conventional)
+    let unpaired = stack::unpaired_markers(text)
         .into_iter()
-        .filter(|(lambda, _)| !named.contains(&lambda.handler()))
-        .map(|(lambda, event)| Problem::NotInTemplate(lambda, event))
+        .map(|(handler, which)| Problem::UnpairedMarker(handler, which));
+    let mut found: Vec<Problem> = unpaired
+        .chain(
+            deployable(facts, listed, conventional)
+                .into_iter()
+                .filter(|(lambda, _)| !named.contains(&lambda.handler()))
+                .map(|(lambda, event)| Problem::NotInTemplate(lambda, event)),
+        )
         .collect();
     for handler in &named {
         let Some((kind, name)) = handler.split_once('.') else {

@@ -177,7 +177,10 @@ pub struct CheckArgs {
     /// `dependencies = "layer"`, where every function gets the one layer),
     /// missing-layer (`dependencies = "layer"` and template.yaml deploys no
     /// layer of target/dependencies.zip), extra-layer (template.yaml deploys
-    /// that layer, which build.sh only writes in layer mode).
+    /// that layer, which build.sh only writes in layer mode),
+    /// unpaired-marker (a `# lambda-scaffold: begin` or `end` line of a
+    /// handler's part of template.yaml without its pair: restore it, or
+    /// remove the block by hand).
     ///
     /// Paths that are not UTF-8: "root" and "path" show each byte that is not
     /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the

@@ -39,6 +39,7 @@
 //! 10,000 parts costs little more than an empty one. Only the edits in
 //! place ([`with_part`], [`without_part`]) split the text into lines.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use anyhow::Result;
@@ -61,7 +62,7 @@ pub use layer::{
 pub const TEMPLATE_FILE: &str = "template.yaml";
 
 /// How every marker comment starts.
-const MARKER: &str = "# lambda-scaffold:";
+pub const MARKER: &str = "# lambda-scaffold:";
 
 /// The section a part goes in, and the template of its block (one per
 /// resource shape).
@@ -214,6 +215,11 @@ struct Mentions {
 /// Every line of `text` that holds `handler`, read as a marker of its part or
 /// a `Handler:` line; a marker without its pair is refused.
 fn mentions(text: &str, handler: &str) -> Result<Mentions, UserError> {
+    paired_mentions(text, handler).map_err(|which| unpaired(handler, which))
+}
+
+/// [`mentions`], or which marker (`begin` or `end`) lacks its pair.
+fn paired_mentions(text: &str, handler: &str) -> Result<Mentions, &'static str> {
     let begin = format!("{MARKER} begin {handler}");
     let end = format!("{MARKER} end {handler}");
     let mut found = Mentions {
@@ -232,11 +238,11 @@ fn mentions(text: &str, handler: &str) -> Result<Mentions, UserError> {
                 .split_once("sha256 ")
                 .map(|(_, hash)| hash.chars().take_while(char::is_ascii_hexdigit).collect());
             if open.replace((start, next, recorded)).is_some() {
-                return Err(unpaired(handler, "begin"));
+                return Err("begin");
             }
         } else if line == end {
             let Some((whole, inner, recorded)) = open.take() else {
-                return Err(unpaired(handler, "end"));
+                return Err("end");
             };
             found.blocks.push(Block {
                 whole: whole..next,
@@ -248,7 +254,7 @@ fn mentions(text: &str, handler: &str) -> Result<Mentions, UserError> {
         }
     }
     match open {
-        Some(_) => Err(unpaired(handler, "begin")),
+        Some(_) => Err("begin"),
         None => Ok(found),
     }
 }
@@ -703,6 +709,42 @@ pub fn estimated_resources(text: &str) -> usize {
         + if implicit_http_api && !http_api { 2 } else { 0 }
 }
 
+/// The marker without its pair of each handler whose markers in `text` are
+/// broken, as `(handler, "begin" or "end")`, by handler: `add-handler` and
+/// `remove-handler` refuse to edit such a part. One pass over the marker
+/// lines finds the handlers whose begins and ends do not alternate; each of
+/// those is then read as those commands read it ([`mentions`]).
+pub fn unpaired_markers(text: &str) -> Vec<(String, &'static str)> {
+    // Whether each handler's last marker was a begin, and whether its
+    // markers ever failed to alternate.
+    let mut state: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    for (start, stop, _) in lines_holding(text, 0..text.len(), MARKER) {
+        let Some(rest) = text[start..stop].trim().strip_prefix(MARKER) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let (is_begin, after) = match (rest.strip_prefix("begin "), rest.strip_prefix("end ")) {
+            (Some(after), _) => (true, after),
+            (None, Some(after)) => (false, after),
+            (None, None) => continue,
+        };
+        let Some(handler) = after.split_whitespace().next() else {
+            continue;
+        };
+        let (open, broken) = state.entry(handler).or_insert((false, false));
+        *broken |= *open == is_begin;
+        *open = is_begin;
+    }
+    state
+        .into_iter()
+        .filter(|(_, (open, broken))| *open || *broken)
+        .filter_map(|(handler, _)| {
+            let which = paired_mentions(text, handler).err()?;
+            Some((handler.to_string(), which))
+        })
+        .collect()
+}
+
 /// Every handler string a function of the template names (`Handler: X`).
 pub fn handlers(text: &str) -> Vec<String> {
     lines_holding(text, 0..text.len(), "Handler:")
@@ -1045,6 +1087,35 @@ Resources:
         let err = appended(cases[2].0, &p).unwrap_err();
         assert!(err.message.contains(cases[2].1), "{}", err.message);
         assert!(without_part(cases[3].0, "producers.p").is_err());
+    }
+
+    #[test]
+    fn the_markers_without_their_pair_are_those_the_edits_refuse() {
+        let whole = "Resources:\n  # lambda-scaffold: begin producers.p (sha256 00)\n  A: 1\n  \
+                     # lambda-scaffold: end producers.p\n";
+        assert_eq!(unpaired_markers(whole), []);
+        let text = format!(
+            "{whole}  # lambda-scaffold: begin consumers.a\n  # lambda-scaffold: begin consumers.a\n  \
+             # lambda-scaffold: end consumers.a\n  # lambda-scaffold: end consumers.b\n  \
+             # lambda-scaffold: begin consumers.c (sha256 11)\n"
+        );
+        let found = unpaired_markers(&text);
+        assert_eq!(
+            found,
+            [
+                ("consumers.a".to_string(), "begin"),
+                ("consumers.b".to_string(), "end"),
+                ("consumers.c".to_string(), "begin"),
+            ]
+        );
+        for (handler, which) in found {
+            let err = without_part(&text, &handler).unwrap_err();
+            assert!(
+                err.message.contains(&format!("{which} {handler}`")),
+                "{}",
+                err.message
+            );
+        }
     }
 
     #[test]

@@ -498,3 +498,51 @@ fn a_handler_shaped_folder_the_manifest_cannot_list_is_named() {
     assert!(out.contains("rename the folder to `my_thing`"), "{out}");
     assert_eq!(snapshot(&root), before);
 }
+
+#[test]
+fn a_marker_of_a_template_part_without_its_pair_is_named_before_remove_handler_refuses() {
+    let (_dir, root) = project("svc", &[]);
+    ok(
+        &root,
+        &["add-handler", "consumers", "c_sqs", "--event", "sqs"],
+    );
+    let template = fs::read_to_string(root.join("template.yaml")).unwrap();
+    let end = "# lambda-scaffold: end consumers.c_sqs";
+    let broken: String = template
+        .split_inclusive('\n')
+        .filter(|line| line.trim() != end)
+        .collect();
+    assert_ne!(broken, template, "the part has its end marker");
+    fs::write(root.join("template.yaml"), &broken).unwrap();
+
+    let text = check_fails(&root, &[], "1 problem found");
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "template.yaml: has a `# lambda-scaffold: begin consumers.c_sqs` line without its pair, \
+             so add-handler and remove-handler refuse to edit that part (restore the missing \
+             marker line, or remove the block by hand)"
+        ]
+    );
+    let before = snapshot(&root);
+    check_fails(&root, &["--fix"], "1 problem left");
+    assert_eq!(snapshot(&root), before, "a broken marker needs a person");
+    let report = check_json(&root, &[]);
+    assert_eq!(
+        codes_and_paths(&report, "problems"),
+        [("unpaired-marker".to_string(), "template.yaml".to_string())]
+    );
+    assert_eq!(report["problems"][0]["fixable"], false);
+    // What check named is what remove-handler refuses.
+    let refused = run(&root, &["remove-handler", "consumers", "c_sqs", "--force"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("begin consumers.c_sqs` line without its pair"));
+
+    // A lone end marker is named as well, and the restored part passes.
+    let lone_end = template.replacen("# lambda-scaffold: begin consumers.c_sqs", "# gone", 1);
+    fs::write(root.join("template.yaml"), lone_end).unwrap();
+    let text = check_fails(&root, &[], "1 problem found");
+    assert!(text.contains("`# lambda-scaffold: end consumers.c_sqs` line without its pair"));
+    fs::write(root.join("template.yaml"), &template).unwrap();
+    ok(&root, &["check"]);
+}
