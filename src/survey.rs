@@ -145,12 +145,15 @@ fn read_if_file(path: &Path) -> Result<Option<Vec<u8>>> {
 }
 
 /// A file's path (relative to `root`) and its text, read without asking
-/// its size first (`fs::read` does): a module is a few KiB, and with
-/// thousands of them every call counts.
+/// its size first: a module is a few KiB, and with thousands of them every
+/// call counts. (`File`'s own `read_to_end` asks the size and the offset,
+/// two calls per file; through `Take` it is the plain read loop.)
 fn read_text(root: &Path, path: String) -> Result<(String, String)> {
     let read = || -> std::io::Result<String> {
         let mut bytes = Vec::with_capacity(8 * 1024);
-        fs::File::open(root.join(&path))?.read_to_end(&mut bytes)?;
+        fs::File::open(root.join(&path))?
+            .take(u64::MAX)
+            .read_to_end(&mut bytes)?;
         Ok(String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     };
