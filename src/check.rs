@@ -12,7 +12,9 @@
 //! - a handler without a test (`test/KIND/NAME/test*.py`);
 //! - a manifest entry without its folder or module, or one that names no
 //!   Lambda of the project; a handler listed twice; one name used by two kinds
-//!   (both would build `target/NAME.zip`);
+//!   (both would build `target/NAME.zip`); an entry line where `kind`,
+//!   `name` or `requirements` is not in the plain one-line form `build.sh`
+//!   reads (a multi-line array, an escape, a triple-quoted string);
 //! - a folder that follows the convention (`KIND/NAME/KIND.py`) but is missing
 //!   from the manifest; when `add-handler` would refuse its name (it hides what
 //!   the module imports, or another kind has it, listed or as such a folder),
@@ -80,6 +82,9 @@ const MARKER: &str = "__init__.py";
 pub struct Facts {
     pub layout: Layout,
     pub entries: Vec<HandlerEntry>,
+    /// The lines of the manifest's entries that `build.sh` refuses, with the
+    /// key each holds ([`Manifest::lines_build_refuses`]).
+    pub lines_build_refuses: Vec<(usize, &'static str)>,
     /// Every folder of the code and test trees, relative to the project root
     /// and `/`-separated (string keys: a project with thousands of handlers
     /// makes path comparisons the bulk of the work), with the names of the
@@ -192,6 +197,9 @@ pub enum Problem {
     /// rule of `add-handler` refuses its name.
     Clash(Lambda, NameClash),
     BadEntry(BadEntry),
+    /// A line (numbered from 1) of a `[[handlers]]` entry where a key
+    /// `build.sh` reads (given) is not in the plain one-line form it reads.
+    NotPlainEntry(usize, &'static str),
     /// The same handler listed twice in the manifest.
     DuplicateEntry(Lambda),
     /// Two kinds with a handler of the same name: their zips would both be
@@ -283,6 +291,7 @@ impl Problem {
             Problem::Unlisted(_) => "unlisted-handler",
             Problem::Clash(..) => "clashing-name",
             Problem::BadEntry(_) => "bad-entry",
+            Problem::NotPlainEntry(..) => "not-plain-entry",
             Problem::DuplicateEntry(_) => "duplicate-entry",
             Problem::SharedName(..) => "shared-name",
             Problem::BadSetting(..) => "bad-setting",
@@ -318,6 +327,7 @@ impl Problem {
             | Problem::Unlisted(lambda)
             | Problem::Clash(lambda, _) => lambda.source(),
             Problem::BadEntry(_)
+            | Problem::NotPlainEntry(..)
             | Problem::DuplicateEntry(_)
             | Problem::BadSetting(..)
             | Problem::UnknownPackage(..)
@@ -380,6 +390,21 @@ impl Problem {
                 clash.reason(l)
             ),
             Problem::BadEntry(bad) => bad.to_string(),
+            Problem::NotPlainEntry(line, key) => {
+                let form = match *key {
+                    "requirements" => "a one-line array of plain strings, \
+                                       `requirements = [\"requests\", \"boto3\"]`"
+                        .to_string(),
+                    _ => format!(
+                        "a plain string on one line (no escapes, no triple quotes), \
+                         `{key} = \"...\"`"
+                    ),
+                };
+                format!(
+                    "line {line}: `{key}` is not written in the plain form build.sh reads, \
+                     so every build refuses it (write it as {form})"
+                )
+            }
             Problem::DuplicateEntry(l) => format!("lists the handler `{}` twice", l.handler()),
             Problem::BadSetting(key, None) => format!("has no `{key}` setting"),
             Problem::BadSetting(key, Some(value)) => format!(
@@ -545,6 +570,12 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
             }
         }
     }
+    found.extend(
+        facts
+            .lines_build_refuses
+            .iter()
+            .map(|(line, key)| Problem::NotPlainEntry(*line, key)),
+    );
     let mut kinds_by_name: BTreeMap<&HandlerName, Kind> = BTreeMap::new();
     for lambda in &listed {
         if let Some(first) = kinds_by_name.insert(&lambda.name, lambda.kind) {
@@ -1122,6 +1153,7 @@ mod tests {
         ];
         Facts {
             layout: Layout::LogCentric,
+            lines_build_refuses: Vec::new(),
             entries: vec![HandlerEntry {
                 kind: "producers".into(),
                 name: "log_event".into(),

@@ -178,7 +178,10 @@ pub struct CheckArgs {
     /// missing-layer (`dependencies = "layer"` and template.yaml deploys no
     /// layer of target/dependencies.zip), extra-layer (template.yaml deploys
     /// that layer, which build.sh only writes in layer mode),
-    /// unpaired-marker (a `# lambda-scaffold: begin` or `end` line of a
+    /// not-plain-entry (a `kind`, `name` or `requirements` line of a
+    /// [[handlers]] entry in a TOML form build.sh does not read: write it on
+    /// one line with plain strings), unpaired-marker (a `# lambda-scaffold:
+    /// begin` or `end` line of a
     /// handler's part of template.yaml without its pair: restore it, or
     /// remove the block by hand).
     ///

@@ -117,6 +117,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
     Ok(Facts {
         layout,
         entries: manifest.handlers().to_vec(),
+        lines_build_refuses: manifest.lines_build_refuses(),
         dirs,
         not_utf8,
         modules,

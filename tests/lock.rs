@@ -479,6 +479,55 @@ fn a_listed_package_the_lock_lacks_or_a_hostile_list_is_refused_by_build_and_che
         }
         assert_eq!(snapshot(&root), before, "{line}: check changed the tree");
     }
+    // TOML forms of an entry that build.sh's line reader refuses are named by
+    // check, at the line build.sh names, and not passed as healthy.
+    list_packages(&root, None);
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    let entry = "kind = \"producers\"\nname = \"log_event\"\n";
+    for (written, key) in [
+        (
+            "kind = \"producers\"\nname = \"log_event\"\nrequirements = [\n  \"lsdemo_top\",\n]\n",
+            "requirements",
+        ),
+        (
+            "kind = \"producers\"\nname = \"log_event\"\nrequirements = [\"lsdemo\\u005ftop\"]\n",
+            "requirements",
+        ),
+        (
+            "kind = \"\"\"producers\"\"\"\nname = \"log_event\"\n",
+            "kind",
+        ),
+    ] {
+        let text = manifest.replacen(entry, written, 1);
+        assert_ne!(text, manifest);
+        fs::write(root.join("lambdas.toml"), &text).unwrap();
+        let line = 1 + text
+            .lines()
+            .position(|l| {
+                l.starts_with(key) && l.contains(['[', '"']) && !l.ends_with("\"log_event\"")
+            })
+            .unwrap();
+        let out = build(&root);
+        assert_eq!(out.status.code(), Some(1), "{written}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("error: `lambdas.toml` line {line}: ")),
+            "{written}: {err}"
+        );
+        assert_eq!(problem_codes(&root), ["not-plain-entry"], "{written}");
+        let out = run(&root, &["check"]);
+        assert_eq!(out.status.code(), Some(1), "{written}");
+        assert!(
+            stdout(&out).contains(&format!(
+                "lambdas.toml: line {line}: `{key}` is not written in the plain form build.sh reads"
+            )),
+            "{written}: {}",
+            stdout(&out)
+        );
+    }
+    fs::write(root.join("lambdas.toml"), &manifest).unwrap();
+    ok(&root, &["check"]);
+    assert!(build(&root).status.success());
     // In layer mode a list contradicts the one shared layer.
     list_packages(&root, Some("requirements = [\"lsdemo_top\"]"));
     add_setting(&root, "dependencies = \"layer\"");

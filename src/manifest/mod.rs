@@ -184,6 +184,17 @@ impl Manifest {
         })
     }
 
+    /// The lines of `[[handlers]]` entries, numbered from 1, where one of the
+    /// keys `build.sh` reads is not in the plain one-line form it reads, with
+    /// that key ([`scan::lines_build_refuses`]). None when the scanner read
+    /// every entry: its plain form is one `build.sh` reads.
+    pub fn lines_build_refuses(&self) -> Vec<(usize, &'static str)> {
+        match self.plain_from {
+            Some(_) => Vec::new(),
+            None => scan::lines_build_refuses(&self.text),
+        }
+    }
+
     /// A string setting such as `python` or `arch`.
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings.get(key).map(String::as_str)

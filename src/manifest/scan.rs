@@ -99,17 +99,7 @@ pub(super) fn scan_entries<'a>(
             *stopped = true;
         }
     };
-    // memchr finds the line ends: this loop is most of add-handler's cost.
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
-    for end in ends {
-        let mut line = &body[start..end];
-        // A CR belongs to the line end only right before its LF; any other is
-        // left in the line, where no rule below accepts it.
-        if end < body.len() {
-            line = line.strip_suffix('\r').unwrap_or(line);
-        }
-        start = end + 1;
+    for line in lines(body) {
         let line = trim_blanks_start(line);
         match line.as_bytes().first() {
             None => continue,
@@ -120,10 +110,7 @@ pub(super) fn scan_entries<'a>(
                 continue;
             }
             Some(b'[') => {
-                if !line
-                    .strip_prefix("[[handlers]]")
-                    .is_some_and(is_blank_or_comment)
-                {
+                if !is_handlers_header(line) {
                     return None;
                 }
                 finish(current.take(), &mut stopped);
@@ -137,17 +124,12 @@ pub(super) fn scan_entries<'a>(
             _ => {}
         }
         let keys = current.as_mut()?;
-        let equals = line.bytes().position(|b| b == b'=')?;
-        let text = trim_blanks_start(&line[equals + 1..]);
-        let (slot, value) = match trim_blanks_end(&line[..equals]) {
-            "kind" => (&mut keys.kind, plain_string(text)?),
-            "name" => (&mut keys.name, plain_string(text)?),
-            "event" => (&mut keys.event, plain_string(text)?),
-            "requirements" => {
-                let rest = plain_strings(text, |_| {})?;
-                (&mut keys.requirements, &text[..text.len() - rest.len()])
-            }
-            _ => return None,
+        let (key, value) = plain_key_value(line)?;
+        let slot = match key {
+            "kind" => &mut keys.kind,
+            "name" => &mut keys.name,
+            "event" => &mut keys.event,
+            _ => &mut keys.requirements,
         };
         if slot.replace(value).is_some() {
             return None;
@@ -155,6 +137,92 @@ pub(super) fn scan_entries<'a>(
     }
     finish(current, &mut stopped);
     Some(())
+}
+
+/// The lines of `text`, without their line ends.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    // memchr finds the line ends: this loop is most of add-handler's cost.
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    ends.map(move |end| {
+        let line = &text[start..end];
+        start = end + 1;
+        // A CR belongs to the line end only right before its LF; any other is
+        // left in the line, where no rule accepts it.
+        match end < text.len() {
+            true => line.strip_suffix('\r').unwrap_or(line),
+            false => line,
+        }
+    })
+}
+
+/// `[[handlers]]`, blanks allowed inside the brackets as TOML and build.sh
+/// allow them, then blanks or a comment (`line` starts at its first non-blank).
+fn is_handlers_header(line: &str) -> bool {
+    line.strip_prefix("[[")
+        .map(trim_blanks_start)
+        .and_then(|rest| rest.strip_prefix("handlers"))
+        .map(trim_blanks_start)
+        .and_then(|rest| rest.strip_prefix("]]"))
+        .is_some_and(is_blank_or_comment)
+}
+
+/// A line of an entry in the plain form (`line` starts at its first
+/// non-blank): a bare key of an entry the tool writes and its value, a plain
+/// string (`kind`, `name`, `event`) or a one-line array of them
+/// (`requirements`, from `[` to `]`).
+fn plain_key_value(line: &str) -> Option<(&str, &str)> {
+    let equals = line.bytes().position(|b| b == b'=')?;
+    let text = trim_blanks_start(&line[equals + 1..]);
+    let key = trim_blanks_end(&line[..equals]);
+    let value = match key {
+        "kind" | "name" | "event" => plain_string(text)?,
+        "requirements" => {
+            let rest = plain_strings(text, |_| {})?;
+            &text[..text.len() - rest.len()]
+        }
+        _ => return None,
+    };
+    Some((key, value))
+}
+
+/// The keys of an entry that `build.sh` reads (`read_manifest` in
+/// templates/project/build.sh), each only in the plain form of
+/// [`plain_key_value`]; it refuses any other form of them.
+pub const BUILD_KEYS: [&str; 3] = ["kind", "name", "requirements"];
+
+/// The lines (numbered from 1) of `[[handlers]]` entries holding one of the
+/// [`BUILD_KEYS`] in a form other than the plain one, with that key: the
+/// lines `build.sh` refuses. Read as `build.sh` reads them: line by line, a
+/// line starting with `[` opens a table, a line's key is the name at its
+/// start (quoted or not), so a line of a value written over several lines
+/// that starts like one of its keys is refused too; other keys are not its
+/// business.
+pub(super) fn lines_build_refuses(text: &str) -> Vec<(usize, &'static str)> {
+    let mut in_handlers = false;
+    let mut found = Vec::new();
+    for (index, line) in lines(text).enumerate() {
+        let line = trim_blanks_start(line);
+        if line.starts_with('[') {
+            in_handlers = is_handlers_header(line);
+            continue;
+        }
+        if !in_handlers {
+            continue;
+        }
+        let unquoted = line.strip_prefix(['"', '\'']).unwrap_or(line);
+        let name_len = unquoted
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+            .count();
+        let Some(key) = BUILD_KEYS.iter().find(|k| **k == &unquoted[..name_len]) else {
+            continue;
+        };
+        if plain_key_value(line).is_none_or(|(plain, _)| plain != *key) {
+            found.push((index + 1, *key));
+        }
+    }
+    found
 }
 
 /// The contents of a basic string without escapes or a literal string, when
@@ -337,7 +405,6 @@ mod tests {
     fn other_forms_are_read_by_toml_edit_with_the_same_result() {
         for body in [
             "[[handlers]]\nkind = \"producers\"\nname = \"e\\u0073c\"\n",
-            "[[ handlers ]]\nkind = \"producers\"\nname = \"a\"\n",
             "[[handlers]]\nkind = \"producers\"\nname = \"a\"\nnote = { by = \"hand\" }\n",
             "[[handlers]]\nkind = \"producers\"\nname = \"a\"\n[settings]\nx = 1\n",
         ] {
@@ -355,6 +422,49 @@ mod tests {
             parse(&inline).is_err(),
             "an inline array is not [[handlers]] tables"
         );
+    }
+
+    #[test]
+    fn the_lines_build_sh_refuses_are_those_of_its_keys_in_another_form() {
+        let entry = "[[handlers]]\nkind = \"producers\"\nname = \"a\"\n";
+        // Blanks inside the header are TOML's and build.sh's: plain.
+        let text = format!(
+            "{MINIMAL}{}",
+            entry.replace("[[handlers]]", "[[ handlers\t]] # x")
+        );
+        assert_eq!(scanned(&text).map(|e| e.len()), Some(1));
+        let first = MINIMAL.lines().count() + 1;
+        for (body, refused) in [
+            (
+                format!("{entry}requirements = [\n  \"a\",\n]\n"),
+                vec![(4, "requirements")],
+            ),
+            (
+                format!("{entry}requirements = [\"re\\u0071uests\"]\n"),
+                vec![(4, "requirements")],
+            ),
+            (
+                entry.replace("\"producers\"", "\"\"\"producers\"\"\""),
+                vec![(2, "kind")],
+            ),
+            (entry.replace("name =", "\"name\" ="), vec![(3, "name")]),
+            (entry.replace("\"a\"", "'a' \\"), vec![(3, "name")]),
+            // Keys build.sh does not read, in any form, are not its business;
+            // a line of a value over several lines that starts like one of its
+            // keys is one it refuses as well.
+            (
+                format!("{entry}event = \"\"\"sqs\"\"\"\nnote = [\n  \"kind\",\n]\n"),
+                vec![(6, "kind")],
+            ),
+        ] {
+            let text = format!("{MINIMAL}{body}");
+            assert_eq!(scanned(&text), None, "{body}");
+            let shifted: Vec<(usize, &str)> = refused
+                .iter()
+                .map(|(line, key)| (line + first - 1, *key))
+                .collect();
+            assert_eq!(lines_build_refuses(&text), shifted, "{body}");
+        }
     }
 
     /// The examples of issue 9: each was read as fine by the scanner, while
@@ -405,6 +515,8 @@ mod tests {
             toml_rejected.set(toml_rejected.get() + usize::from(reference.is_err()));
             if let Some(entries) = scanned(&text) {
                 scanner_read.set(scanner_read.get() + 1);
+                // What the scanner reads plain, build.sh reads too.
+                prop_assert_eq!(lines_build_refuses(&text), vec![], "on {:?}", text);
                 prop_assert_eq!(Ok(entries), reference, "on {:?}", text);
             }
             Ok(())
