@@ -49,7 +49,9 @@
 //! (the one `new-project` writes), a handler's missing part of it, and the
 //! dependencies' layer part of it, added in layer mode or taken out in bundle
 //! mode (when it is the tool's part as written and nothing else refers to
-//! it). The rest needs a person.
+//! it), and the manifest values `build.sh` cannot read, written again plainly
+//! when no comment inside them is lost ([`Manifest::plainly_written`]). The
+//! rest needs a person.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -85,6 +87,8 @@ pub struct Facts {
     /// The lines of the manifest's entries that `build.sh` refuses, with the
     /// key each holds ([`Manifest::lines_build_refuses`]).
     pub lines_build_refuses: Vec<(usize, &'static str)>,
+    /// Whether [`Manifest::plainly_written`] can write them all plainly.
+    pub plainly_writable: bool,
     /// Every folder of the code and test trees, relative to the project root
     /// and `/`-separated (string keys: a project with thousands of handlers
     /// makes path comparisons the bulk of the work), with the names of the
@@ -198,8 +202,14 @@ pub enum Problem {
     Clash(Lambda, NameClash),
     BadEntry(BadEntry),
     /// A line (numbered from 1) of a `[[handlers]]` entry where a key
-    /// `build.sh` reads (given) is not in the plain one-line form it reads.
-    NotPlainEntry(usize, &'static str),
+    /// `build.sh` reads is not in the plain one-line form it reads;
+    /// `fixable` when all such values can be written plainly
+    /// ([`Manifest::plainly_written`]).
+    NotPlainEntry {
+        line: usize,
+        key: &'static str,
+        fixable: bool,
+    },
     /// The same handler listed twice in the manifest.
     DuplicateEntry(Lambda),
     /// Two kinds with a handler of the same name: their zips would both be
@@ -291,7 +301,7 @@ impl Problem {
             Problem::Unlisted(_) => "unlisted-handler",
             Problem::Clash(..) => "clashing-name",
             Problem::BadEntry(_) => "bad-entry",
-            Problem::NotPlainEntry(..) => "not-plain-entry",
+            Problem::NotPlainEntry { .. } => "not-plain-entry",
             Problem::DuplicateEntry(_) => "duplicate-entry",
             Problem::SharedName(..) => "shared-name",
             Problem::BadSetting(..) => "bad-setting",
@@ -327,7 +337,7 @@ impl Problem {
             | Problem::Unlisted(lambda)
             | Problem::Clash(lambda, _) => lambda.source(),
             Problem::BadEntry(_)
-            | Problem::NotPlainEntry(..)
+            | Problem::NotPlainEntry { .. }
             | Problem::DuplicateEntry(_)
             | Problem::BadSetting(..)
             | Problem::UnknownPackage(..)
@@ -390,7 +400,7 @@ impl Problem {
                 clash.reason(l)
             ),
             Problem::BadEntry(bad) => bad.to_string(),
-            Problem::NotPlainEntry(line, key) => {
+            Problem::NotPlainEntry { line, key, fixable } => {
                 let form = match *key {
                     "requirements" => "a one-line array of plain strings, \
                                        `requirements = [\"requests\", \"boto3\"]`"
@@ -400,9 +410,13 @@ impl Problem {
                          `{key} = \"...\"`"
                     ),
                 };
+                let fix = match fixable {
+                    true => "; `check --fix` rewrites it",
+                    false => "",
+                };
                 format!(
                     "line {line}: `{key}` is not written in the plain form build.sh reads, \
-                     so every build refuses it (write it as {form})"
+                     so every build refuses it (write it as {form}{fix})"
                 )
             }
             Problem::DuplicateEntry(l) => format!("lists the handler `{}` twice", l.handler()),
@@ -524,6 +538,9 @@ impl Problem {
         match self {
             Problem::MissingMarker(_) => Some("created the package marker"),
             Problem::Unlisted(_) => Some("added the handler to lambdas.toml"),
+            Problem::NotPlainEntry { fixable: true, .. } => {
+                Some("rewrote the value in the plain one-line form, the same value")
+            }
             Problem::NotExecutable => Some("made it executable"),
             Problem::MissingRequirements => Some("created it, with no dependencies"),
             Problem::MissingBuildScript => Some("restored it from the template"),
@@ -574,7 +591,11 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
         facts
             .lines_build_refuses
             .iter()
-            .map(|(line, key)| Problem::NotPlainEntry(*line, key)),
+            .map(|(line, key)| Problem::NotPlainEntry {
+                line: *line,
+                key,
+                fixable: facts.plainly_writable,
+            }),
     );
     let mut kinds_by_name: BTreeMap<&HandlerName, Kind> = BTreeMap::new();
     for lambda in &listed {
@@ -784,8 +805,12 @@ fn imported_modules(text: &str) -> Vec<String> {
 /// The repairs of the fixable `problems`, as one plan.
 pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
     let mut plan = Plan::default();
-    let mut updated = manifest.clone();
-    let mut manifest_changed = false;
+    let plain_fix = problems
+        .iter()
+        .any(|p| matches!(p, Problem::NotPlainEntry { fixable: true, .. }));
+    let plainly_written = plain_fix.then(|| manifest.plainly_written()).flatten();
+    let mut manifest_changed = plainly_written.is_some();
+    let mut updated = plainly_written.unwrap_or_else(|| manifest.clone());
     for problem in problems {
         match problem {
             Problem::MissingMarker(dir) => plan.add_marker(dir),
@@ -1154,6 +1179,7 @@ mod tests {
         Facts {
             layout: Layout::LogCentric,
             lines_build_refuses: Vec::new(),
+            plainly_writable: false,
             entries: vec![HandlerEntry {
                 kind: "producers".into(),
                 name: "log_event".into(),

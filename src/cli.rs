@@ -147,7 +147,8 @@ pub struct CheckArgs {
     /// add handler folders that follow the convention (KIND/NAME/KIND.py) to
     /// lambdas.toml, rewrite the python and arch that the Dockerfile, CI file,
     /// README and template.yaml copy from lambdas.toml, add the dependencies'
-    /// layer to template.yaml or take it out as `dependencies` says
+    /// layer to template.yaml or take it out as `dependencies` says, rewrite
+    /// [[handlers]] values build.sh cannot read in the plain one-line form
     #[arg(long)]
     pub fix: bool,
 

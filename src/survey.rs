@@ -118,6 +118,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         layout,
         entries: manifest.handlers().to_vec(),
         lines_build_refuses: manifest.lines_build_refuses(),
+        plainly_writable: manifest.plainly_written().is_some(),
         dirs,
         not_utf8,
         modules,

@@ -484,18 +484,28 @@ fn a_listed_package_the_lock_lacks_or_a_hostile_list_is_refused_by_build_and_che
     list_packages(&root, None);
     let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
     let entry = "kind = \"producers\"\nname = \"log_event\"\n";
-    for (written, key) in [
+    let listed = "requirements = [\"lsdemo_top\"]";
+    for (written, key, fixed) in [
         (
             "kind = \"producers\"\nname = \"log_event\"\nrequirements = [\n  \"lsdemo_top\",\n]\n",
             "requirements",
+            Some(listed),
         ),
         (
             "kind = \"producers\"\nname = \"log_event\"\nrequirements = [\"lsdemo\\u005ftop\"]\n",
             "requirements",
+            Some(listed),
         ),
         (
             "kind = \"\"\"producers\"\"\"\nname = \"log_event\"\n",
             "kind",
+            Some("kind = \"producers\""),
+        ),
+        // A comment inside the array would be lost: left to a person.
+        (
+            "kind = \"producers\"\nname = \"log_event\"\nrequirements = [\n  \"lsdemo_top\", # why\n]\n",
+            "requirements",
+            None,
         ),
     ] {
         let text = manifest.replacen(entry, written, 1);
@@ -524,6 +534,18 @@ fn a_listed_package_the_lock_lacks_or_a_hostile_list_is_refused_by_build_and_che
             "{written}: {}",
             stdout(&out)
         );
+        let before = snapshot(&root);
+        let out = run(&root, &["check", "--fix"]);
+        let Some(plain) = fixed else {
+            assert_eq!(out.status.code(), Some(1), "{written}");
+            assert_eq!(snapshot(&root), before, "{written}: fix changed the tree");
+            continue;
+        };
+        assert!(out.status.success(), "{written}: {}", stderr(&out));
+        let text = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+        assert!(text.lines().any(|l| l == plain), "{written}: {text}");
+        ok(&root, &["check"]);
+        assert!(build(&root).status.success(), "{written}: {text}");
     }
     fs::write(root.join("lambdas.toml"), &manifest).unwrap();
     ok(&root, &["check"]);

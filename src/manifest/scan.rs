@@ -186,10 +186,15 @@ fn plain_key_value(line: &str) -> Option<(&str, &str)> {
     Some((key, value))
 }
 
+/// Whether `value` (its TOML text) is the plain form of `key`'s value.
+pub(super) fn is_plain(key: &str, value: &str) -> bool {
+    plain_key_value(&format!("{key} = {value}")).is_some()
+}
+
 /// The keys of an entry that `build.sh` reads (`read_manifest` in
 /// templates/project/build.sh), each only in the plain form of
 /// [`plain_key_value`]; it refuses any other form of them.
-pub const BUILD_KEYS: [&str; 3] = ["kind", "name", "requirements"];
+pub(super) const BUILD_KEYS: [&str; 3] = ["kind", "name", "requirements"];
 
 /// The lines (numbered from 1) of `[[handlers]]` entries holding one of the
 /// [`BUILD_KEYS`] in a form other than the plain one, with that key: the
