@@ -378,7 +378,11 @@ fn conclude(ended: Ended, lambda: &Lambda, timeout_seconds: u64) -> Result<()> {
         ))
         .hint(format!(
             "import the handler's helpers by package path, as its tests do: \
-             `from {}.{}.helpers import x`; the zip holds `{}/` and `utils/`",
+             `from {}.{}.helpers import x`; the zip holds `{}/` and `utils/`. A package \
+             from PyPI goes in requirements.txt (and in the entry's `requirements`, if it \
+             has that list), then `./build.sh --lock`; install the lock here \
+             (`pip install --require-hashes --no-deps -r requirements.lock`) or rebuild \
+             and run with `--zip`",
             lambda.kind,
             lambda.name,
             crate::plan::slash(&lambda.source())

@@ -904,11 +904,17 @@ fn a_dependency_only_in_the_zip_is_importable_with_zip_bundled_or_in_the_layer()
         "producers/uses_it/producers.py",
         "from lsdemo_only import ANSWER\n\n\ndef uses_it(event, context):\n    return ANSWER\n",
     );
-    // Not installed on this machine: only the zip has it.
-    invoke_fails(
+    // Not installed on this machine: only the zip has it; the hint says how
+    // a package gets into the zip and onto this machine.
+    let err = invoke_fails(
         &root,
         &["producers", "uses_it"],
         "ModuleNotFoundError: No module named 'lsdemo_only'",
+    );
+    assert!(
+        err.contains("goes in requirements.txt (and in the entry's `requirements`")
+            && err.contains("-r requirements.lock`) or rebuild and run with `--zip`"),
+        "{err}"
     );
     build_all(&root, Some(&wheels));
     assert_eq!(answer(&root, &["producers", "uses_it", "--zip"]), json!(42));
