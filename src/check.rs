@@ -1293,6 +1293,17 @@ mod tests {
         );
     }
 
+    /// The `template.yaml` that `check --fix` would write for `found`.
+    fn planned_template(found: &[Problem], facts: &Facts, manifest: &Manifest) -> String {
+        let mut plan = plan_fixes(found, manifest).unwrap();
+        plan_template_fixes(&mut plan, found, facts, manifest).unwrap();
+        let template = plan
+            .files()
+            .find(|f| f.path == Path::new("template.yaml"))
+            .unwrap();
+        String::from_utf8(template.contents.clone()).unwrap()
+    }
+
     #[test]
     fn the_template_must_name_each_lambda_with_code_and_only_those() {
         let mut facts = healthy();
@@ -1330,13 +1341,7 @@ mod tests {
             Path::new("lambdas.toml"),
         )
         .unwrap();
-        let mut plan = plan_fixes(&found, &manifest).unwrap();
-        plan_template_fixes(&mut plan, &found, &facts, &manifest).unwrap();
-        let template = plan
-            .files()
-            .find(|f| f.path == Path::new("template.yaml"))
-            .unwrap();
-        let text = String::from_utf8(template.contents.clone()).unwrap();
+        let text = planned_template(&found, &facts, &manifest);
         assert!(
             text.starts_with(facts.template.as_deref().unwrap()),
             "{text}"
@@ -1347,13 +1352,7 @@ mod tests {
         let found = problems(&facts);
         assert!(found.contains(&Problem::MissingTemplate), "{found:?}");
         assert!(!found.iter().any(|p| p.code() == "not-in-template"));
-        let mut plan = plan_fixes(&found, &manifest).unwrap();
-        plan_template_fixes(&mut plan, &found, &facts, &manifest).unwrap();
-        let template = plan
-            .files()
-            .find(|f| f.path == Path::new("template.yaml"))
-            .unwrap();
-        let text = String::from_utf8(template.contents.clone()).unwrap();
+        let text = planned_template(&found, &facts, &manifest);
         for handler in ["producers.log_event", "producers.extra"] {
             assert!(text.contains(&format!("Handler: {handler}\n")), "{text}");
         }
