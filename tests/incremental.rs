@@ -221,8 +221,9 @@ fn cached_dependencies(root: &Path) -> PathBuf {
 }
 
 /// Writes `data` over the cached zip `path` and a stamp that vouches for it,
-/// as someone who knows the stamp's format would.
-fn forge_cache(path: &Path, data: &[u8]) {
+/// as someone who knows the stamp's format would: its size unzipped is
+/// `unzipped`, or the one the stamp said.
+fn forge_cache(path: &Path, data: &[u8], unzipped: Option<u64>) {
     use sha2::{Digest, Sha256};
     let stamp = path.with_extension("zip.inputs");
     let text = fs::read_to_string(&stamp).unwrap();
@@ -233,22 +234,85 @@ fn forge_cache(path: &Path, data: &[u8]) {
         .map(|b| format!("{b:02x}"))
         .collect();
     fs::write(path, data).unwrap();
-    let forged = format!("{} {} {sha} {}\n", fields[0], data.len(), fields[3]);
+    let unzipped = unzipped.map_or(fields[3].to_string(), |size| size.to_string());
+    let forged = format!("{} {} {sha} {unzipped}\n", fields[0], data.len());
     fs::write(&stamp, forged).unwrap();
+}
+
+/// A project's zips and cached dependencies as a clean build wrote them, for
+/// the tests that change the cache.
+struct CleanBuild {
+    root: PathBuf,
+    wheels: PathBuf,
+    zips: BTreeMap<String, Vec<u8>>,
+    cache: PathBuf,
+    cache_bytes: Vec<u8>,
+}
+
+impl CleanBuild {
+    fn new(root: &Path, wheels: &Path) -> Self {
+        let zips = clean_build(root, wheels, &[]);
+        let cache = cached_dependencies(root);
+        let cache_bytes = fs::read(&cache).unwrap();
+        let (root, wheels) = (root.to_path_buf(), wheels.to_path_buf());
+        CleanBuild {
+            root,
+            wheels,
+            zips,
+            cache,
+            cache_bytes,
+        }
+    }
+
+    /// Builds one zip again (`orders`), from the cache as `case` left it,
+    /// with `envs` and an address space of `memory_kib` (see
+    /// [`build_sh_within`]): the build names the cache, `reason` following,
+    /// installs the dependencies again and writes the bytes of a clean build,
+    /// the cache's included.
+    fn assert_built_again(
+        &self,
+        case: &str,
+        memory_kib: Option<u64>,
+        envs: &[(&str, &str)],
+        reason: &str,
+    ) {
+        fs::remove_file(self.root.join("target/orders.zip")).unwrap();
+        let extra = format!("--no-index --find-links {}", self.wheels.display());
+        let mut envs = envs.to_vec();
+        envs.push(("PIP_EXTRA_ARGS", &extra));
+        let out = build_sh_within(&self.root, memory_kib, &["--all", "--local"], &envs);
+        let err = stderr(&out);
+        assert!(out.status.success(), "{case}: {err}");
+        let warning = format!(
+            "warning: the cached dependencies `{}` are not what the build wrote{reason}",
+            self.cache.display()
+        );
+        assert!(err.contains(&warning), "{case}: {err}");
+        assert!(err.contains("-m pip install"), "{case}: installed again");
+        assert!(
+            zips(&self.root) == self.zips,
+            "{case}: a zip differs from a clean build"
+        );
+        assert_eq!(
+            fs::read(&self.cache).unwrap(),
+            self.cache_bytes,
+            "{case}: the cache is rebuilt"
+        );
+    }
 }
 
 #[test]
 fn a_changed_dependency_cache_is_named_and_built_again_never_shipped() {
     let (_dir, root, wheels) = project_with_four_lambdas();
-    let clean = clean_build(&root, &wheels, &[]);
-    let cache = cached_dependencies(&root);
-    let good = fs::read(&cache).unwrap();
+    let clean = CleanBuild::new(&root, &wheels);
+    let (cache, good) = (&clean.cache, &clean.cache_bytes);
     // The last byte of the first member's compressed data: the local header
     // (30 bytes) and the name come first.
     let name_length = usize::from(u16::from_le_bytes([good[26], good[27]]));
     let stored = u32::from_le_bytes(good[18..22].try_into().unwrap()) as usize;
     let in_member = 30 + name_length + stored - 1;
-    let flipped = |mut data: Vec<u8>| {
+    let flipped = || {
+        let mut data = good.clone();
         data[in_member] ^= 0x55;
         data
     };
@@ -259,32 +323,52 @@ fn a_changed_dependency_cache_is_named_and_built_again_never_shipped() {
     ];
     for (number, case) in cases.into_iter().enumerate() {
         match number {
-            0 => fs::write(&cache, flipped(good.clone())).unwrap(),
-            1 => forge_cache(&cache, &flipped(good.clone())),
+            0 => fs::write(cache, flipped()).unwrap(),
+            1 => forge_cache(cache, &flipped(), None),
             _ => fs::remove_file(cache.with_extension("zip.inputs")).unwrap(),
         }
-        // One zip to rebuild, from the cache.
-        fs::remove_file(root.join("target/orders.zip")).unwrap();
-        let extra = format!("--no-index --find-links {}", wheels.display());
-        let out = build_sh(&root, &["--all", "--local"], &[("PIP_EXTRA_ARGS", &extra)]);
+        clean.assert_built_again(case, None, &[], "");
+    }
+}
+
+/// A cached zip of dependencies (the build's own format, its stamp forged to
+/// match) whose one member lies: it says it unzips past Lambda's limit (which
+/// the build lets the tests lower, here to 1 MiB), or its deflated data
+/// inflates to 4 GiB where it says 1,000 bytes (a deflate bomb). The build
+/// names it and installs again, inflating at most the size a member states
+/// and never one over the limit: under a 1 GiB address space, which the bomb
+/// would exhaust.
+#[test]
+fn a_dependency_cache_that_would_inflate_past_lambdas_limit_is_built_again_unread() {
+    let (dir, root, wheels) = project_with_four_lambdas();
+    let clean = CleanBuild::new(&root, &wheels);
+    let limit: u64 = 1024 * 1024;
+    let crafted = dir.path().join("crafted.zip");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/crafted_cache.py");
+    let cases: [(&str, u64, u64); 2] = [
+        (
+            "a member said to unzip past the limit",
+            2 * limit,
+            2 * limit,
+        ),
+        ("a member inflating past its size", 1000, 4 << 30),
+    ];
+    for (case, declared, inflated) in cases {
+        let out = std::process::Command::new(python())
+            .arg(&script)
+            .arg(&root)
+            .arg(&crafted)
+            .arg(declared.to_string())
+            .arg(inflated.to_string())
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{case}: {}", stderr(&out));
-        let err = stderr(&out);
-        assert!(
-            err.contains(&format!(
-                "warning: the cached dependencies `{}` are not what the build wrote",
-                cache.display()
-            )),
-            "{case}: {err}"
-        );
-        assert!(err.contains("-m pip install"), "{case}: installed again");
-        assert!(
-            zips(&root) == clean,
-            "{case}: a zip differs from a clean build"
-        );
-        assert_eq!(
-            fs::read(&cache).unwrap(),
-            good,
-            "{case}: the cache is rebuilt"
+        forge_cache(&clean.cache, &fs::read(&crafted).unwrap(), Some(declared));
+        clean.assert_built_again(
+            case,
+            Some(1024 * 1024),
+            &[("LAMBDA_SCAFFOLD_TEST_MAX_UNZIPPED", &limit.to_string())],
+            " (`lsdemo_dep/padding.bin` ",
         );
     }
 }

@@ -14,7 +14,29 @@ pub fn python() -> PathBuf {
 
 /// `build.sh ARGS` in `root` with `envs`; PIP_EXTRA_ARGS only when a test sets it.
 pub fn build_sh(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(root.join("build.sh"));
+    build_sh_within(root, None, args, envs)
+}
+
+/// [`build_sh`], with `memory_kib`: its address space bounded to that many
+/// KiB (`ulimit -v`), so that a build that allocates what it should not
+/// fails instead of taking the machine's memory.
+pub fn build_sh_within(
+    root: &Path,
+    memory_kib: Option<u64>,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> Output {
+    let mut cmd = match memory_kib {
+        None => Command::new(root.join("build.sh")),
+        Some(kib) => {
+            let mut shell = Command::new("sh");
+            shell
+                .arg("-c")
+                .arg(format!("ulimit -v {kib} && exec ./build.sh \"$@\""))
+                .arg("build.sh");
+            shell
+        }
+    };
     cmd.args(args)
         .current_dir(root)
         .env("PYTHONDONTWRITEBYTECODE", "1")

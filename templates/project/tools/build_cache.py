@@ -15,8 +15,9 @@ The installed dependencies are compressed once and kept in
 lock, the runtime, the mode and the packager: pip and zlib run once per lock,
 and every zip copies the compressed bytes from there. The cache is checked
 when read back, since anyone may have changed it: its sha256 must be its
-stamp's, and every member a plain file that inflates to its recorded size and
-CRC (``tools/deterministic_zip.py``). One that fails is named and built again,
+stamp's, and every member a plain file of at most what a Lambda may unzip to
+(250 MB) that inflates to its recorded size and CRC, and no further
+(``tools/deterministic_zip.py``). One that fails is named and built again,
 never shipped. It is written to a temporary file and renamed into place, so an
 interrupted build leaves nothing half written. ``rm -rf target`` forgets all.
 """
@@ -123,18 +124,19 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def compressed_dependencies(
-    out: Path, key: str, compress: Callable[[], list[Member]]
+    out: Path, key: str, max_size: int, compress: Callable[[], list[Member]]
 ) -> list[Member]:
     """The dependencies' members for ``key``, compressed once and kept.
 
     ``compress`` installs, checks and compresses them; it runs when the cache
-    holds nothing for ``key``, or something that fails the checks. What it
+    holds nothing for ``key``, or something that fails the checks, such as a
+    member of more than ``max_size`` bytes (Lambda's unzipped limit). What it
     returns is kept only once it is written whole.
     """
     path = out / DEPENDENCY_CACHE / f"{key}.zip"
     if path.exists() or stamp_path(path).exists():
         try:
-            return kept_members(path, key)
+            return kept_members(path, key, max_size)
         except ZipError as error:
             print(
                 f"warning: the cached dependencies `{path}` are not what the "
@@ -151,8 +153,9 @@ def compressed_dependencies(
     return members
 
 
-def kept_members(path: Path, key: str) -> list[Member]:
-    """The members of the cached zip ``path``, checked against its stamp."""
+def kept_members(path: Path, key: str, max_size: int) -> list[Member]:
+    """The members of the cached zip ``path``, checked against its stamp,
+    none of more than ``max_size`` bytes."""
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -162,7 +165,7 @@ def kept_members(path: Path, key: str) -> list[Member]:
         raise ZipError("its stamp is missing or does not match it")
     if built.sha256 != hashlib.sha256(data).hexdigest():
         raise ZipError("its sha256 is not its stamp's")
-    members = deterministic_zip.read_members(data)
+    members = deterministic_zip.read_members(data, max_size)
     if unzipped(members) != built.unzipped:
         raise ZipError("its size unzipped is not its stamp's")
     return members

@@ -11,6 +11,12 @@ the order given (the packager sorts them), timestamped 1980-01-01, with fixed
 modes and no extra fields, so the same members give the same bytes whichever
 zip they came from. No ZIP64: a zip of more than 65,535 entries or 4 GiB is
 refused, far beyond what Lambda accepts (250 MB unzipped).
+
+Deflated bytes are inflated a chunk at a time and never past the size their
+member states, so a member read back costs at most that much: a deflate bomb
+(a few MB of deflated zeros that inflate to GBs) is refused after one byte
+too many, and a member that states more than a Lambda can hold is refused
+unread.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -38,6 +44,8 @@ NEEDED = 20
 UTF8_FLAG = 0x800
 LIMIT = 0xFFFFFFFF
 MAX_ENTRIES = 0xFFFF
+# How much is inflated at a time.
+INFLATE_CHUNK = 1024 * 1024
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 CENTRAL_HEADER = struct.Struct("<4s6H3L5H2L")
@@ -62,7 +70,7 @@ class Member:
     def data(self) -> bytes:
         """The bytes the member holds, uncompressed."""
         if self.method == zipfile.ZIP_DEFLATED:
-            return zlib.decompress(self.stored, -zlib.MAX_WBITS)
+            return b"".join(inflate(self.stored, self.size))
         return self.stored
 
     def renamed(self, name: str) -> Member:
@@ -146,25 +154,44 @@ def zip_bytes(members: Iterable[Member]) -> bytes:
     return out.getvalue()
 
 
-def read_members(data: bytes) -> list[Member]:
+def inflate(stored: bytes, size: int) -> Iterator[bytes]:
+    """The bytes the raw deflate data ``stored`` holds, a chunk at a time.
+
+    Never more than ``size`` + 1 of them: a caller that counts them sees
+    that the data holds more than ``size`` without inflating the rest.
+    """
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    pending = stored
+    room = size + 1
+    while room > 0 and not inflater.eof:
+        chunk = inflater.decompress(pending, min(room, INFLATE_CHUNK))
+        pending = inflater.unconsumed_tail
+        if not chunk and not inflater.eof:
+            raise zlib.error("the deflated data ends early")
+        room -= len(chunk)
+        yield chunk
+
+
+def read_members(data: bytes, max_size: int) -> list[Member]:
     """The members of a zip this module wrote, their bytes as stored.
 
-    Every member is checked: a relative name, the mode of a plain file, its
-    bytes inflating to its size and CRC. Anything else (a zip of another
-    writer, a link, a name that could leave the folder it is extracted into,
-    bytes changed after writing) is a :class:`ZipError`: the caller rebuilds.
+    Every member is checked: a relative name, the mode of a plain file, a
+    size of at most ``max_size``, its bytes inflating to its size and CRC.
+    Anything else (a zip of another writer, a link, a name that could leave
+    the folder it is extracted into, bytes changed after writing, a member
+    no Lambda could hold) is a :class:`ZipError`: the caller rebuilds.
     """
     members = []
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
-                members.append(checked_member(info, data))
+                members.append(checked_member(info, data, max_size))
     except (zipfile.BadZipFile, struct.error, zlib.error, UnicodeError) as error:
         raise ZipError(str(error)) from error
     return members
 
 
-def checked_member(info: zipfile.ZipInfo, data: bytes) -> Member:
+def checked_member(info: zipfile.ZipInfo, data: bytes, max_size: int) -> Member:
     """The member ``info`` of the zip ``data``, refused unless it checks out."""
     name = info.filename
     if name.startswith("/") or ".." in name.split("/") or "\\" in name:
@@ -174,6 +201,11 @@ def checked_member(info: zipfile.ZipInfo, data: bytes) -> Member:
         raise ZipError(f"`{name}` is not a plain file (mode {mode:o})")
     if info.compress_type != zipfile.ZIP_DEFLATED:
         raise ZipError(f"`{name}` is not deflated")
+    if info.file_size > max_size:
+        raise ZipError(
+            f"`{name}` says it unzips to {info.file_size} bytes, more than the "
+            f"{max_size} a Lambda takes"
+        )
     header = LOCAL_HEADER.unpack_from(data, info.header_offset)
     start = info.header_offset + LOCAL_HEADER.size
     if header[0] != b"PK\x03\x04" or header[10] != 0:
@@ -181,7 +213,10 @@ def checked_member(info: zipfile.ZipInfo, data: bytes) -> Member:
     if data[start : start + header[9]] != name.encode("utf-8"):
         raise ZipError(f"`{name}` has two names")
     stored = data[start + header[9] : start + header[9] + info.compress_size]
-    inflated = zlib.decompress(stored, -zlib.MAX_WBITS)
-    if len(inflated) != info.file_size or zlib.crc32(inflated) != info.CRC:
+    crc = inflated = 0
+    for chunk in inflate(stored, info.file_size):
+        crc = zlib.crc32(chunk, crc)
+        inflated += len(chunk)
+    if inflated != info.file_size or crc != info.CRC:
         raise ZipError(f"`{name}` does not match its size and CRC")
     return Member(name, mode, info.CRC, info.file_size, info.compress_type, stored)

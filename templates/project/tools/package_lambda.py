@@ -960,6 +960,7 @@ def package(
                 dependencies = build_cache.compressed_dependencies(
                     out,
                     shared.hexdigest(),
+                    MAX_UNZIPPED,
                     lambda: install_and_compress(
                         lock, runtime, native, compiled, jobs, pool
                     ),
