@@ -14,7 +14,10 @@
 //!   Lambda of the project; a handler listed twice; one name used by two kinds
 //!   (both would build `target/NAME.zip`); an entry line where `kind`,
 //!   `name` or `requirements` is not in the plain one-line form `build.sh`
-//!   reads (a multi-line array, an escape, a triple-quoted string);
+//!   reads (a multi-line array, an escape, a triple-quoted string), and
+//!   likewise a line of a setting it reads (`python`, `arch`,
+//!   `dependencies`, `bytecode`), or one where its line reader reads another
+//!   value than TOML (a line of a value written over several lines);
 //! - a folder that follows the convention (`KIND/NAME/KIND.py`) but is missing
 //!   from the manifest; when `add-handler` would refuse its name (it hides what
 //!   the module imports, or another kind has it, listed or as such a folder),
@@ -67,7 +70,7 @@ use crate::generate;
 use crate::handler_module::defines_handler;
 use crate::layout::{Arch, Ci, Dependencies, Kind, Layout, PythonVersion};
 use crate::lock::{LOCK_FILE, LockInput, Staleness};
-use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
+use crate::manifest::{BuildRefusal, HandlerEntry, MANIFEST_FILE, Manifest, Misread};
 use crate::mapped::Text;
 use crate::names::{HandlerName, ProjectName};
 use crate::packages::{self, PackageName};
@@ -84,9 +87,9 @@ const MARKER: &str = "__init__.py";
 pub struct Facts {
     pub layout: Layout,
     pub entries: Vec<HandlerEntry>,
-    /// The lines of the manifest's entries that `build.sh` refuses, with the
-    /// key each holds ([`Manifest::lines_build_refuses`]).
-    pub lines_build_refuses: Vec<(usize, &'static str)>,
+    /// The lines of the manifest's settings and entries that `build.sh`
+    /// refuses or misreads ([`Manifest::lines_build_refuses`]).
+    pub lines_build_refuses: Vec<BuildRefusal>,
     /// Whether [`Manifest::plainly_written`] can write them all plainly.
     pub plainly_writable: bool,
     /// Every folder of the code and test trees, relative to the project root
@@ -210,6 +213,13 @@ pub enum Problem {
         key: &'static str,
         fixable: bool,
     },
+    /// A line of a setting `build.sh` reads (`python`, `arch`,
+    /// `dependencies`, `bytecode`) that it refuses or reads otherwise than
+    /// TOML; `fixable` as for [`Problem::NotPlainEntry`].
+    NotPlainSetting {
+        refusal: BuildRefusal,
+        fixable: bool,
+    },
     /// The same handler listed twice in the manifest.
     DuplicateEntry(Lambda),
     /// Two kinds with a handler of the same name: their zips would both be
@@ -302,6 +312,7 @@ impl Problem {
             Problem::Clash(..) => "clashing-name",
             Problem::BadEntry(_) => "bad-entry",
             Problem::NotPlainEntry { .. } => "not-plain-entry",
+            Problem::NotPlainSetting { .. } => "not-plain-setting",
             Problem::DuplicateEntry(_) => "duplicate-entry",
             Problem::SharedName(..) => "shared-name",
             Problem::BadSetting(..) => "bad-setting",
@@ -338,6 +349,7 @@ impl Problem {
             | Problem::Clash(lambda, _) => lambda.source(),
             Problem::BadEntry(_)
             | Problem::NotPlainEntry { .. }
+            | Problem::NotPlainSetting { .. }
             | Problem::DuplicateEntry(_)
             | Problem::BadSetting(..)
             | Problem::UnknownPackage(..)
@@ -400,11 +412,21 @@ impl Problem {
                 clash.reason(l)
             ),
             Problem::BadEntry(bad) => bad.to_string(),
-            Problem::NotPlainEntry { line, key, fixable } => {
+            Problem::NotPlainEntry { line, key, fixable }
+            | Problem::NotPlainSetting {
+                refusal:
+                    BuildRefusal {
+                        line,
+                        key,
+                        misread: None,
+                    },
+                fixable,
+            } => {
                 let form = match *key {
                     "requirements" => "a one-line array of plain strings, \
                                        `requirements = [\"requests\", \"boto3\"]`"
                         .to_string(),
+                    "bytecode" => "`bytecode = true` or `bytecode = false`".to_string(),
                     _ => format!(
                         "a plain string on one line (no escapes, no triple quotes), \
                          `{key} = \"...\"`"
@@ -417,6 +439,28 @@ impl Problem {
                 format!(
                     "line {line}: `{key}` is not written in the plain form build.sh reads, \
                      so every build refuses it (write it as {form}{fix})"
+                )
+            }
+            Problem::NotPlainSetting {
+                refusal:
+                    BuildRefusal {
+                        line,
+                        key,
+                        misread: Some(Misread { build, toml }),
+                    },
+                ..
+            } => {
+                let shown = |value: &Option<String>| match value {
+                    Some(value) => format!("`{value}`"),
+                    None => "nothing".to_string(),
+                };
+                format!(
+                    "line {line}: build.sh's line reader reads {} for `{key}`, where TOML \
+                     reads {}: a value written over several lines holds a line that \
+                     starts like a setting or a table (write it on one line, or after \
+                     the first table)",
+                    shown(build),
+                    shown(toml)
                 )
             }
             Problem::DuplicateEntry(l) => format!("lists the handler `{}` twice", l.handler()),
@@ -538,7 +582,8 @@ impl Problem {
         match self {
             Problem::MissingMarker(_) => Some("created the package marker"),
             Problem::Unlisted(_) => Some("added the handler to lambdas.toml"),
-            Problem::NotPlainEntry { fixable: true, .. } => {
+            Problem::NotPlainEntry { fixable: true, .. }
+            | Problem::NotPlainSetting { fixable: true, .. } => {
                 Some("rewrote the value in the plain one-line form, the same value")
             }
             Problem::NotExecutable => Some("made it executable"),
@@ -587,16 +632,20 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
             }
         }
     }
-    found.extend(
-        facts
-            .lines_build_refuses
-            .iter()
-            .map(|(line, key)| Problem::NotPlainEntry {
-                line: *line,
-                key,
-                fixable: facts.plainly_writable,
-            }),
-    );
+    found.extend(facts.lines_build_refuses.iter().map(|refusal| {
+        let fixable = facts.plainly_writable;
+        match refusal.is_setting() {
+            true => Problem::NotPlainSetting {
+                refusal: refusal.clone(),
+                fixable,
+            },
+            false => Problem::NotPlainEntry {
+                line: refusal.line,
+                key: refusal.key,
+                fixable,
+            },
+        }
+    }));
     let mut kinds_by_name: BTreeMap<&HandlerName, Kind> = BTreeMap::new();
     for lambda in &listed {
         if let Some(first) = kinds_by_name.insert(&lambda.name, lambda.kind) {
@@ -805,9 +854,13 @@ fn imported_modules(text: &str) -> Vec<String> {
 /// The repairs of the fixable `problems`, as one plan.
 pub fn plan_fixes(problems: &[Problem], manifest: &Manifest) -> Result<Plan> {
     let mut plan = Plan::default();
-    let plain_fix = problems
-        .iter()
-        .any(|p| matches!(p, Problem::NotPlainEntry { fixable: true, .. }));
+    let plain_fix = problems.iter().any(|p| {
+        p.fix().is_some()
+            && matches!(
+                p,
+                Problem::NotPlainEntry { .. } | Problem::NotPlainSetting { .. }
+            )
+    });
     let plainly_written = plain_fix.then(|| manifest.plainly_written()).flatten();
     let mut manifest_changed = plainly_written.is_some();
     let mut updated = plainly_written.unwrap_or_else(|| manifest.clone());

@@ -181,7 +181,10 @@ pub struct CheckArgs {
     /// that layer, which build.sh only writes in layer mode),
     /// not-plain-entry (a `kind`, `name` or `requirements` line of a
     /// [[handlers]] entry in a TOML form build.sh does not read: write it on
-    /// one line with plain strings), unpaired-marker (a `# lambda-scaffold:
+    /// one line with plain strings), not-plain-setting (a `python`, `arch`,
+    /// `dependencies` or `bytecode` setting in a TOML form build.sh does not
+    /// read, or a line of a value over several lines that it reads as a
+    /// setting or a table), unpaired-marker (a `# lambda-scaffold:
     /// begin` or `end` line of a
     /// handler's part of template.yaml without its pair: restore it, or
     /// remove the block by hand).

@@ -223,3 +223,105 @@ fn a_read_only_manifest_is_refused_by_every_command_that_would_change_it() {
     let mode = fs::metadata(&manifest).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// The problems `check --json` reports, as (code, message).
+fn problems(root: &Path) -> Vec<(String, String)> {
+    let out = run(root, &["check", "--json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let text = |key: &str| p[key].as_str().unwrap().to_string();
+            (text("code"), text("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_setting_build_sh_does_not_read_as_toml_is_named_by_check_and_fixed_when_safe() {
+    let (_dir, root) = project("svc", &[]);
+    let good = manifest(&root);
+    let python = "python = \"3.13\"\n";
+    let list = |root: &Path| {
+        std::process::Command::new("bash")
+            .args(["build.sh", "--list"])
+            .current_dir(root)
+            .output()
+            .unwrap()
+    };
+    // (what replaces the python line, the line build.sh names, the plain
+    // lines check --fix writes, if it may)
+    for (written, line, fixed) in [
+        ("python = \"\"\"3.13\"\"\"\n", Some(6), Some(python)),
+        (
+            "python = '''3.13'''  # the runtime\n",
+            Some(6),
+            Some("python = \"3.13\"  # the runtime\n"),
+        ),
+        ("python = \"3.1\\u0033\"\n", Some(6), Some(python)),
+        ("python = \"\"\"\n3.13\"\"\"\n", Some(6), Some(python)),
+        (
+            "python = \"3.13\"\ndependencies = '''bundle'''\n",
+            Some(7),
+            Some("python = \"3.13\"\ndependencies = \"bundle\"\n"),
+        ),
+        // A comment inside the value would be lost; a string is no boolean;
+        // a quoted key is not the plain form: each left to a person.
+        ("python = \"\"\"3.13 # why\"\"\"\n", Some(6), None),
+        ("python = \"3.13\"\nbytecode = \"false\"\n", Some(7), None),
+        ("\"python\" = \"3.13\"\n", Some(6), None),
+        // A line of a value over several lines that build.sh reads as a
+        // setting, or takes for a table (hiding what follows from it).
+        (
+            "python = \"3.13\"\nnotes = \"\"\"\npython = \"3.12\"\n\"\"\"\n",
+            None,
+            None,
+        ),
+        ("notes = [\n  [\"x\"],\n]\npython = \"3.13\"\n", None, None),
+    ] {
+        let text = good.replacen(python, written, 1);
+        assert_ne!(text, good);
+        fs::write(root.join("lambdas.toml"), &text).unwrap();
+        let out = list(&root);
+        let found = problems(&root);
+        let codes: Vec<&str> = found.iter().map(|(code, _)| code.as_str()).collect();
+        assert!(codes.contains(&"not-plain-setting"), "{written}: {found:?}");
+        match line {
+            Some(line) => {
+                assert_eq!(out.status.code(), Some(1), "{written}");
+                let at = format!("`lambdas.toml` line {line}: ");
+                assert!(stderr(&out).contains(&at), "{written}: {}", stderr(&out));
+                let named = format!("line {line}: ");
+                assert!(
+                    found.iter().any(|(_, message)| message.starts_with(&named)),
+                    "{written}: {found:?}"
+                );
+            }
+            // build.sh misreads the setting; check names where.
+            None => assert!(
+                found
+                    .iter()
+                    .any(|(_, message)| message.contains("build.sh's line reader reads")),
+                "{written}: {found:?}"
+            ),
+        }
+        let Some(out) = check_fix(&root, fixed.is_some(), written) else {
+            continue;
+        };
+        assert!(
+            out.contains("rewrote the value in the plain one-line form"),
+            "{written}: {out}"
+        );
+        let plain = fixed.unwrap_or_default();
+        assert_eq!(
+            manifest(&root),
+            good.replacen(python, plain, 1),
+            "{written}"
+        );
+        ok(&root, &["check"]);
+        assert!(list(&root).status.success(), "{written}");
+    }
+}

@@ -123,10 +123,63 @@ fn entry() -> impl Strategy<Value = String> {
         )
 }
 
+/// Lines of `python`, then of `arch`, then of other settings, as people
+/// write them: plain (`key = "value"`, `bytecode = true`), in other TOML
+/// forms `build.sh` refuses, and values over several lines holding a line it
+/// reads as a setting or takes for a table. Each ends with its newline.
+const PYTHON_LINES: &[&str] = &[
+    "python = \"3.13\"\n",
+    "python='3.12'  # runtime\n",
+    "python = \"\"\"3.13\"\"\"\n",
+    "python = '''3.12'''\n",
+    "python = \"3.1\\u0033\"\n",
+    "python = \"\"\"\n3.13\"\"\"\n",
+    "\"python\" = \"3.13\"\n",
+];
+const ARCH_LINES: &[&str] = &[
+    "arch = \"x86_64\"\n",
+    "arch = 'arm64' # note\n",
+    "arch = \"\"\"arm64\"\"\"  # why\n",
+];
+const OTHER_SETTING_LINES: &[&str] = &[
+    "dependencies = \"layer\"\n",
+    "dependencies = '''bundle'''\n",
+    "bytecode = false\n",
+    "bytecode = true # on\n",
+    "bytecode = \"false\"\n",
+    "notes = \"\"\"\npython = \"3.12\"\n\"\"\"\n",
+    "notes = '''\n  bytecode = false\n'''\n",
+    "notes = [\n  [\"x\"],\n]\n",
+    "notes = \"\"\"\n[x]\n\"\"\"\n",
+    "# python = \"3.11\"\n",
+    "name = \"svc\"\n",
+    "\n",
+];
+
+/// Settings: a `python` and an `arch` line and up to three others, in any
+/// order (a text that sets a key twice is one TOML rejects).
+pub(super) fn setting_lines() -> impl Strategy<Value = String> {
+    (
+        select(PYTHON_LINES),
+        select(ARCH_LINES),
+        vec(select(OTHER_SETTING_LINES), 0..4),
+    )
+        .prop_map(|(python, arch, mut lines)| {
+            lines.extend([python, arch]);
+            lines
+        })
+        .prop_shuffle()
+        .prop_map(|lines| lines.concat())
+}
+
 /// A valid manifest: settings, then up to five entries, LF or CRLF.
 fn valid_manifest() -> impl Strategy<Value = String> {
     (
-        select(&["", "# my notes\n", "name = \"svc\"  # the project\n"][..]),
+        prop_oneof![
+            select(&["", "# my notes\n", "name = \"svc\"  # the project\n"][..])
+                .prop_map(str::to_string),
+            setting_lines(),
+        ],
         select(&["log-centric", "web-stack"][..]),
         vec(entry(), 0..5),
         any::<bool>(),

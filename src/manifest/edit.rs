@@ -10,7 +10,7 @@ use std::path::Path;
 
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, Value, value};
 
-use super::scan::{BUILD_KEYS, is_plain};
+use super::scan::{BUILD_KEYS, BUILD_SETTINGS, is_plain};
 use super::{MANIFEST_FILE, Manifest, entry as entry_of, entry_key};
 use crate::error::UserError;
 use crate::event_source::EventSource;
@@ -98,52 +98,65 @@ impl Manifest {
         Ok(true)
     }
 
-    /// The manifest with every value of a key `build.sh` reads that is not
-    /// in the plain form ([`Manifest::lines_build_refuses`]) written again in
-    /// the plain one-line form, the same values, the rest untouched; `None` unless that is safe for all of
-    /// them: each is a string or an array of strings holding no `#` (so no
-    /// comment inside it is lost), and the result reads back to the same
-    /// entries with no line `build.sh` refuses.
+    /// The manifest with every value of a setting or entry key `build.sh`
+    /// reads that is not in the plain form ([`Manifest::lines_build_refuses`])
+    /// written again in the plain one-line form, the same values, the rest
+    /// untouched; `None` unless that is safe for all of them: each is a
+    /// string or an array of strings holding no `#` (so no comment inside it
+    /// is lost), no line of another value reads to build.sh as a setting,
+    /// and the result reads back to the same settings and entries with no
+    /// line `build.sh` refuses.
     pub fn plainly_written(&self) -> Option<Manifest> {
-        if self.lines_build_refuses().is_empty() {
+        let refused = self.lines_build_refuses();
+        if refused.is_empty() || refused.iter().any(|line| line.misread.is_some()) {
             return None;
         }
         let mut doc: DocumentMut = self.text.parse().ok()?;
-        let tables = doc.get_mut("handlers")?.as_array_of_tables_mut()?;
-        for table in tables.iter_mut() {
-            for key in BUILD_KEYS {
-                let Some(old) = table.get_mut(key) else {
-                    continue;
-                };
-                let old = old.as_value_mut()?;
-                let mut bare = old.clone();
-                bare.decor_mut().clear();
-                let raw = bare.to_string();
-                if is_plain(key, &raw) {
-                    continue;
-                }
-                if raw.contains('#') {
-                    return None;
-                }
-                let mut fresh = match &bare {
-                    Value::String(text) => Value::from(text.value().as_str()),
-                    Value::Array(array) => Value::Array(
-                        array
-                            .iter()
-                            .map(|name| name.as_str().map(str::to_string))
-                            .collect::<Option<Array>>()?,
-                    ),
-                    _ => return None,
-                };
-                *fresh.decor_mut() = old.decor().clone();
-                *old = fresh;
+        write_plainly(doc.as_table_mut(), &BUILD_SETTINGS)?;
+        if let Some(item) = doc.get_mut("handlers") {
+            for table in item.as_array_of_tables_mut()?.iter_mut() {
+                write_plainly(table, &BUILD_KEYS)?;
             }
         }
         let text = with_line_ending(&doc.to_string(), self.line_ending());
         let written = Manifest::parse(text, Path::new(MANIFEST_FILE)).ok()?;
-        let same = written.handlers() == self.handlers();
+        let same = written.handlers() == self.handlers() && written.settings == self.settings;
         (same && written.lines_build_refuses().is_empty()).then_some(written)
     }
+}
+
+/// Writes the values of `keys` in `table` that are not in the plain form
+/// again in it, keeping what surrounds them; `None` when one cannot be
+/// written so without losing a comment inside it.
+fn write_plainly(table: &mut Table, keys: &[&str]) -> Option<()> {
+    for key in keys {
+        let Some(old) = table.get_mut(key) else {
+            continue;
+        };
+        let old = old.as_value_mut()?;
+        let mut bare = old.clone();
+        bare.decor_mut().clear();
+        let raw = bare.to_string();
+        if is_plain(key, &raw) {
+            continue;
+        }
+        if raw.contains('#') {
+            return None;
+        }
+        let mut fresh = match &bare {
+            Value::String(text) => Value::from(text.value().as_str()),
+            Value::Array(array) => Value::Array(
+                array
+                    .iter()
+                    .map(|name| name.as_str().map(str::to_string))
+                    .collect::<Option<Array>>()?,
+            ),
+            _ => return None,
+        };
+        *fresh.decor_mut() = old.decor().clone();
+        *old = fresh;
+    }
+    Some(())
 }
 
 /// `text` with every LF that is not part of a CRLF written as `ending`.

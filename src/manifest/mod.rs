@@ -63,7 +63,39 @@ pub struct Manifest {
     /// without another pass over the text.
     listed: Vec<u64>,
     settings: BTreeMap<String, String>,
+    /// The settings' lines `build.sh` refuses or reads otherwise than TOML.
+    settings_build_refuses: Vec<BuildRefusal>,
     pub layout: Layout,
+}
+
+/// A line of the manifest that the generated `build.sh`'s line reader
+/// refuses, or reads otherwise than TOML does, so that every build stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildRefusal {
+    /// Numbered from 1.
+    pub line: usize,
+    /// The key build.sh reads there: an entry's (`kind`, `name`,
+    /// `requirements`) or a setting ([`BuildRefusal::is_setting`]).
+    pub key: &'static str,
+    /// `None` when the line is not in the plain form build.sh reads;
+    /// otherwise it reads the line plainly, but its value of the setting is
+    /// not TOML's: the line is part of a value written over several lines,
+    /// or one such line hid the setting from it.
+    pub misread: Option<Misread>,
+}
+
+/// The values of a setting as build.sh and as TOML read it (`None`: none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misread {
+    pub build: Option<String>,
+    pub toml: Option<String>,
+}
+
+impl BuildRefusal {
+    /// Whether the key is a setting (before the first table), not an entry's.
+    pub fn is_setting(&self) -> bool {
+        scan::BUILD_SETTINGS.contains(&self.key)
+    }
 }
 
 /// One `[[handlers]]` entry, as written (validated by [`crate::lambdas`]).
@@ -173,6 +205,7 @@ impl Manifest {
             .iter()
             .filter_map(|(key, item)| Some((key.to_string(), item.as_str()?.to_string())))
             .collect();
+        let settings_build_refuses = settings_build_refuses(&text, &doc);
         Ok(Self {
             text,
             plain_from,
@@ -180,19 +213,32 @@ impl Manifest {
             entries: OnceLock::new(),
             listed,
             settings,
+            settings_build_refuses,
             layout,
         })
     }
 
-    /// The lines of `[[handlers]]` entries, numbered from 1, where one of the
-    /// keys `build.sh` reads is not in the plain one-line form it reads, with
-    /// that key ([`scan::lines_build_refuses`]). None when the scanner read
-    /// every entry: its plain form is one `build.sh` reads.
-    pub fn lines_build_refuses(&self) -> Vec<(usize, &'static str)> {
-        match self.plain_from {
-            Some(_) => Vec::new(),
-            None => scan::lines_build_refuses(&self.text),
+    /// The lines `build.sh` refuses, in order: those of the settings it
+    /// reads ([`settings_build_refuses`]), then those of `[[handlers]]`
+    /// entries where one of the keys it reads is not in the plain one-line
+    /// form it reads. No entry's when the scanner read them all: its plain
+    /// form is one `build.sh` reads.
+    pub fn lines_build_refuses(&self) -> Vec<BuildRefusal> {
+        let mut found = self.settings_build_refuses.clone();
+        if self.plain_from.is_none() {
+            let entries = scan::build_reading(&self.text, true).refused;
+            found.extend(
+                entries
+                    .into_iter()
+                    .filter(|(_, key)| scan::BUILD_KEYS.contains(key))
+                    .map(|(line, key)| BuildRefusal {
+                        line,
+                        key,
+                        misread: None,
+                    }),
+            );
         }
+        found
     }
 
     /// A string setting such as `python` or `arch`.
@@ -321,6 +367,57 @@ fn parse_document(text: &str, path: &Path) -> Result<DocumentMut, UserError> {
     })
 }
 
+/// The lines of the settings `build.sh` reads ([`scan::BUILD_SETTINGS`])
+/// that it refuses, or where its value is not TOML's (`doc`): what it reads
+/// must be what every other reader of the manifest reads.
+fn settings_build_refuses(text: &str, doc: &DocumentMut) -> Vec<BuildRefusal> {
+    let reading = scan::build_reading(text, false);
+    let mut found: Vec<BuildRefusal> = reading
+        .refused
+        .iter()
+        .map(|(line, key)| BuildRefusal {
+            line: *line,
+            key,
+            misread: None,
+        })
+        .collect();
+    for key in scan::BUILD_SETTINGS {
+        if reading.refused.iter().any(|(_, refused)| *refused == key) {
+            continue;
+        }
+        let toml = doc.get(key).map(|item| match item.as_value() {
+            Some(toml_edit::Value::String(text)) => text.value().clone(),
+            Some(value) => {
+                let mut bare = value.clone();
+                bare.decor_mut().clear();
+                bare.to_string()
+            }
+            None => item.to_string().trim().to_string(),
+        });
+        let read = reading.settings.iter().find(|(read, ..)| *read == key);
+        let build = read.map(|(_, _, value)| value.to_string());
+        let default = scan::build_default(key);
+        if build.as_deref().or(default) == toml.as_deref().or(default) {
+            continue;
+        }
+        // Read on a line of another value, or hidden after a line build.sh
+        // took for a table: named where TOML has it.
+        let line = match read {
+            Some((_, line, _)) => *line,
+            None => scan::lines_of_key(text, reading.head_lines, key)
+                .next()
+                .unwrap_or(reading.head_lines + 1),
+        };
+        found.push(BuildRefusal {
+            line,
+            key,
+            misread: Some(Misread { build, toml }),
+        });
+    }
+    found.sort_by_key(|refusal| refusal.line);
+    found
+}
+
 /// The `[[handlers]]` entries of a document read by toml_edit.
 fn entries_of(doc: &DocumentMut) -> Vec<HandlerEntry> {
     doc.get("handlers")
@@ -422,5 +519,117 @@ mod tests {
         assert_eq!(parse(MINIMAL).unwrap().line_ending(), "\n");
         let crlf = MINIMAL.replace('\n', "\r\n");
         assert_eq!(parse(&crlf).unwrap().line_ending(), "\r\n");
+    }
+}
+
+/// The settings as the generated `build.sh` reads them, held to what TOML
+/// reads: the real script is the oracle, run over generated settings.
+#[cfg(test)]
+mod build_sh_oracle {
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+    use std::process::Command;
+
+    use proptest::prop_assert_eq;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::cases::setting_lines;
+    use super::tests::parse;
+    use super::*;
+    use crate::names::ProjectName;
+
+    const ENTRY: &str = "\n[[handlers]]\nkind = \"producers\"\nname = \"a\"\n";
+
+    /// The settings build.sh passes to the packager (a stand-in, `echo`,
+    /// prints them), `None` when it refuses the manifest.
+    fn read_by_build_sh(dir: &Path, text: &str) -> Option<BTreeMap<&'static str, String>> {
+        std::fs::write(dir.join(MANIFEST_FILE), text).unwrap();
+        let out = Command::new("bash")
+            .args(["build.sh", "--local", "a", "./producers/a"])
+            .current_dir(dir)
+            .env("LAMBDA_BUILD_PYTHON", "echo")
+            .output()
+            .expect("bash runs");
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.starts_with("error: `lambdas.toml`"), "{err}");
+            return None;
+        }
+        let args = String::from_utf8(out.stdout).unwrap();
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let after = |flag| {
+            let at = words.iter().position(|word| *word == flag).unwrap();
+            words[at + 1].to_string()
+        };
+        let bytecode = words.contains(&"--bytecode").to_string();
+        Some(BTreeMap::from([
+            ("python", after("--python-version")),
+            ("arch", after("--arch")),
+            ("dependencies", after("--dependencies")),
+            ("bytecode", bytecode),
+        ]))
+    }
+
+    /// The settings as TOML reads them, with build.sh's defaults; `None`
+    /// when one is not of the type build.sh reads.
+    fn read_by_toml(text: &str) -> Option<BTreeMap<&'static str, String>> {
+        let doc: DocumentMut = text.parse().unwrap();
+        scan::BUILD_SETTINGS
+            .iter()
+            .map(|key| {
+                let value = match doc.get(key) {
+                    None => scan::build_default(key)?.to_string(),
+                    Some(item) if *key == "bytecode" => item.as_bool()?.to_string(),
+                    Some(item) => item.as_str()?.to_string(),
+                };
+                Some((*key, value))
+            })
+            .collect()
+    }
+
+    /// Over generated settings that TOML accepts: `check` names a line of
+    /// them exactly when build.sh refuses the manifest or reads other values
+    /// than TOML; and what `check --fix` writes, build.sh reads as TOML read
+    /// the original. Counts each outcome, so that none is left untried.
+    #[test]
+    fn check_names_a_setting_exactly_when_build_sh_does_not_read_it_as_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let script =
+            crate::generate::build_script(&ProjectName::parse("svc").unwrap(), Layout::LogCentric)
+                .unwrap();
+        std::fs::write(dir.path().join("build.sh"), script.contents).unwrap();
+        let (read, named, fixed) = (Cell::new(0), Cell::new(0), Cell::new(0));
+        let mut runner = TestRunner::new(Config {
+            failure_persistence: None,
+            ..Config::with_cases(150)
+        });
+        let result = runner.run(&setting_lines(), |settings| {
+            let text = format!("schema_version = 1\nlayout = \"log-centric\"\n{settings}{ENTRY}");
+            let Ok(manifest) = parse(&text) else {
+                return Ok(());
+            };
+            let toml = read_by_toml(&text);
+            let by_build = read_by_build_sh(dir.path(), &text);
+            let as_toml = by_build.is_some() && by_build == toml;
+            let refused = manifest.lines_build_refuses();
+            prop_assert_eq!(refused.is_empty(), as_toml, "{:?}: {:?}", text, refused);
+            read.set(read.get() + usize::from(as_toml));
+            named.set(named.get() + usize::from(!as_toml));
+            if let Some(written) = manifest.plainly_written() {
+                fixed.set(fixed.get() + 1);
+                let by_build = read_by_build_sh(dir.path(), written.to_text());
+                prop_assert_eq!(by_build, toml, "{:?} written {:?}", text, written.to_text());
+            }
+            Ok(())
+        });
+        if let Err(failure) = result {
+            panic!("{failure}");
+        }
+        let (read, named, fixed) = (read.get(), named.get(), fixed.get());
+        eprintln!("read as TOML: {read}, named: {named}, of which fixed: {fixed}");
+        assert!(
+            read > 10 && named > 10 && fixed > 10,
+            "{read} {named} {fixed}"
+        );
     }
 }

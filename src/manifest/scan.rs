@@ -129,7 +129,8 @@ pub(super) fn scan_entries<'a>(
             "kind" => &mut keys.kind,
             "name" => &mut keys.name,
             "event" => &mut keys.event,
-            _ => &mut keys.requirements,
+            "requirements" => &mut keys.requirements,
+            _ => return None,
         };
         if slot.replace(value).is_some() {
             return None;
@@ -167,20 +168,24 @@ fn is_handlers_header(line: &str) -> bool {
         .is_some_and(is_blank_or_comment)
 }
 
-/// A line of an entry in the plain form (`line` starts at its first
-/// non-blank): a bare key of an entry the tool writes and its value, a plain
-/// string (`kind`, `name`, `event`) or a one-line array of them
-/// (`requirements`, from `[` to `]`).
+/// A line in the plain form (`line` starts at its first non-blank): a bare
+/// key the tool writes and its value: for an entry a plain string (`kind`,
+/// `name`, `event`) or a one-line array of them (`requirements`, from `[` to
+/// `]`); for a setting a plain string (`python`, `arch`, `dependencies`) or
+/// `true` or `false` (`bytecode`).
 fn plain_key_value(line: &str) -> Option<(&str, &str)> {
     let equals = line.bytes().position(|b| b == b'=')?;
     let text = trim_blanks_start(&line[equals + 1..]);
     let key = trim_blanks_end(&line[..equals]);
     let value = match key {
-        "kind" | "name" | "event" => plain_string(text)?,
+        "kind" | "name" | "event" | "python" | "arch" | "dependencies" => plain_string(text)?,
         "requirements" => {
             let rest = plain_strings(text, |_| {})?;
             &text[..text.len() - rest.len()]
         }
+        "bytecode" => ["true", "false"]
+            .into_iter()
+            .find(|word| text.strip_prefix(word).is_some_and(is_blank_or_comment))?,
         _ => return None,
     };
     Some((key, value))
@@ -196,38 +201,101 @@ pub(super) fn is_plain(key: &str, value: &str) -> bool {
 /// [`plain_key_value`]; it refuses any other form of them.
 pub(super) const BUILD_KEYS: [&str; 3] = ["kind", "name", "requirements"];
 
-/// The lines (numbered from 1) of `[[handlers]]` entries holding one of the
-/// [`BUILD_KEYS`] in a form other than the plain one, with that key: the
-/// lines `build.sh` refuses. Read as `build.sh` reads them: line by line, a
-/// line starting with `[` opens a table, a line's key is the name at its
-/// start (quoted or not), so a line of a value written over several lines
-/// that starts like one of its keys is refused too; other keys are not its
-/// business.
-pub(super) fn lines_build_refuses(text: &str) -> Vec<(usize, &'static str)> {
-    let mut in_handlers = false;
-    let mut found = Vec::new();
+/// The settings (keys before the first table) that `build.sh` reads, each
+/// only in the plain form of [`plain_key_value`]; it refuses any other form.
+pub(super) const BUILD_SETTINGS: [&str; 4] = ["python", "arch", "dependencies", "bytecode"];
+
+/// What `build.sh` takes for a setting of [`BUILD_SETTINGS`] that it does
+/// not find (`read_manifest` starts from these).
+pub(super) fn build_default(key: &str) -> Option<&'static str> {
+    match key {
+        "dependencies" => Some("bundle"),
+        "bytecode" => Some("true"),
+        _ => None,
+    }
+}
+
+/// What `build.sh`'s line reader (`read_manifest`) makes of a manifest: line
+/// by line, a line starting with `[` opens a table (the settings end at the
+/// first), a line's key is the name at its start (quoted or not). So a line
+/// of a value written over several lines that starts like one of its keys
+/// is read as one too, and one that starts with `[` as a table.
+pub(super) struct BuildReading<'a> {
+    /// The lines (numbered from 1) holding one of the [`BUILD_SETTINGS`]
+    /// before the first table, or of the [`BUILD_KEYS`] in a `[[handlers]]`
+    /// table, in a form other than the plain one, with that key: the lines
+    /// it refuses. Other keys are not its business.
+    pub refused: Vec<(usize, &'static str)>,
+    /// The settings it reads, the last value of each, with its line.
+    pub settings: Vec<(&'static str, usize, &'a str)>,
+    /// How many lines come before the first table.
+    pub head_lines: usize,
+}
+
+/// Reads `text` as [`BuildReading`] describes, the settings only unless
+/// `whole` (the entries too).
+pub(super) fn build_reading(text: &str, whole: bool) -> BuildReading<'_> {
+    let mut reading = BuildReading {
+        refused: Vec::new(),
+        settings: Vec::new(),
+        head_lines: 0,
+    };
+    // `None` before the first table, then whether it is `[[handlers]]`.
+    let mut in_handlers = None;
     for (index, line) in lines(text).enumerate() {
         let line = trim_blanks_start(line);
         if line.starts_with('[') {
-            in_handlers = is_handlers_header(line);
+            if in_handlers.is_none() {
+                reading.head_lines = index;
+                if !whole {
+                    return reading;
+                }
+            }
+            in_handlers = Some(is_handlers_header(line));
             continue;
         }
-        if !in_handlers {
-            continue;
-        }
-        let unquoted = line.strip_prefix(['"', '\'']).unwrap_or(line);
-        let name_len = unquoted
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-            .count();
-        let Some(key) = BUILD_KEYS.iter().find(|k| **k == &unquoted[..name_len]) else {
+        let keys: &[&'static str] = match in_handlers {
+            None => &BUILD_SETTINGS,
+            Some(true) => &BUILD_KEYS,
+            Some(false) => continue,
+        };
+        let Some(key) = keys.iter().copied().find(|k| *k == leading_key(line)) else {
             continue;
         };
-        if plain_key_value(line).is_none_or(|(plain, _)| plain != *key) {
-            found.push((index + 1, *key));
+        match plain_key_value(line) {
+            Some((plain, value)) if plain == key => {
+                if in_handlers.is_none() {
+                    reading.settings.retain(|(read, ..)| *read != key);
+                    reading.settings.push((key, index + 1, value));
+                }
+            }
+            _ => reading.refused.push((index + 1, key)),
         }
     }
-    found
+    if in_handlers.is_none() {
+        reading.head_lines = lines(text).count();
+    }
+    reading
+}
+
+/// The lines (numbered from 1) after the first `skip` whose key is `key`.
+pub(super) fn lines_of_key(text: &str, skip: usize, key: &str) -> impl Iterator<Item = usize> {
+    lines(text)
+        .enumerate()
+        .skip(skip)
+        .filter(move |(_, line)| leading_key(trim_blanks_start(line)) == key)
+        .map(|(index, _)| index + 1)
+}
+
+/// The key `build.sh` sees at the start of a line (`line` starts at its first
+/// non-blank): a name of letters, digits, `_` and `-`, after a quote or not.
+fn leading_key(line: &str) -> &str {
+    let unquoted = line.strip_prefix(['"', '\'']).unwrap_or(line);
+    let name_len = unquoted
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        .count();
+    &unquoted[..name_len]
 }
 
 /// The contents of a basic string without escapes or a literal string, when
@@ -468,7 +536,7 @@ mod tests {
                 .iter()
                 .map(|(line, key)| (line + first - 1, *key))
                 .collect();
-            assert_eq!(lines_build_refuses(&text), shifted, "{body}");
+            assert_eq!(build_reading(&text, true).refused, shifted, "{body}");
         }
     }
 
@@ -521,7 +589,11 @@ mod tests {
             if let Some(entries) = scanned(&text) {
                 scanner_read.set(scanner_read.get() + 1);
                 // What the scanner reads plain, build.sh reads too.
-                prop_assert_eq!(lines_build_refuses(&text), vec![], "on {:?}", text);
+                let entries_refused = build_reading(&text, true)
+                    .refused
+                    .into_iter()
+                    .filter(|(_, key)| BUILD_KEYS.contains(key));
+                prop_assert_eq!(entries_refused.count(), 0, "on {:?}", text);
                 prop_assert_eq!(Ok(entries), reference, "on {:?}", text);
             }
             Ok(())

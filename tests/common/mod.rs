@@ -179,6 +179,21 @@ pub fn assert_refused(cwd: &Path, watched: &Path, args: &[&str], message: &str) 
     err
 }
 
+/// Runs `check --fix` in `root`: when it may not fix everything (`fixable`
+/// false), asserts exit 1 and the tree unchanged and returns `None`;
+/// otherwise asserts success and returns its stdout. `what` names the case.
+pub fn check_fix(root: &Path, fixable: bool, what: &str) -> Option<String> {
+    let before = snapshot(root);
+    let out = run(root, &["check", "--fix"]);
+    if !fixable {
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        assert_eq!(snapshot(root), before, "{what}: fix changed the tree");
+        return None;
+    }
+    assert!(out.status.success(), "{what}: {}", stderr(&out));
+    Some(stdout(&out))
+}
+
 /// Asserts that each command line is a usage error (exit 2) and changes nothing in `root`.
 pub fn assert_usage_errors(root: &Path, commands: &[&[&str]]) {
     let before = snapshot(root);
