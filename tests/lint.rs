@@ -114,7 +114,7 @@ fn the_projects_shell_scripts_are_shellcheck_clean() {
                 scripts.push("tools/assume_role.sh".into());
                 &["deploy-staging", "deploy-prod"]
             }
-            "github" => &["deploy"],
+            "github" => &["deploy-staging", "deploy-prod"],
             _ => &[],
         };
         for job in deploy_jobs {
@@ -366,15 +366,19 @@ fn the_gitlab_deploy_jobs_assume_a_role_by_oidc_staging_automatically_prod_by_ha
     assert_eq!(mode & 0o111, 0o111, "tools/assume_role.sh is executable");
 }
 
-/// GitHub: one deploy job, after lint, test and build, on the default branch
-/// only: a push deploys `staging`, a run by hand `prod`, each in its
-/// environment (prod's reviewers approve); it may only read the repository
-/// and ask for an OIDC token, assumes the environment's role with
-/// configure-aws-credentials pinned by commit, and runs the pinned SAM CLI's
-/// `sam deploy` for the same environment. No AWS key anywhere. zizmor audits
+/// GitHub: two deploy jobs, on the default branch only. `deploy-staging`
+/// runs after lint, test and build, on a push and on a run by hand;
+/// `deploy-prod` only on a run by hand, and only once `deploy-staging` of the
+/// same run succeeded (it needs it, with no status function in its `if` that
+/// would let it run after a failed or skipped staging), as GitLab's
+/// `deploy-prod` needs `deploy-staging`. Each runs in its environment (prod's
+/// reviewers approve), may only read the repository and ask for an OIDC
+/// token, assumes the environment's role with configure-aws-credentials
+/// pinned by commit, and runs the pinned SAM CLI's `sam deploy` for the same
+/// environment; both run the same steps. No AWS key anywhere. zizmor audits
 /// the rest (github_workflows_pass_zizmor).
 #[test]
-fn the_github_deploy_job_assumes_a_role_by_oidc_staging_on_push_prod_by_hand() {
+fn the_github_prod_deploy_runs_by_hand_only_after_staging_deployed_the_same_commit() {
     let (_dir, root) = project("deploy-me", &["--ci", "github", "--layout", "web-stack"]);
     let Some(workflow) = ci_document(&root, ".github/workflows/ci.yml") else {
         return;
@@ -385,27 +389,51 @@ fn the_github_deploy_job_assumes_a_role_by_oidc_staging_on_push_prod_by_hand() {
     assert!(on.get("workflow_dispatch").is_some(), "{on}");
     assert_eq!(workflow["permissions"], serde_json::json!({}));
 
-    let deploy = &workflow["jobs"]["deploy"];
+    let jobs = workflow["jobs"].as_object().unwrap();
+    let deploys: Vec<&String> = jobs.keys().filter(|j| j.contains("deploy")).collect();
+    assert_eq!(deploys, ["deploy-prod", "deploy-staging"], "in key order");
+    let (staging, prod) = (&jobs["deploy-staging"], &jobs["deploy-prod"]);
+    let default_branch = "github.ref_name == github.event.repository.default_branch";
     assert_eq!(
-        deploy["needs"],
+        staging["if"],
+        format!(
+            "{default_branch} \
+             && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')"
+        )
+    );
+    assert_eq!(
+        staging["needs"],
         serde_json::json!(["lint", "test", "build"])
     );
+    // Prod: by hand only, in the run that deployed the commit to staging, and
+    // only once that succeeded.
     assert_eq!(
-        deploy["permissions"],
-        serde_json::json!({"contents": "read", "id-token": "write"})
+        prod["if"],
+        format!("{default_branch} && github.event_name == 'workflow_dispatch'")
     );
-    let condition = deploy["if"].as_str().unwrap();
-    assert_eq!(
-        condition,
-        "github.ref_name == github.event.repository.default_branch \
-         && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')"
-    );
-    let environment = "${{ github.event_name == 'workflow_dispatch' && 'prod' || 'staging' }}";
-    assert_eq!(deploy["environment"], environment);
-    assert_eq!(deploy["env"]["DEPLOY_ENV"], environment);
-    assert_eq!(deploy["concurrency"]["cancel-in-progress"], false);
+    assert_eq!(prod["needs"], serde_json::json!(["deploy-staging"]));
+    let condition = prod["if"].as_str().unwrap();
+    for status in ["always()", "failure()", "cancelled()", "success()"] {
+        assert!(!condition.contains(status), "{condition}");
+    }
+    let mut before_prod = needed_before(jobs, "deploy-prod");
+    before_prod.sort();
+    assert_eq!(before_prod, ["build", "deploy-staging", "lint", "test"]);
 
-    let steps = deploy["steps"].as_array().unwrap();
+    for (deploy, environment) in [(staging, "staging"), (prod, "prod")] {
+        assert_eq!(deploy["environment"], environment);
+        assert_eq!(deploy["env"]["DEPLOY_ENV"], environment);
+        assert_eq!(
+            deploy["concurrency"],
+            serde_json::json!({"group": format!("deploy-{environment}"), "cancel-in-progress": false})
+        );
+        assert_eq!(
+            deploy["permissions"],
+            serde_json::json!({"contents": "read", "id-token": "write"})
+        );
+    }
+    assert_eq!(prod["steps"], staging["steps"]);
+    let steps = staging["steps"].as_array().unwrap();
     let position = |wanted: &dyn Fn(&serde_json::Value) -> bool| {
         steps
             .iter()
@@ -449,4 +477,27 @@ fn the_github_deploy_job_assumes_a_role_by_oidc_staging_on_push_prod_by_hand() {
     let text = fs::read_to_string(root.join(".github/workflows/ci.yml")).unwrap();
     assert!(!text.contains("aws-secret-access-key"), "{text}");
     assert!(!text.contains("AWS_SECRET_ACCESS_KEY"), "{text}");
+}
+
+/// The jobs a GitHub workflow's `job` waits for, directly or through others.
+fn needed_before<'a>(
+    jobs: &'a serde_json::Map<String, serde_json::Value>,
+    job: &str,
+) -> Vec<&'a str> {
+    let mut found: Vec<&str> = Vec::new();
+    let mut todo = vec![job];
+    while let Some(next) = todo.pop() {
+        let needs = match &jobs[next]["needs"] {
+            serde_json::Value::String(one) => vec![one.as_str()],
+            serde_json::Value::Array(many) => many.iter().filter_map(|n| n.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        for need in needs {
+            if !found.contains(&need) {
+                found.push(need);
+                todo.push(need);
+            }
+        }
+    }
+    found
 }
