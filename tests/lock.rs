@@ -411,6 +411,83 @@ fn a_handler_listing_packages_gets_only_those_and_their_locked_dependencies() {
     );
 }
 
+/// Lambda moves a runtime to new patch releases by itself, so the build
+/// cannot know the `python_full_version` its zip will meet: a requirement
+/// whose marker on it (or on `implementation_version`) gives one answer on
+/// every patch release of the runtime's Python (3.13) is followed or not, and
+/// one whose answer depends on the patch release is refused, naming it, with
+/// the tree as it was (the build once took the runtime for 3.13.0 and
+/// shipped the backport without a word).
+#[test]
+fn a_requirement_whose_marker_depends_on_the_runtimes_patch_release_is_refused() {
+    let (_dir, root, wheels) = project_with_a_dependency_tree();
+    // Each refused requirement: true on 3.13.0 and 3.13.1, false from
+    // 3.13.2; false on 3.13.0 only.
+    let refused = [
+        (
+            "lsdemo_patchy",
+            "lsdemo_backport; python_full_version < \"3.13.2\"",
+        ),
+        (
+            "lsdemo_later",
+            "lsdemo_backport; python_full_version > \"3.13\"",
+        ),
+    ];
+    let steady = [
+        "lsdemo_fast; python_full_version >= \"3.8.1\"",
+        "lsdemo_old; python_full_version < \"3.9.7\"",
+        "lsdemo_new; implementation_version >= \"3.13\"",
+    ];
+    let wheel = |name: &str, requires: &[&str]| {
+        let mut args = vec![name, "1.0", "py3-none-any"];
+        for requirement in requires {
+            args.extend(["--requires", requirement]);
+        }
+        make_wheel(&wheels, &args);
+    };
+    for (name, requirement) in refused {
+        wheel(name, &[requirement]);
+    }
+    wheel("lsdemo_steady", &steady);
+    for name in ["lsdemo_backport", "lsdemo_fast", "lsdemo_new"] {
+        wheel(name, &[]);
+    }
+    fs::write(
+        root.join("requirements.txt"),
+        "lsdemo_patchy\nlsdemo_later\nlsdemo_steady\n",
+    )
+    .unwrap();
+    lock_from(&root, &wheels);
+    list_packages(&root, Some("requirements = [\"lsdemo_steady\"]"));
+    assert!(build_all(&root, &wheels).status.success());
+    assert_eq!(
+        distributions(&root.join("target/log_event.zip")),
+        ["lsdemo_fast-1.0", "lsdemo_new-1.0", "lsdemo_steady-1.0"]
+    );
+
+    for (listed, requirement) in refused {
+        list_packages(&root, Some(&format!("requirements = [\"{listed}\"]")));
+        let before = snapshot(&root);
+        let out = build_all(&root, &wheels);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        let distribution = listed.replace('_', "-");
+        assert!(
+            err.contains(&format!(
+                "error: `{distribution}` requires `{requirement}` on some patch releases \
+                 of python3.13 and not on others"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("\nhint: "), "{err}");
+        assert_eq!(
+            snapshot(&root),
+            before,
+            "{listed}: the build changed the tree"
+        );
+    }
+}
+
 #[test]
 fn a_listed_package_the_lock_lacks_or_a_hostile_list_is_refused_by_build_and_check() {
     let (_dir, root, wheels) = project_with_two_trees();

@@ -9,6 +9,15 @@ they require, as the installed distributions' metadata says
 platform, extras followed), and nothing else: the files come from the one
 installation of ``requirements.lock``, so no version other than the lock's
 ever ships. A zip whose entry lists nothing holds every locked package.
+
+The runtime's Python is known as X.Y only: Lambda moves a runtime to new
+patch releases by itself, and the build cannot know which one a zip will
+meet. So a marker is evaluated with ``python_full_version`` (and
+``implementation_version``, the same on CPython) at every patch release of
+X.Y where its answer could change: X.Y.0, and each patch the marker names
+(with the one after it; and each start of a longer number, for ``in``). One
+answer everywhere is followed; a marker whose answer depends on the patch
+release is refused, naming it, rather than guessed.
 """
 
 from __future__ import annotations
@@ -94,11 +103,10 @@ def check_locked(lists: dict[str, list[str]], lock_text: str) -> None:
 
 
 def marker_environment(python_version: str, machine: str) -> dict[str, str]:
-    """What environment markers see on Lambda's runtime."""
+    """What environment markers see on Lambda's runtime, but its patch
+    release (see :func:`marker_holds`)."""
     return {
         "python_version": python_version,
-        "python_full_version": f"{python_version}.0",
-        "implementation_version": f"{python_version}.0",
         "platform_machine": machine,
         "sys_platform": "linux",
         "platform_system": "Linux",
@@ -106,6 +114,60 @@ def marker_environment(python_version: str, machine: str) -> dict[str, str]:
         "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
     }
+
+
+def full_versions(marker: str, python_version: str) -> list[str]:
+    """The patch releases of ``python_version`` at which ``marker`` may
+    answer differently: X.Y.0, each patch it names for X.Y (``"X.Y"`` names
+    0; each start of the number too: ``"3.12.1" in "3.12.10"`` holds) and
+    the one after each.
+
+    A comparison with a version changes its answer at that version or just
+    after it; an answer that holds between two of these holds at the first.
+    """
+    version = re.escape(python_version)
+    named = re.findall(rf"(?<![0-9.]){version}(?:\.([0-9]+))?(?![0-9])", marker)
+    patches = {0}
+    for patch_named in named:
+        digits = patch_named or "0"
+        for end in range(1, len(digits) + 1):
+            patch = int(digits[:end])
+            patches.update((patch, patch + 1))
+    return [f"{python_version}.{patch}" for patch in sorted(patches)]
+
+
+def marker_holds(
+    needed: Requirement, distribution: str, environment: dict[str, str], extra: str
+) -> bool:
+    """Whether the requirement ``needed`` of ``distribution`` applies on the
+    runtime, on every patch release of its Python: refused when the answer
+    depends on the patch release, which the build cannot know."""
+    marker = needed.marker
+    if marker is None:
+        return True
+    python_version = environment["python_version"]
+    answers = {
+        marker.evaluate(
+            {
+                **environment,
+                "python_full_version": version,
+                "implementation_version": version,
+                "extra": extra,
+            }
+        )
+        for version in full_versions(str(marker), python_version)
+    }
+    if len(answers) > 1:
+        raise SelectionError(
+            f"`{distribution}` requires `{needed}` on some patch releases of "
+            f"python{python_version} and not on others: Lambda moves a runtime to "
+            "new patch releases by itself, so the build cannot tell whether the "
+            "zip needs it",
+            hint=f"pin a version of `{distribution}` whose requirements do not depend "
+            "on the patch release in requirements.txt and run `./build.sh --lock`, "
+            "or drop the `requirements` of the handler's entry in lambdas.toml",
+        )
+    return answers.pop()
 
 
 class Installed:
@@ -151,8 +213,7 @@ class Installed:
                     hint="run `./build.sh --lock` to resolve requirements.txt again",
                 )
             for needed in self.requires[name]:
-                marker = needed.marker
-                if marker is None or marker.evaluate({**environment, "extra": extra}):
+                if marker_holds(needed, name, environment, extra):
                     todo.append((normalize(needed.name), ""))
                     todo.extend((normalize(needed.name), e) for e in needed.extras)
         return set(done)
