@@ -38,8 +38,9 @@
 //! - `template.yaml` missing, without a function for a Lambda that has code
 //!   (listed, or to adopt), or with a function for a handler of the
 //!   project's kinds that has no code (its `Handler:` lines, read by
-//!   [`crate::stack`]), or with a handler's marker comment without its pair
-//!   (which `add-handler` and `remove-handler` refuse);
+//!   [`crate::stack`]), or with a handler's marker comment without its pair,
+//!   or two parts whose marker comments cross or nest (which `add-handler`
+//!   and `remove-handler` refuse);
 //! - `template.yaml` disagreeing with the manifest's `dependencies`: no
 //!   layer of `target/dependencies.zip` in layer mode, one in bundle mode
 //!   (where `build.sh` writes no such zip).
@@ -262,6 +263,10 @@ pub enum Problem {
     /// and `begin` or `end`) without its pair: `add-handler` and
     /// `remove-handler` refuse to edit that part.
     UnpairedMarker(String, &'static str),
+    /// The parts of two handlers (given: the one whose part the other's
+    /// begins in, then that other) whose marker comments cross or nest:
+    /// `add-handler` and `remove-handler` refuse to edit either part.
+    CrossedMarkers(String, String),
     /// A warning, not a problem (see [`warnings`]): the stack nears one of
     /// CloudFormation's limits, its estimated resources or the template's
     /// bytes (given, with the limit).
@@ -329,6 +334,7 @@ impl Problem {
             Problem::MissingLayer => "missing-layer",
             Problem::ExtraLayer { .. } => "extra-layer",
             Problem::UnpairedMarker(..) => "unpaired-marker",
+            Problem::CrossedMarkers(..) => "crossed-markers",
             Problem::NearStackLimit { .. } => "near-stack-limit",
             Problem::StaleLock { .. } => "stale-lock",
             Problem::UnknownPackage(..) => "unknown-package",
@@ -366,6 +372,7 @@ impl Problem {
             | Problem::MissingLayer
             | Problem::ExtraLayer { .. }
             | Problem::UnpairedMarker(..)
+            | Problem::CrossedMarkers(..)
             | Problem::NearStackLimit { .. } => TEMPLATE_FILE.into(),
         }
     }
@@ -553,6 +560,12 @@ impl Problem {
                 "has a `{} {which} {handler}` line without its pair, so add-handler and \
                  remove-handler refuse to edit that part (restore the missing marker line, \
                  or remove the block by hand)",
+                stack::MARKER
+            ),
+            Problem::CrossedMarkers(outer, inner) => format!(
+                "has the part of `{inner}` beginning inside the part of `{outer}` (their `{}` \
+                 lines cross or nest), so add-handler and remove-handler refuse to edit either \
+                 (move the block of `{inner}`, with its two marker lines, out of the other)",
                 stack::MARKER
             ),
             Problem::NotUtf8(_) => "the name is not UTF-8, so Python cannot import it; \
@@ -954,10 +967,17 @@ fn template_problems(
         return vec![Problem::MissingTemplate];
     };
     let named: BTreeSet<String> = stack::handlers(text).into_iter().collect();
-    let unpaired = stack::unpaired_markers(text)
+    let markers = stack::broken_markers(text);
+    let unpaired = markers
+        .unpaired
         .into_iter()
         .map(|(handler, which)| Problem::UnpairedMarker(handler, which));
+    let crossed = markers
+        .crossed
+        .into_iter()
+        .map(|(outer, inner)| Problem::CrossedMarkers(outer, inner));
     let mut found: Vec<Problem> = unpaired
+        .chain(crossed)
         .chain(
             deployable(facts, listed, conventional)
                 .into_iter()

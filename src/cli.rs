@@ -187,7 +187,9 @@ pub struct CheckArgs {
     /// setting or a table), unpaired-marker (a `# lambda-scaffold:
     /// begin` or `end` line of a
     /// handler's part of template.yaml without its pair: restore it, or
-    /// remove the block by hand).
+    /// remove the block by hand), crossed-markers (the parts of two handlers
+    /// whose marker lines cross or nest: add-handler and remove-handler
+    /// refuse to edit either; move one block out of the other).
     ///
     /// Paths that are not UTF-8: "root" and "path" show each byte that is not
     /// UTF-8 as \xNN; "root_hex" and "path_hex", present only then, give the

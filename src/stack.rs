@@ -23,8 +23,9 @@
 //! wherever they are (versions before this one also wrote a block into
 //! `Outputs`). Every edit is computed whole before the caller writes
 //! anything, and refused (with nothing written) when the template cannot take
-//! it: no `Resources` section, a marker without its pair, a resource of the
-//! part's name already there. The begin markers record the part's hash as
+//! it: no `Resources` section, a marker without its pair, markers crossing
+//! or nesting with another part's, a resource of the part's name already
+//! there. The begin markers record the part's hash as
 //! written (of its text without markers, indentation and `\r`, the first 64
 //! bits of its sha256), so that a part edited since is told apart from one
 //! the tool wrote, even by an older version. The hash lives in the template
@@ -214,8 +215,22 @@ struct Mentions {
 
 /// Every line of `text` that holds `handler`, read as a marker of its part or
 /// a `Handler:` line; a marker without its pair is refused.
+///
+/// A part whose markers cross or nest with another's is refused too: its
+/// block holds part of the other's, so no edit of it can leave the other
+/// whole. Only a part that has blocks is looked at that way (one more pass
+/// over the marker lines): adding a new handler costs no more.
 fn mentions(text: &str, handler: &str) -> Result<Mentions, UserError> {
-    paired_mentions(text, handler).map_err(|which| unpaired(handler, which))
+    let found = paired_mentions(text, handler).map_err(|which| unpaired(handler, which))?;
+    if !found.blocks.is_empty()
+        && let Some((outer, inner)) = broken_markers(text)
+            .crossed
+            .into_iter()
+            .find(|(outer, inner)| outer == handler || inner == handler)
+    {
+        return Err(crossed(&outer, &inner));
+    }
+    Ok(found)
 }
 
 /// [`mentions`], or which marker (`begin` or `end`) lacks its pair.
@@ -418,6 +433,13 @@ fn unpaired(handler: &str, which: &str) -> UserError {
         "`{TEMPLATE_FILE}` has a `{MARKER} {which} {handler}` line without its pair"
     ))
     .hint("put back the missing marker comment (or remove both), then run the command again; nothing was changed")
+}
+
+fn crossed(outer: &str, inner: &str) -> UserError {
+    UserError::new(format!(
+        "`{TEMPLATE_FILE}` has the part of `{inner}` beginning inside the part of `{outer}`: their `{MARKER}` lines cross or nest"
+    ))
+    .hint(format!("move the block of `{inner}`, with its two marker lines, out of the block of `{outer}`, then run the command again; nothing was changed"))
 }
 
 fn no_resources(part: &Part) -> UserError {
@@ -709,40 +731,77 @@ pub fn estimated_resources(text: &str) -> usize {
         + if implicit_http_api && !http_api { 2 } else { 0 }
 }
 
-/// The marker without its pair of each handler whose markers in `text` are
-/// broken, as `(handler, "begin" or "end")`, by handler: `add-handler` and
-/// `remove-handler` refuse to edit such a part. One pass over the marker
-/// lines finds the handlers whose begins and ends do not alternate; each of
-/// those is then read as those commands read it ([`mentions`]).
-pub fn unpaired_markers(text: &str) -> Vec<(String, &'static str)> {
-    // Whether each handler's last marker was a begin, and whether its
-    // markers ever failed to alternate.
-    let mut state: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
-    for (start, stop, _) in lines_holding(text, 0..text.len(), MARKER) {
-        let Some(rest) = text[start..stop].trim().strip_prefix(MARKER) else {
-            continue;
-        };
-        let rest = rest.trim_start();
+/// What is wrong with the marker comments of a template, as `add-handler`
+/// and `remove-handler` would find it editing each part.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrokenMarkers {
+    /// The marker without its pair of each handler whose markers are
+    /// broken, as `(handler, "begin" or "end")`, by handler.
+    pub unpaired: Vec<(String, &'static str)>,
+    /// Two parts whose markers cross or nest (`begin A`, `begin B`, `end A`,
+    /// `end B`, or `B` inside `A`), as `(A, B)`, each pair once, in the
+    /// order their second part begins; parts with an unpaired marker aside.
+    pub crossed: Vec<(String, String)>,
+}
+
+/// The marker lines of `text`, in order: whether each is a begin, and the
+/// part it names.
+fn marker_lines(text: &str) -> impl Iterator<Item = (bool, &str)> {
+    lines_holding(text, 0..text.len(), MARKER).filter_map(|(start, stop, _)| {
+        let rest = text[start..stop].trim().strip_prefix(MARKER)?.trim_start();
         let (is_begin, after) = match (rest.strip_prefix("begin "), rest.strip_prefix("end ")) {
             (Some(after), _) => (true, after),
             (None, Some(after)) => (false, after),
-            (None, None) => continue,
+            (None, None) => return None,
         };
-        let Some(handler) = after.split_whitespace().next() else {
-            continue;
-        };
-        let (open, broken) = state.entry(handler).or_insert((false, false));
-        *broken |= *open == is_begin;
-        *open = is_begin;
+        Some((is_begin, after.split_whitespace().next()?))
+    })
+}
+
+/// The [`BrokenMarkers`] of `text`: one pass over its marker lines finds the
+/// parts whose begins and ends do not alternate, each then read as the
+/// edits read it ([`mentions`]), and the parts open when another begins or
+/// ends (a stack of the open ones).
+pub fn broken_markers(text: &str) -> BrokenMarkers {
+    // Whether each handler's last marker was a begin, and whether its
+    // markers ever failed to alternate.
+    let mut state: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    let mut open: Vec<&str> = Vec::new();
+    let mut crossed: Vec<(&str, &str)> = Vec::new();
+    for (is_begin, handler) in marker_lines(text) {
+        let (was_open, broken) = state.entry(handler).or_insert((false, false));
+        *broken |= *was_open == is_begin;
+        *was_open = is_begin;
+        if is_begin {
+            if let Some(outer) = open.last().filter(|outer| **outer != handler) {
+                crossed.push((outer, handler));
+            }
+            open.push(handler);
+        } else if let Some(at) = open.iter().rposition(|o| *o == handler) {
+            crossed.extend(open[at + 1..].iter().map(|inner| (handler, *inner)));
+            open.remove(at);
+        }
     }
-    state
+    let unpaired: Vec<(String, &'static str)> = state
         .into_iter()
         .filter(|(_, (open, broken))| *open || *broken)
         .filter_map(|(handler, _)| {
             let which = paired_mentions(text, handler).err()?;
             Some((handler.to_string(), which))
         })
-        .collect()
+        .collect();
+    let is_unpaired = |handler: &str| unpaired.iter().any(|(h, _)| h == handler);
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (outer, inner) in crossed {
+        let pair = (outer.to_string(), inner.to_string());
+        if !is_unpaired(outer) && !is_unpaired(inner) && !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
+    }
+    BrokenMarkers {
+        unpaired,
+        crossed: pairs,
+    }
 }
 
 /// Every handler string a function of the template names (`Handler: X`).
@@ -1093,13 +1152,13 @@ Resources:
     fn the_markers_without_their_pair_are_those_the_edits_refuse() {
         let whole = "Resources:\n  # lambda-scaffold: begin producers.p (sha256 00)\n  A: 1\n  \
                      # lambda-scaffold: end producers.p\n";
-        assert_eq!(unpaired_markers(whole), []);
+        assert_eq!(broken_markers(whole), BrokenMarkers::default());
         let text = format!(
             "{whole}  # lambda-scaffold: begin consumers.a\n  # lambda-scaffold: begin consumers.a\n  \
              # lambda-scaffold: end consumers.a\n  # lambda-scaffold: end consumers.b\n  \
              # lambda-scaffold: begin consumers.c (sha256 11)\n"
         );
-        let found = unpaired_markers(&text);
+        let found = broken_markers(&text).unpaired;
         assert_eq!(
             found,
             [
@@ -1115,6 +1174,60 @@ Resources:
                 "{}",
                 err.message
             );
+        }
+    }
+
+    /// Parts whose markers cross or nest are named in pairs, and each edit
+    /// of either part is refused; a part beside them stays editable.
+    #[test]
+    fn the_parts_whose_markers_cross_or_nest_are_those_the_edits_refuse() {
+        let (a, b, c) = (
+            part(Kind::Producers, "a"),
+            part(Kind::Producers, "b"),
+            part(Kind::Producers, "c"),
+        );
+        let mut text = "Resources:\n".to_string();
+        for p in [&a, &b, &c] {
+            text = with_part(&text, p).unwrap();
+        }
+        assert_eq!(broken_markers(&text), BrokenMarkers::default());
+        let end = |p: &Part| format!("  {MARKER} end {}\n", p.handler());
+        let begin_b = text.find(&format!("  {MARKER} begin producers.b")).unwrap();
+        // `end a` moved after `begin b`: crossing; after `end b`: nesting.
+        let without_end_a = text.replacen(&end(&a), "", 1);
+        let crossing = {
+            let at = begin_b - end(&a).len();
+            let line_end = at + without_end_a[at..].find('\n').unwrap() + 1;
+            format!(
+                "{}{}{}",
+                &without_end_a[..line_end],
+                end(&a),
+                &without_end_a[line_end..]
+            )
+        };
+        let nested = without_end_a.replacen(&end(&b), &format!("{}{}", end(&b), end(&a)), 1);
+        for (what, broken) in [("crossing", crossing), ("nested", nested)] {
+            assert_eq!(
+                broken_markers(&broken),
+                BrokenMarkers {
+                    unpaired: vec![],
+                    crossed: vec![("producers.a".into(), "producers.b".into())],
+                },
+                "{what}:\n{broken}"
+            );
+            for p in [&a, &b] {
+                let message = "`template.yaml` has the part of `producers.b` beginning inside the part of `producers.a`";
+                for err in [
+                    part_state(&broken, p).unwrap_err(),
+                    with_part(&broken, p).unwrap_err(),
+                    without_part(&broken, p.handler()).unwrap_err(),
+                ] {
+                    assert!(err.message.starts_with(message), "{what}: {}", err.message);
+                }
+            }
+            assert_eq!(part_state(&broken, &c), Ok(PartState::Generated), "{what}");
+            let without_c = without_part(&broken, "producers.c").unwrap();
+            assert_eq!(broken_markers(&without_c).crossed.len(), 1, "{what}");
         }
     }
 

@@ -546,3 +546,75 @@ fn a_marker_of_a_template_part_without_its_pair_is_named_before_remove_handler_r
     fs::write(root.join("template.yaml"), &template).unwrap();
     ok(&root, &["check"]);
 }
+
+#[test]
+fn parts_whose_markers_cross_or_nest_are_named_and_no_command_edits_either() {
+    let (_dir, root) = project("svc", &[]);
+    let template = fs::read_to_string(root.join("template.yaml")).unwrap();
+    let end = "  # lambda-scaffold: end producers.log_event\n";
+    let begin = template
+        .split_inclusive('\n')
+        .find(|line| line.contains("# lambda-scaffold: begin consumers.log_sink"))
+        .unwrap();
+    let last = "  # lambda-scaffold: end consumers.log_sink\n";
+    assert!(template.contains(&format!("{end}{begin}")), "{template}");
+    for (what, broken) in [
+        (
+            "crossing",
+            template.replacen(&format!("{end}{begin}"), &format!("{begin}{end}"), 1),
+        ),
+        (
+            "nested",
+            template
+                .replacen(end, "", 1)
+                .replacen(last, &format!("{last}{end}"), 1),
+        ),
+    ] {
+        assert_ne!(broken, template);
+        fs::write(root.join("template.yaml"), &broken).unwrap();
+        let text = check_fails(&root, &[], "1 problem found");
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                "template.yaml: has the part of `consumers.log_sink` beginning inside the part of \
+                 `producers.log_event` (their `# lambda-scaffold:` lines cross or nest), so \
+                 add-handler and remove-handler refuse to edit either (move the block of \
+                 `consumers.log_sink`, with its two marker lines, out of the other)"
+            ],
+            "{what}"
+        );
+        let report = check_json(&root, &[]);
+        assert_eq!(
+            codes_and_paths(&report, "problems"),
+            [("crossed-markers".to_string(), "template.yaml".to_string())],
+            "{what}"
+        );
+        assert_eq!(report["problems"][0]["fixable"], false);
+        let before = snapshot(&root);
+        check_fails(&root, &["--fix"], "1 problem left");
+        assert_eq!(
+            snapshot(&root),
+            before,
+            "{what}: a person must untangle them"
+        );
+        // What check named is what every edit of either part refuses,
+        // leaving the tree as it was.
+        for args in [
+            &["remove-handler", "producers", "log_event"][..],
+            &["remove-handler", "producers", "log_event", "--force"],
+            &["remove-handler", "consumers", "log_sink", "--force"],
+            &["add-handler", "consumers", "log_sink", "--force"],
+        ] {
+            assert_refused(
+                &root,
+                &root,
+                args,
+                "`template.yaml` has the part of `consumers.log_sink` beginning inside the part of `producers.log_event`",
+            );
+        }
+    }
+    fs::write(root.join("template.yaml"), &template).unwrap();
+    ok(&root, &["check"]);
+    ok(&root, &["remove-handler", "producers", "log_event"]);
+    ok(&root, &["check"]);
+}
