@@ -57,7 +57,8 @@
 //! when no comment inside them is lost ([`Manifest::plainly_written`]). The
 //! rest needs a person.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -667,9 +668,10 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     }
     let conventional = conventional_handlers(facts);
     for lambda in &listed {
-        match facts.dirs.get(&slash(&lambda.source())) {
+        let folder = folder_key(lambda);
+        match facts.dirs.get(&folder) {
             None => found.push(Problem::MissingFolder(lambda.clone())),
-            Some(_) if !facts.modules.contains_key(&slash(&lambda.module())) => {
+            Some(_) if !facts.modules.contains_key(&module_key(&folder, lambda)) => {
                 found.push(Problem::MissingModule(lambda.clone()));
             }
             Some(_) => {}
@@ -704,8 +706,8 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     });
     found.append(&mut ours);
     found.extend(theirs.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-    for dir in package_dirs(&facts.dirs) {
-        if !facts.dirs[dir].contains(MARKER) {
+    for (dir, files) in package_dirs(&facts.dirs) {
+        if !files.contains(MARKER) {
             found.push(Problem::MissingMarker(PathBuf::from(dir)));
         }
     }
@@ -744,9 +746,10 @@ fn listed_packages(facts: &Facts) -> Vec<Problem> {
     )));
     let mut found = Vec::new();
     for entry in &facts.entries {
-        let (Ok(lambda), Ok(Some(listed))) =
-            (Lambda::from_entry(entry, facts.layout), entry.packages())
-        else {
+        let Ok(Some(listed)) = entry.packages() else {
+            continue;
+        };
+        let Ok(lambda) = Lambda::from_entry(entry, facts.layout) else {
             continue;
         };
         if facts.dependencies() == Some(Dependencies::Layer) {
@@ -762,24 +765,38 @@ fn listed_packages(facts: &Facts) -> Vec<Problem> {
     found
 }
 
+/// A Lambda's folder as the survey keys it: `producers/log_event`.
+fn folder_key(lambda: &Lambda) -> String {
+    format!("{}/{}", lambda.kind, lambda.name)
+}
+
+/// Its module as the survey keys it, from its [`folder_key`].
+fn module_key(folder: &str, lambda: &Lambda) -> String {
+    format!("{folder}/{}.py", lambda.kind)
+}
+
 /// What is wrong with a conventional handler's module and tests: no
 /// function of its name, a bare import of a module beside it, no test.
 fn module_problems(facts: &Facts, lambda: &Lambda) -> Vec<Problem> {
     let mut found = Vec::new();
-    let module = facts.modules.get(&slash(&lambda.module()));
+    let source = folder_key(lambda);
+    let module = facts.modules.get(&module_key(&source, lambda));
     if !module.is_some_and(|module| module.defines_handler) {
         found.push(Problem::MissingFunction(lambda.clone()));
     }
     if let Some(module) = module {
-        for sibling in bare_sibling_imports(&module.imports, lambda, &facts.dirs) {
+        for sibling in bare_sibling_imports(&module.imports, lambda, &source, &facts.dirs) {
             found.push(Problem::BareImport(lambda.clone(), sibling));
         }
     }
-    let has_test = facts.dirs.get(&slash(&lambda.test())).is_some_and(|files| {
-        files
-            .iter()
-            .any(|f| f.starts_with("test") && f.ends_with(".py"))
-    });
+    let has_test = facts
+        .dirs
+        .get(&format!("test/{source}"))
+        .is_some_and(|files| {
+            files
+                .iter()
+                .any(|f| f.starts_with("test") && f.ends_with(".py"))
+        });
     if !has_test {
         found.push(Problem::MissingTest(lambda.clone()));
     }
@@ -822,16 +839,25 @@ fn stale_lock(facts: &Facts) -> Option<Problem> {
 fn bare_sibling_imports(
     imports: &[String],
     lambda: &Lambda,
+    source: &str,
     dirs: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<String> {
-    let source = slash(&lambda.source());
-    let Some(files) = dirs.get(&source) else {
+    let Some(files) = dirs.get(source) else {
         return Vec::new();
     };
+    // The folders right below the handler's: one range of the map.
+    let prefix = format!("{source}/");
+    let folders: Vec<&str> = dirs
+        .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+        .map_while(|(dir, _)| dir.strip_prefix(&prefix))
+        .filter(|rest| !rest.contains('/'))
+        .collect();
     let is_sibling = |name: &str| {
         name != lambda.kind.as_str()
-            && (files.contains(&format!("{name}.py"))
-                || dirs.contains_key(&format!("{source}/{name}")))
+            && (files
+                .iter()
+                .any(|file| file.strip_suffix(".py") == Some(name))
+                || folders.contains(&name))
     };
     imports
         .iter()
@@ -923,7 +949,7 @@ fn deployable(
 ) -> Vec<(Lambda, EventSource)> {
     let taken = |other: &Lambda| listed.contains(other) || conventional.contains(other);
     // The first entry of each handler, by kind and name: one lookup each.
-    let mut entries: BTreeMap<(&str, &str), &HandlerEntry> = BTreeMap::new();
+    let mut entries: HashMap<(&str, &str), &HandlerEntry> = HashMap::new();
     for entry in &facts.entries {
         entries.entry((&entry.kind, &entry.name)).or_insert(entry);
     }
@@ -966,7 +992,7 @@ fn template_problems(
     let Some(text) = &facts.template else {
         return vec![Problem::MissingTemplate];
     };
-    let named: BTreeSet<String> = stack::handlers(text).into_iter().collect();
+    let named: HashSet<&str> = stack::handlers(text).collect();
     let markers = stack::broken_markers(text);
     let unpaired = markers
         .unpaired
@@ -981,11 +1007,12 @@ fn template_problems(
         .chain(
             deployable(facts, listed, conventional)
                 .into_iter()
-                .filter(|(lambda, _)| !named.contains(&lambda.handler()))
+                .filter(|(lambda, _)| !named.contains(lambda.handler().as_str()))
                 .map(|(lambda, event)| Problem::NotInTemplate(lambda, event)),
         )
         .collect();
-    for handler in &named {
+    let mut seen = HashSet::new();
+    for handler in stack::handlers(text).filter(|handler| seen.insert(*handler)) {
         let Some((kind, name)) = handler.split_once('.') else {
             continue;
         };
@@ -997,7 +1024,7 @@ fn template_problems(
             _ => continue,
         };
         if !conventional.contains(&lambda) && !listed.contains(&lambda) {
-            found.push(Problem::TemplateWithoutCode(handler.clone()));
+            found.push(Problem::TemplateWithoutCode(handler.to_string()));
         }
     }
     found.extend(layer_problem(facts, text));
@@ -1194,20 +1221,22 @@ fn handler_shaped(facts: &Facts) -> impl Iterator<Item = (Kind, &str)> {
         let mut parts = path.split('/');
         let (kind, folder, module) = (parts.next()?, parts.next()?, parts.next()?);
         let kind = *facts.layout.kinds().iter().find(|k| k.as_str() == kind)?;
-        (parts.next().is_none() && module == format!("{kind}.py")).then_some((kind, folder))
+        let is_module = module.strip_suffix(".py") == Some(kind.as_str());
+        (parts.next().is_none() && is_module).then_some((kind, folder))
     })
 }
 
-/// The folders that hold `.py` files or package folders, deepest first.
-fn package_dirs(dirs: &BTreeMap<String, BTreeSet<String>>) -> Vec<&str> {
-    let mut ordered: Vec<&str> = dirs.keys().map(String::as_str).collect();
-    ordered.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+/// The folders that hold `.py` files or package folders, with their files.
+/// In reverse order of their paths every folder comes after all the folders
+/// below it (`a/b/c` > `a/b` > `a`), so whether one has a package below is
+/// known when it is reached.
+fn package_dirs(dirs: &BTreeMap<String, BTreeSet<String>>) -> Vec<(&str, &BTreeSet<String>)> {
     let mut packages = Vec::new();
-    let mut with_package_child: BTreeSet<&str> = BTreeSet::new();
-    for dir in ordered {
-        let has_code = dirs[dir].iter().any(|f| f.ends_with(".py"));
-        if has_code || with_package_child.contains(dir) {
-            packages.push(dir);
+    let mut with_package_child: HashSet<&str> = HashSet::new();
+    for (dir, files) in dirs.iter().rev() {
+        let has_code = files.iter().any(|f| f.ends_with(".py"));
+        if has_code || with_package_child.contains(dir.as_str()) {
+            packages.push((dir.as_str(), files));
             if let Some((parent, _)) = dir.rsplit_once('/') {
                 with_package_child.insert(parent);
             }

@@ -189,7 +189,7 @@ pub fn disagreement(file: &str, text: &str, python: &str, arch: &str) -> Option<
 fn values(text: &str, site: &Site) -> Vec<(usize, usize)> {
     let anchor = site.before.split('*').next().unwrap_or_default();
     let mut found = Vec::new();
-    for (index, _) in text.match_indices(anchor) {
+    for index in memchr::memmem::find_iter(text.as_bytes(), anchor.as_bytes()) {
         let Some(mut start) = match_before(text, index, site.before) else {
             continue;
         };

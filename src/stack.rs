@@ -40,7 +40,7 @@
 //! 10,000 parts costs little more than an empty one. Only the edits in
 //! place ([`with_part`], [`without_part`]) split the text into lines.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use anyhow::Result;
@@ -765,7 +765,7 @@ fn marker_lines(text: &str) -> impl Iterator<Item = (bool, &str)> {
 pub fn broken_markers(text: &str) -> BrokenMarkers {
     // Whether each handler's last marker was a begin, and whether its
     // markers ever failed to alternate.
-    let mut state: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    let mut state: HashMap<&str, (bool, bool)> = HashMap::new();
     let mut open: Vec<&str> = Vec::new();
     let mut crossed: Vec<(&str, &str)> = Vec::new();
     for (is_begin, handler) in marker_lines(text) {
@@ -782,10 +782,15 @@ pub fn broken_markers(text: &str) -> BrokenMarkers {
             open.remove(at);
         }
     }
-    let unpaired: Vec<(String, &'static str)> = state
+    let mut broken: Vec<&str> = state
         .into_iter()
         .filter(|(_, (open, broken))| *open || *broken)
-        .filter_map(|(handler, _)| {
+        .map(|(handler, _)| handler)
+        .collect();
+    broken.sort_unstable();
+    let unpaired: Vec<(String, &'static str)> = broken
+        .into_iter()
+        .filter_map(|handler| {
             let which = paired_mentions(text, handler).err()?;
             Some((handler.to_string(), which))
         })
@@ -805,11 +810,9 @@ pub fn broken_markers(text: &str) -> BrokenMarkers {
 }
 
 /// Every handler string a function of the template names (`Handler: X`).
-pub fn handlers(text: &str) -> Vec<String> {
+pub fn handlers(text: &str) -> impl Iterator<Item = &str> {
     lines_holding(text, 0..text.len(), "Handler:")
         .filter_map(|(start, stop, _)| handler_named(&text[start..stop]))
-        .map(str::to_string)
-        .collect()
 }
 
 /// The lines in `span` of `text` that hold `needle`, each once, as
@@ -945,7 +948,10 @@ Parameters:
         assert_eq!(added.matches("# lambda-scaffold: begin").count(), 1);
         assert_eq!(part_state(&added, &producer), Ok(PartState::Generated));
         assert_eq!(without_part(&added, "producers.log_event").unwrap(), EDITED);
-        assert_eq!(handlers(&added), ["producers.log_event"]);
+        assert_eq!(
+            handlers(&added).collect::<Vec<_>>(),
+            ["producers.log_event"]
+        );
         // Outputs and Parameters come after Resources: no appending.
         assert_eq!(appended(EDITED, &producer), Ok(None));
     }
@@ -1276,7 +1282,7 @@ Resources:
         let ab = part(Kind::Producers, "ab");
         assert_eq!(part_state(&unmarked, &ab), Ok(PartState::Theirs));
         assert_eq!(part_state(&unmarked, &a), Ok(PartState::Missing));
-        assert_eq!(handlers(&unmarked), ["producers.ab"]);
+        assert_eq!(handlers(&unmarked).collect::<Vec<_>>(), ["producers.ab"]);
         let taken = text.replacen(
             "Resources:\r\n",
             "Resources:\r\n  # AFunction:\r\n  'AFunction' :\r\n    Type: x\r\n",
@@ -1298,6 +1304,6 @@ Resources:
     #[test]
     fn handler_strings_are_read_with_quotes_and_comments() {
         let text = "  Handler: a.b\n      Handler: \"c.d\"  # web\n  NotHandler: x\n";
-        assert_eq!(handlers(text), ["a.b", "c.d"]);
+        assert_eq!(handlers(text).collect::<Vec<_>>(), ["a.b", "c.d"]);
     }
 }

@@ -13,10 +13,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
 
 use anyhow::{Context, Result};
-use walkdir::{DirEntry, WalkDir};
+use walkdir::WalkDir;
 
 use crate::check::{
     BUILD_SCRIPT, Facts, ModuleFacts, REQUIREMENTS, SETTINGS, is_data_folder, project_name,
@@ -44,8 +45,7 @@ const SKIPPED: &[&str] = &["__pycache__"];
 /// walk and the reads each keep one core busy.
 pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
     let layout = manifest.layout;
-    let mut dirs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut not_utf8 = Vec::new();
+    let mut walked = Walked::default();
     let (found, to_read) = std::sync::mpsc::channel::<String>();
     let modules = std::thread::scope(|scope| -> Result<BTreeMap<String, ModuleFacts>> {
         let reader = scope.spawn(move || {
@@ -68,33 +68,7 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
                 .iter()
                 .find(|kind| Path::new(kind.as_str()) == tree)
                 .map(|kind| format!("{kind}.py"));
-            let mut walk = WalkDir::new(root.join(&tree))
-                .follow_links(false)
-                .into_iter()
-                .filter_entry(|e| !skipped(root, e));
-            while let Some(entry) = walk.next() {
-                let entry = entry.with_context(|| format!("cannot read `{}`", tree.display()))?;
-                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-                let Some(name) = entry.file_name().to_str() else {
-                    // Named, never looked into: no plan may name what is below.
-                    not_utf8.push(rel.to_path_buf());
-                    if entry.file_type().is_dir() {
-                        walk.skip_current_dir();
-                    }
-                    continue;
-                };
-                if entry.file_type().is_dir() {
-                    dirs.entry(slash(rel)).or_default();
-                } else if let Some(parent) = rel.parent() {
-                    if entry.depth() == 2 && module.as_deref() == Some(name) {
-                        // The reader ends early only on an error, which it returns.
-                        let _ = found.send(slash(rel));
-                    }
-                    dirs.entry(slash(parent))
-                        .or_default()
-                        .insert(name.to_string());
-                }
-            }
+            walk(root, &slash(&tree), module.as_deref(), &found, &mut walked)?;
         }
         drop(found);
         reader
@@ -119,8 +93,8 @@ pub fn survey(root: &Path, manifest: &Manifest) -> Result<Facts> {
         entries: manifest.handlers().to_vec(),
         lines_build_refuses: manifest.lines_build_refuses(),
         plainly_writable: manifest.plainly_written().is_some(),
-        dirs,
-        not_utf8,
+        dirs: walked.dirs,
+        not_utf8: walked.not_utf8,
         modules,
         build_script: build_script(&root.join(BUILD_SCRIPT)),
         requirements: read_if_file(&root.join(REQUIREMENTS))?,
@@ -223,14 +197,59 @@ pub fn handler_files(root: &Path, lambda: &Lambda) -> Result<BTreeMap<String, Op
     Ok(found)
 }
 
-fn skipped(root: &Path, entry: &DirEntry) -> bool {
-    if !entry.file_type().is_dir() || entry.depth() == 0 {
-        return false;
+/// What the walk of the trees found: every folder (by its `/`-separated
+/// path from the root) with the names of its files, and the names that are
+/// not UTF-8.
+#[derive(Default)]
+struct Walked {
+    dirs: BTreeMap<String, BTreeSet<String>>,
+    not_utf8: Vec<PathBuf>,
+}
+
+/// Walks the folder `tree` (from `root`) as `find` does, one folder at a
+/// time, following no symlink, and sends the path of each handler module
+/// (`tree/NAME/module`) to the reader as it is found. Each folder's key is
+/// its parent's with its name added: no path of the walk is parsed again.
+fn walk(
+    root: &Path,
+    tree: &str,
+    module: Option<&str>,
+    found: &Sender<String>,
+    walked: &mut Walked,
+) -> Result<()> {
+    let mut pending = vec![(tree.to_string(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        let cannot_read = || format!("cannot read `{dir}`");
+        let mut files = BTreeSet::new();
+        for entry in fs::read_dir(root.join(&dir)).with_context(cannot_read)? {
+            let entry = entry.with_context(cannot_read)?;
+            let file_name = entry.file_name();
+            let Some(name) = file_name.to_str() else {
+                // Named, never looked into: no plan may name what is below.
+                walked.not_utf8.push(Path::new(&dir).join(&file_name));
+                continue;
+            };
+            if entry.file_type().with_context(cannot_read)?.is_dir() {
+                let path = format!("{dir}/{name}");
+                if !skipped(name, &path) {
+                    pending.push((path, depth + 1));
+                }
+                continue;
+            }
+            if depth == 1 && module == Some(name) {
+                // The reader ends early only on an error, which it returns.
+                let _ = found.send(format!("{dir}/{name}"));
+            }
+            files.insert(name.to_string());
+        }
+        walked.dirs.insert(dir, files);
     }
-    let name = entry.file_name().to_string_lossy();
-    name.starts_with('.')
-        || SKIPPED.contains(&name.as_ref())
-        || entry.path().strip_prefix(root).is_ok_and(is_data_folder)
+    Ok(())
+}
+
+/// Whether the walk leaves out the folder `name` at `path`.
+fn skipped(name: &str, path: &str) -> bool {
+    name.starts_with('.') || SKIPPED.contains(&name) || is_data_folder(Path::new(path))
 }
 
 /// `None` when there is no `build.sh` file, otherwise whether its owner may run it.
