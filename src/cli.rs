@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 
 use crate::event_source::EventSource;
-use crate::invoke::{DEFAULT_TIMEOUT, MAX_TIMEOUT};
+use crate::invoke::MAX_TIMEOUT;
 use crate::layout::{Arch, Ci, Dependencies, Layout};
 
 /// Start and grow serverless Python backends on AWS Lambda.
@@ -227,10 +227,14 @@ pub struct InvokeArgs {
     #[arg(long, value_name = "FILE")]
     pub event: Option<PathBuf>,
 
-    /// Seconds the handler may run, as the Lambda's timeout
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT,
+    /// Seconds the handler may run, as the Lambda's timeout [default: the
+    /// one its function gets from template.yaml: the `Timeout` of its part,
+    /// else of `Globals: Function:`, else Lambda's 3; 30, the generated
+    /// template's, when template.yaml is missing or does not say it plainly
+    /// (`!Ref`, flow style)]
+    #[arg(long, value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT))]
-    pub timeout: u64,
+    pub timeout: Option<u64>,
 
     /// The function's own environment variables: `NAME=VALUE` lines (`#`
     /// comments, one pair of quotes around a value removed). Lambda's own

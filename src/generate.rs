@@ -376,6 +376,7 @@ fn project_vars(name: &ProjectName, layout: Layout) -> Vars {
     vars.set("project_name", name.as_str())
         .set("sam_image_version", SAM_BUILD_IMAGE_VERSION)
         .set("stack_name", name.stack_name())
+        .set("function_timeout", stack::GENERATED_TIMEOUT.to_string())
         .set("layout", layout.as_str())
         .set_list(
             "python_versions",

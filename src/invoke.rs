@@ -35,6 +35,7 @@ use crate::lambdas::Lambda;
 use crate::layout::Arch;
 use crate::packages::PackageName;
 use crate::report;
+use crate::stack::{self, TemplateTimeout};
 
 /// The Python program that imports and calls the handler (ruff-clean, tested).
 const RUNNER: &str = include_str!("invoke_runner.py");
@@ -52,6 +53,20 @@ const PYTHON: &str = "python3";
 pub const DEFAULT_TIMEOUT: u64 = 3;
 /// Lambda's longest timeout, in seconds.
 pub const MAX_TIMEOUT: u64 = 900;
+
+/// The timeout a handler runs with when `--timeout` does not give one: the
+/// one its function gets from `template` (the text of `template.yaml`,
+/// `None` without one), as [`stack::function_timeout`] reads it; Lambda's
+/// default when neither the function nor `Globals` sets one; the generated
+/// template's when the text does not tell for sure or gives a timeout
+/// Lambda refuses.
+pub fn timeout_from_template(template: Option<&str>, handler: &str) -> u64 {
+    match template.map(|text| stack::function_timeout(text, handler)) {
+        Some(TemplateTimeout::Set(seconds)) if (1..=MAX_TIMEOUT).contains(&seconds) => seconds,
+        Some(TemplateTimeout::Unset) => DEFAULT_TIMEOUT,
+        _ => stack::GENERATED_TIMEOUT,
+    }
+}
 
 /// Lambda gives a function's import (its init phase) ten seconds of its own.
 const INIT_SECONDS: u64 = 10;

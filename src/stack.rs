@@ -62,6 +62,11 @@ pub use layer::{
 /// The template's path from the project root.
 pub const TEMPLATE_FILE: &str = "template.yaml";
 
+/// The `Timeout` of `Globals: Function:` in the template `new-project`
+/// writes, in seconds: what a function gets when the template says nothing
+/// the tool can read for sure.
+pub const GENERATED_TIMEOUT: u64 = 30;
+
 /// How every marker comment starts.
 pub const MARKER: &str = "# lambda-scaffold:";
 
@@ -809,6 +814,119 @@ pub fn broken_markers(text: &str) -> BrokenMarkers {
     }
 }
 
+/// What the template says of a function's timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateTimeout {
+    /// Its `Timeout`, in seconds: its function's, else `Globals: Function:`'s.
+    Set(u64),
+    /// Neither sets one: the function gets Lambda's default.
+    Unset,
+    /// The text does not tell for sure: no function or several name the
+    /// handler, its properties are not a block under `Properties:`, a
+    /// `Timeout` is no whole number (`!Ref Seconds`), or `Globals` is not
+    /// written in blocks.
+    Unclear,
+}
+
+/// The timeout the function of `handler` gets from the template, read
+/// strictly (see [`TemplateTimeout`]).
+pub fn function_timeout(text: &str, handler: &str) -> TemplateTimeout {
+    read_timeout(text, handler).unwrap_or(TemplateTimeout::Unclear)
+}
+
+/// [`function_timeout`], `None` when unclear.
+fn read_timeout(text: &str, handler: &str) -> Option<TemplateTimeout> {
+    let mut named = lines_holding(text, 0..text.len(), handler)
+        .filter(|(start, stop, _)| handler_named(&text[*start..*stop]) == Some(handler));
+    let (start, _, _) = named.next()?;
+    if named.next().is_some() {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let at = text[..start].matches('\n').count();
+    let indent = indent_of(lines[at]);
+    let header = (0..at)
+        .rev()
+        .find(|&i| is_key_line(lines[i]) && indent_of(lines[i]) < indent)?;
+    if key_of(lines[header]) != Some(("Properties", "")) {
+        return None;
+    }
+    if let Some(found) = block_value(&lines[header + 1..], indent, "Timeout") {
+        return found.map(TemplateTimeout::Set);
+    }
+    let Some(globals) = lines
+        .iter()
+        .position(|line| top_level_key(line).is_some_and(|(key, _)| key == "Globals"))
+    else {
+        return Some(TemplateTimeout::Unset);
+    };
+    if top_level_key(lines[globals]) != Some(("Globals", false)) {
+        return None;
+    }
+    let section: Vec<&str> = lines[globals + 1..]
+        .iter()
+        .take_while(|line| top_level_key(line).is_none())
+        .copied()
+        .collect();
+    let key_indent = section
+        .iter()
+        .find(|line| is_key_line(line))
+        .map_or(2, |line| indent_of(line));
+    let function = block_value_at(&section, key_indent, "Function");
+    let Some((at, value)) = function else {
+        return Some(TemplateTimeout::Unset);
+    };
+    if !value.is_empty() {
+        return None;
+    }
+    let body = &section[at + 1..];
+    match body.iter().find(|line| is_key_line(line)) {
+        Some(first) if indent_of(first) > key_indent => {
+            match block_value(body, indent_of(first), "Timeout") {
+                Some(found) => found.map(TemplateTimeout::Set),
+                None => Some(TemplateTimeout::Unset),
+            }
+        }
+        _ => Some(TemplateTimeout::Unset),
+    }
+}
+
+/// A line holding a key or an item: neither blank nor a comment.
+fn is_key_line(line: &str) -> bool {
+    !line.trim().is_empty() && !line.trim_start().starts_with('#')
+}
+
+/// The key of a YAML line and what follows its colon (comment aside).
+fn key_of(line: &str) -> Option<(&str, &str)> {
+    let (key, value) = line.trim().split_once(':')?;
+    let value = value.split(" #").next().unwrap_or_default().trim();
+    Some((key.trim().trim_matches(['"', '\'']), value))
+}
+
+/// The index among `lines` and the value (comment aside) of `key` among
+/// the keys at `indent` of the block they start, which ends at the first
+/// key line indented less.
+fn block_value_at<'a>(lines: &[&'a str], indent: usize, key: &str) -> Option<(usize, &'a str)> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| is_key_line(line))
+        .take_while(|(_, line)| indent_of(line) >= indent)
+        .filter(|(_, line)| indent_of(line) == indent)
+        .find_map(|(at, line)| {
+            let (found, value) = key_of(line)?;
+            (found == key).then_some((at, value))
+        })
+}
+
+/// The whole number `key` holds among the keys at `indent` of the block
+/// `lines` start ([`block_value_at`]): `None` without that key,
+/// `Some(None)` when its value is no whole number.
+fn block_value(lines: &[&str], indent: usize, key: &str) -> Option<Option<u64>> {
+    let (_, value) = block_value_at(lines, indent, key)?;
+    Some(value.parse().ok())
+}
+
 /// Every handler string a function of the template names (`Handler: X`).
 pub fn handlers(text: &str) -> impl Iterator<Item = &str> {
     lines_holding(text, 0..text.len(), "Handler:")
@@ -1234,6 +1352,53 @@ Resources:
             assert_eq!(part_state(&broken, &c), Ok(PartState::Generated), "{what}");
             let without_c = without_part(&broken, "producers.c").unwrap();
             assert_eq!(broken_markers(&without_c).crossed.len(), 1, "{what}");
+        }
+    }
+
+    /// The timeout is read from the function's properties, else from
+    /// `Globals: Function:`, and only where the text says it plainly.
+    #[test]
+    fn a_functions_timeout_is_its_own_else_the_globals_else_lambdas_default() {
+        let globals = "Globals:\n  Function:\n    Runtime: python3.13\n    Timeout: 30  # s\n    MemorySize: 256\n";
+        let resources = with_part("Resources:\n", &part(Kind::Producers, "a")).unwrap();
+        let resources = with_part(&resources, &part(Kind::Producers, "b")).unwrap();
+        let text = format!("{globals}{resources}");
+        let timeout = |text: &str| function_timeout(text, "producers.a");
+        assert_eq!(timeout(&text), TemplateTimeout::Set(30));
+        let own = |line: &str| {
+            text.replacen(
+                "      Handler: producers.a\n",
+                &format!("      Handler: producers.a\n{line}"),
+                1,
+            )
+        };
+        assert_eq!(
+            timeout(&own("      Timeout: 12\n")),
+            TemplateTimeout::Set(12)
+        );
+        // A Timeout deeper down (an event's) or of another function is not its.
+        assert_eq!(
+            timeout(&own("      Extra:\n        Timeout: 5\n")),
+            TemplateTimeout::Set(30)
+        );
+        assert_eq!(
+            function_timeout(&own("      Timeout: 12\n"), "producers.b"),
+            TemplateTimeout::Set(30)
+        );
+        assert_eq!(timeout(&resources), TemplateTimeout::Unset);
+        let no_timeout = text.replace("    Timeout: 30  # s\n", "");
+        assert_eq!(timeout(&no_timeout), TemplateTimeout::Unset);
+        for unclear in [
+            own("      Timeout: !Ref Seconds\n"),
+            text.replace("Timeout: 30", "Timeout: 2.5"),
+            text.replace(
+                "  Function:\n    Runtime",
+                "  Function: {Timeout: 9}\n  Other:\n    Runtime",
+            ),
+            format!("{text}  Copy:\n    Properties:\n      Handler: producers.a\n"),
+            text.replace("Handler: producers.a", "Handler: producers.z"),
+        ] {
+            assert_eq!(timeout(&unclear), TemplateTimeout::Unclear, "{unclear}");
         }
     }
 

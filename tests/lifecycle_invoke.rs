@@ -1146,3 +1146,45 @@ fn with_zip_this_machines_packages_are_hidden_but_what_lambdas_runtime_provides(
         }
     }
 }
+
+#[test]
+fn without_timeout_the_handler_gets_the_timeout_its_function_has_in_the_template() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    ok(&root, &["add-handler", "producers", "introspect"]);
+    write_file(&root, "producers/introspect/producers.py", INTROSPECT);
+    let remaining = |args: &[&str]| introspect(&root, args, &[])["remaining"].as_u64().unwrap();
+    let template = fs::read_to_string(root.join("template.yaml")).unwrap();
+    let globals = "    Timeout: 30\n";
+    assert!(template.contains(globals), "{template}");
+    // The generated template's Globals give every function 30 s.
+    let seconds = remaining(&[]);
+    assert!(seconds > 25_000 && seconds <= 30_000, "{seconds}");
+    // The function's own Timeout wins; --timeout wins over both.
+    let handler = "      Handler: producers.introspect\n";
+    let own = template.replacen(handler, &format!("{handler}      Timeout: 12\n"), 1);
+    fs::write(root.join("template.yaml"), &own).unwrap();
+    let seconds = remaining(&[]);
+    assert!(seconds > 10_000 && seconds <= 12_000, "{seconds}");
+    let seconds = remaining(&["--timeout", "5"]);
+    assert!(seconds > 3_000 && seconds <= 5_000, "{seconds}");
+    // Neither sets one: Lambda's default, 3 s.
+    fs::write(
+        root.join("template.yaml"),
+        template.replacen(globals, "", 1),
+    )
+    .unwrap();
+    let seconds = remaining(&[]);
+    assert!(seconds > 1_000 && seconds <= 3_000, "{seconds}");
+    // Not said plainly, or no template: the generated template's 30 s.
+    let unclear = template.replacen(
+        handler,
+        &format!("{handler}      Timeout: !Ref Seconds\n"),
+        1,
+    );
+    fs::write(root.join("template.yaml"), unclear).unwrap();
+    let seconds = remaining(&[]);
+    assert!(seconds > 25_000 && seconds <= 30_000, "{seconds}");
+    fs::remove_file(root.join("template.yaml")).unwrap();
+    let seconds = remaining(&[]);
+    assert!(seconds > 25_000 && seconds <= 30_000, "{seconds}");
+}

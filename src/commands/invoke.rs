@@ -16,10 +16,11 @@ use crate::cli::InvokeArgs;
 use crate::commands::{handler, locate};
 use crate::env_file;
 use crate::error::UserError;
-use crate::invoke::{Invocation, ZipBuild, invoke, zip_runs_here};
+use crate::invoke::{Invocation, ZipBuild, invoke, timeout_from_template, zip_runs_here};
 use crate::layout::{Arch, DEFAULT_PYTHON};
 use crate::manifest::MANIFEST_FILE;
 use crate::report;
+use crate::stack::TEMPLATE_FILE;
 
 pub fn run(args: InvokeArgs) -> Result<()> {
     let located = locate(&args.project)?;
@@ -37,13 +38,17 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         .hint("run `lambda-scaffold list` to see the project's handlers")
         .into());
     }
+    let template = fs::read_to_string(project.root.join(TEMPLATE_FILE)).ok();
+    let timeout = args
+        .timeout
+        .unwrap_or_else(|| timeout_from_template(template.as_deref(), &lambda.handler()));
     let event = match args.event.as_deref() {
         Some(path) if path == Path::new("-") => {
             let bytes = read_at_most(std::io::stdin().lock(), "standard input")?;
             checked_json(bytes, "standard input")?
         }
         Some(path) => {
-            let bytes = read_event_file(path, args.timeout)?;
+            let bytes = read_event_file(path, timeout)?;
             checked_json(bytes, &format!("`{}`", path.display()))?
         }
         None => {
@@ -99,7 +104,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         root: &project.root,
         lambda: &lambda,
         event: &event,
-        timeout_seconds: args.timeout,
+        timeout_seconds: timeout,
         python_version: project.manifest.setting("python").unwrap_or(DEFAULT_PYTHON),
         environment: &environment,
         from_zip,
