@@ -128,9 +128,13 @@ pub struct ListArgs {
     ///
     /// Schema (version 1; paths relative to the project root, `/`-separated):
     /// {"schema_version": 1, "project": NAME, "root": DIR, "layout": LAYOUT,
-    /// "python": "X.Y", "arch": ARCH, "ci": CI, "lambdas": [{"kind", "name", "event",
-    /// "handler", "source", "test", "zip", "build"}, ...]}; "event" is the event
-    /// source (kinesis, sqs, ..., the kind's default when lambdas.toml names none). A root that is not UTF-8 is
+    /// "python": "X.Y", "arch": ARCH, "ci": CI, "dependencies": "bundle" or
+    /// "layer", "lambdas": [{"kind", "name", "event", "handler", "source",
+    /// "test", "zip", "build", "function_resource", "requirements"}, ...]};
+    /// "event" is the event source (kinesis, sqs, ..., the kind's default
+    /// when lambdas.toml names none), "requirements" the packages the
+    /// handler's entry lists, null without a list (its zip gets every locked
+    /// package). A root that is not UTF-8 is
     /// shown with \xNN for each byte that is not, and "root_hex" gives its
     /// exact bytes in hexadecimal (present only then).
     #[arg(long)]

@@ -15,6 +15,7 @@ use crate::event_source::EventSource;
 use crate::layout::{Kind, Layout};
 use crate::manifest::{HandlerEntry, MANIFEST_FILE, Manifest};
 use crate::names::HandlerName;
+use crate::packages::PackageName;
 use crate::plan::slash;
 
 /// A handler: `KIND/NAME/KIND.py` defining `NAME(event, context)`.
@@ -39,6 +40,10 @@ pub struct LambdaInfo {
     pub build: String,
     /// Its function's logical ID in `template.yaml`.
     pub function_resource: String,
+    /// The packages its entry lists (`requirements`), as written: in bundle
+    /// mode its zip holds only those locked packages and what they require;
+    /// `None` without such a list (every locked package).
+    pub requirements: Option<Vec<String>>,
 }
 
 impl Lambda {
@@ -148,7 +153,9 @@ impl Lambda {
         path.starts_with(self.source()) || path.starts_with(self.test())
     }
 
-    pub fn info(&self, event: EventSource) -> LambdaInfo {
+    /// What `list` shows of it, invoked by `event`, with the `packages` its
+    /// entry lists.
+    pub fn info(&self, event: EventSource, packages: Option<&[PackageName]>) -> LambdaInfo {
         LambdaInfo {
             kind: self.kind.as_str().to_string(),
             name: self.name.to_string(),
@@ -159,6 +166,8 @@ impl Lambda {
             zip: slash(&self.zip()),
             build: self.build_command(),
             function_resource: self.function_resource(),
+            requirements: packages
+                .map(|names| names.iter().map(|n| n.as_str().to_string()).collect()),
         }
     }
 }
@@ -290,7 +299,7 @@ mod tests {
         let lambda =
             Lambda::from_entry(&entry("producers", "log_event"), Layout::LogCentric).unwrap();
         assert_eq!(
-            lambda.info(EventSource::Eventbridge),
+            lambda.info(EventSource::Eventbridge, None),
             LambdaInfo {
                 kind: "producers".into(),
                 name: "log_event".into(),
@@ -301,6 +310,7 @@ mod tests {
                 zip: "target/log_event.zip".into(),
                 build: "./build.sh log_event ./producers/log_event".into(),
                 function_resource: "LogEventFunction".into(),
+                requirements: None,
             }
         );
         assert_eq!(

@@ -40,6 +40,8 @@ fn json_follows_the_documented_schema_for_both_layouts() {
     assert_eq!(listing["python"], "3.13");
     assert_eq!(listing["arch"], "arm64");
     assert_eq!(listing["ci"], "gitlab");
+    // No `dependencies` setting: bundled.
+    assert_eq!(listing["dependencies"], "bundle");
     assert_eq!(
         Path::new(listing["root"].as_str().unwrap()),
         root.canonicalize().unwrap()
@@ -56,6 +58,7 @@ fn json_follows_the_documented_schema_for_both_layouts() {
             "zip": "target/log_event.zip",
             "build": "./build.sh log_event ./producers/log_event",
             "function_resource": "LogEventFunction",
+            "requirements": null,
         })
     );
     assert_eq!(
@@ -203,4 +206,39 @@ fn bash_completes_subcommand_options_and_their_values() {
         bash_completes(&script, &["lambda-scaffold", "add-handler", "--"])
             .contains(&"--force".to_string())
     );
+}
+
+#[test]
+fn json_gives_the_dependencies_mode_and_each_handlers_requirements() {
+    let (_dir, root) = project("svc", &[]);
+    let manifest = fs::read_to_string(root.join("lambdas.toml")).unwrap();
+    let entry = "name = \"log_event\"\n";
+    assert!(manifest.contains(entry), "{manifest}");
+    let listed = manifest.replacen(
+        entry,
+        &format!("{entry}requirements = [\"requests\", 'PyYAML']\n"),
+        1,
+    );
+    fs::write(root.join("lambdas.toml"), &listed).unwrap();
+    let listing = list_json(&root, &[]);
+    assert_eq!(listing["dependencies"], "bundle");
+    let requirements: Vec<&Value> = listing["lambdas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lambda| &lambda["requirements"])
+        .collect();
+    assert_eq!(
+        requirements,
+        [&serde_json::json!(["requests", "PyYAML"]), &Value::Null]
+    );
+    for (setting, mode) in [
+        ("dependencies = \"layer\"\n", "layer"),
+        ("dependencies = \"bundle\"\n", "bundle"),
+    ] {
+        fs::write(root.join("lambdas.toml"), format!("{setting}{manifest}")).unwrap();
+        assert_eq!(list_json(&root, &[])["dependencies"], mode, "{setting}");
+    }
+    let (_dir, layer) = project("lay", &["--dependencies", "layer"]);
+    assert_eq!(list_json(&layer, &[])["dependencies"], "layer");
 }
