@@ -58,10 +58,19 @@ pub fn defines_handler(text: &str, name: &HandlerName) -> bool {
 /// counting loop, where a string searcher would be built for every line).
 fn triple_quotes(line: &str, quote: &str) -> usize {
     let char = quote.as_bytes()[0];
-    line.as_bytes()
-        .split(|b| *b != char)
-        .map(|run| run.len() / 3)
-        .sum()
+    if !line.as_bytes().contains(&char) {
+        return 0;
+    }
+    let (mut count, mut run) = (0, 0);
+    for byte in line.bytes() {
+        if byte == char {
+            run += 1;
+        } else {
+            count += run / 3;
+            run = 0;
+        }
+    }
+    count + run / 3
 }
 
 /// `def NAME(` or `NAME = …` / `NAME: T = …` at the start of a line.
