@@ -484,6 +484,17 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
                 .iter()
                 .all(|m| m["response_types"] == serde_json::json!(["ReportBatchItemFailures"]))
         );
+        // A stream record that still fails after its retries is sent to a
+        // queue, not dropped (an SQS message goes to its dead-letter queue).
+        let streams: Vec<&serde_json::Value> = mappings
+            .iter()
+            .filter(|m| m["function"] != "OnSqsFunction")
+            .collect();
+        assert_eq!(streams.len(), 2, "{layout}: kinesis and dynamodb");
+        assert!(
+            streams.iter().all(|m| m["on_failure"] == true),
+            "{layout}: {streams:?}"
+        );
         assert_eq!(result["rules"], 2, "{layout}: eventbridge and schedule");
         assert_eq!(
             result["event_patterns"], 1,
