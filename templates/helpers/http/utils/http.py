@@ -45,7 +45,9 @@ class Request:
         """Read a payload 1.0 or 2.0 event: pure, no IO.
 
         An event that names no method (a hand-written test event) is a GET.
-        Header names are lower-cased, as HTTP APIs send them.
+        Header names are lower-cased, as HTTP APIs send them; the cookies that
+        payload 2.0 sends apart (`cookies`) are joined into the `cookie`
+        header, as payload 1.0 sends them.
         """
         http = event.get("requestContext", {}).get("http", {})
         method = event.get("httpMethod") or http.get("method") or "GET"
@@ -58,12 +60,16 @@ class Request:
                 raise HttpError(
                     400, "the body is not valid base64-encoded UTF-8"
                 ) from error
-        headers = event.get("headers") or {}
+        headers = {
+            name.lower(): value for name, value in (event.get("headers") or {}).items()
+        }
+        if event.get("cookies"):
+            headers["cookie"] = "; ".join(event["cookies"])
         return cls(
             method=method.upper(),
             path=path,
             query=dict(event.get("queryStringParameters") or {}),
-            headers={name.lower(): value for name, value in headers.items()},
+            headers=headers,
             body=body,
         )
 

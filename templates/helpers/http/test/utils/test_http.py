@@ -50,6 +50,18 @@ class RequestTest(unittest.TestCase):
         self.assertEqual(request.query, {"name": "lambda"})
         self.assertEqual(request.json(), {"test": "body"})
 
+    def test_the_cookie_header_is_the_same_in_both_payload_formats(self):
+        rest_api = {"httpMethod": "GET", "headers": {"Cookie": "a=1; b=2"}}
+        http_api = {
+            "version": "2.0",
+            "headers": {"accept": "*/*"},
+            "cookies": ["a=1", "b=2"],
+            "requestContext": {"http": {"method": "GET", "path": "/"}},
+        }
+        for event in (rest_api, http_api):
+            request = Request.from_event(event)
+            self.assertEqual(request.headers["cookie"], "a=1; b=2", event)
+
     def test_an_event_without_a_method_is_a_get(self):
         request = Request.from_event({"queryStringParameters": {"name": "me"}})
         self.assertEqual((request.method, request.path), ("GET", "/"))
