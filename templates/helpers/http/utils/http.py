@@ -47,7 +47,9 @@ class Request:
         An event that names no method (a hand-written test event) is a GET.
         Header names are lower-cased, as HTTP APIs send them; the cookies that
         payload 2.0 sends apart (`cookies`) are joined into the `cookie`
-        header, as payload 1.0 sends them.
+        header, as payload 1.0 sends them. A query parameter given more than
+        once has its values joined by commas, as payload 2.0 sends it (1.0's
+        `queryStringParameters` keeps only the last; its multi-value form has all).
         """
         http = event.get("requestContext", {}).get("http", {})
         method = event.get("httpMethod") or http.get("method") or "GET"
@@ -65,10 +67,15 @@ class Request:
         }
         if event.get("cookies"):
             headers["cookie"] = "; ".join(event["cookies"])
+        repeated = event.get("multiValueQueryStringParameters")
+        if repeated:
+            query = {name: ",".join(values) for name, values in repeated.items()}
+        else:
+            query = dict(event.get("queryStringParameters") or {})
         return cls(
             method=method.upper(),
             path=path,
-            query=dict(event.get("queryStringParameters") or {}),
+            query=query,
             headers=headers,
             body=body,
         )

@@ -62,6 +62,22 @@ class RequestTest(unittest.TestCase):
             request = Request.from_event(event)
             self.assertEqual(request.headers["cookie"], "a=1; b=2", event)
 
+    def test_a_repeated_query_parameter_is_the_same_in_both_payload_formats(self):
+        rest_api = {
+            "httpMethod": "GET",
+            "queryStringParameters": {"tag": "b", "q": "x"},
+            "multiValueQueryStringParameters": {"tag": ["a", "b"], "q": ["x"]},
+        }
+        http_api = {
+            "version": "2.0",
+            "rawQueryString": "tag=a&tag=b&q=x",
+            "queryStringParameters": {"tag": "a,b", "q": "x"},
+            "requestContext": {"http": {"method": "GET", "path": "/"}},
+        }
+        for event in (rest_api, http_api):
+            request = Request.from_event(event)
+            self.assertEqual(request.query, {"tag": "a,b", "q": "x"}, event)
+
     def test_an_event_without_a_method_is_a_get(self):
         request = Request.from_event({"queryStringParameters": {"name": "me"}})
         self.assertEqual((request.method, request.path), ("GET", "/"))
