@@ -504,6 +504,11 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
             result["redriven_queues"], 1,
             "{layout}: sqs has a dead-letter queue"
         );
+        assert_eq!(
+            result["retained"],
+            serde_json::json!(["AWS::DynamoDB::Table", "AWS::S3::Bucket"]),
+            "{layout}: the data of a removed handler's table and bucket is kept"
+        );
         assert_eq!(result["subscriptions"], 1, "{layout}: sns");
         assert_eq!(result["bucket_notifications"], 1, "{layout}: s3");
         assert_eq!(result["urls"], 1, "{layout}: function-url");

@@ -7,7 +7,8 @@ usage: sam_translate.py TEMPLATE...
 S3 before the transform runs; this does the same to the text (no upload), so
 the translator sees what CloudFormation would. Prints one JSON object per
 template: its functions (handler, runtime, architectures, environment, layers),
-layers, event source mappings, HTTP API routes and schedule rules. Exits non-zero, with the
+layers, event source mappings, HTTP API routes, schedule rules and the resources
+kept when they leave the template. Exits non-zero, with the
 translator's errors, when a template does not translate.
 """
 
@@ -114,6 +115,12 @@ def summary(cloudformation):
             for p in of_type("AWS::S3::Bucket").values()
         ),
         "log_groups": len(of_type("AWS::Logs::LogGroup")),
+        # the types of the resources kept when they leave the template
+        "retained": sorted(
+            r["Type"]
+            for r in resources.values()
+            if r.get("DeletionPolicy") == r.get("UpdateReplacePolicy") == "Retain"
+        ),
         "resources": len(resources),
     }
 
