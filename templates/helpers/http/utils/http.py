@@ -50,10 +50,19 @@ class Request:
         header, as payload 1.0 sends them. A query parameter given more than
         once has its values joined by commas, as payload 2.0 sends it (1.0's
         `queryStringParameters` keeps only the last; its multi-value form has all).
+        The path is the route's, without the stage, in both formats.
         """
-        http = event.get("requestContext", {}).get("http", {})
+        context = event.get("requestContext") or {}
+        http = context.get("http") or {}
         method = event.get("httpMethod") or http.get("method") or "GET"
-        path = event.get("path") or event.get("rawPath") or http.get("path") or "/"
+        path = event.get("path")
+        if not path:
+            # Payload 2.0 paths start with an HTTP API's named stage (not with
+            # `$default`); payload 1.0's `path` has no stage.
+            path = event.get("rawPath") or http.get("path") or "/"
+            stage = context.get("stage")
+            if stage and stage != "$default" and f"{path}/".startswith(f"/{stage}/"):
+                path = path[len(stage) + 1 :] or "/"
         body = event.get("body")
         if body is not None and event.get("isBase64Encoded"):
             try:

@@ -78,6 +78,29 @@ class RequestTest(unittest.TestCase):
             request = Request.from_event(event)
             self.assertEqual(request.query, {"tag": "a,b", "q": "x"}, event)
 
+    def test_the_path_has_no_stage_in_either_payload_format(self):
+        def http_api(stage, path):
+            return {
+                "version": "2.0",
+                "rawPath": path,
+                "requestContext": {"stage": stage, "http": {"method": "GET"}},
+            }
+
+        rest_api = {
+            "httpMethod": "GET",
+            "path": "/orders",
+            "requestContext": {"stage": "dev", "path": "/dev/orders"},
+        }
+        # An HTTP API's named stage leads its 2.0 paths; `$default` does not.
+        events = [rest_api, http_api("dev", "/dev/orders")]
+        events += [http_api("$default", "/orders"), http_api("dev", "/orders")]
+        for event in events:
+            self.assertEqual(Request.from_event(event).path, "/orders", event)
+        self.assertEqual(Request.from_event(http_api("dev", "/dev")).path, "/")
+        # (through a custom domain, a path that merely starts like the stage)
+        devices = Request.from_event(http_api("dev", "/devices")).path
+        self.assertEqual(devices, "/devices")
+
     def test_an_event_without_a_method_is_a_get(self):
         request = Request.from_event({"queryStringParameters": {"name": "me"}})
         self.assertEqual((request.method, request.path), ("GET", "/"))
