@@ -690,9 +690,9 @@ fn referenced_key(text: &str, keys: Vec<String>) -> Option<String> {
 
 /// How many resources CloudFormation will hold once the SAM transform has
 /// expanded the template: each resource of `Resources`, plus what SAM adds
-/// for a function (its role, a URL), for each of its
-/// events (a rule or a subscription with its permission, a mapping, an API
-/// permission) and for an implicit API. An estimate from the text, exact
+/// for a function (its role, a URL, the config of its asynchronous
+/// invocations), for each of its events (a rule or a subscription with its
+/// permission, a mapping, an API permission) and for an implicit API. An estimate from the text, exact
 /// for the templates the tool writes (tests/stack.rs compares it with
 /// aws-sam-translator's output).
 pub fn estimated_resources(text: &str) -> usize {
@@ -700,10 +700,16 @@ pub fn estimated_resources(text: &str) -> usize {
         return 0;
     };
     let trimmed = |(start, stop, _): (usize, usize, usize)| text[start..stop].trim();
-    // An IAM-authenticated URL needs no permission of its own.
-    let mut count = lines_holding(text, span.clone(), "FunctionUrlConfig:")
-        .filter(|line| trimmed(*line).starts_with("FunctionUrlConfig:"))
-        .count();
+    // An IAM-authenticated URL needs no permission of its own; the config of
+    // asynchronous invocations is one resource.
+    let mut count = ["FunctionUrlConfig:", "EventInvokeConfig:"]
+        .into_iter()
+        .map(|key| {
+            lines_holding(text, span.clone(), key)
+                .filter(|line| trimmed(*line).starts_with(key))
+                .count()
+        })
+        .sum::<usize>();
     let (mut implicit_rest_api, mut implicit_http_api, mut http_api) = (false, false, false);
     for line in lines_holding(text, span, "Type:") {
         let Some(kind) = trimmed(line).strip_prefix("Type:").map(str::trim) else {

@@ -509,6 +509,11 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
             serde_json::json!(["AWS::DynamoDB::Table", "AWS::S3::Bucket"]),
             "{layout}: the data of a removed handler's table and bucket is kept"
         );
+        assert_eq!(
+            result["async_on_failure"], 4,
+            "{layout}: an event of sns, s3, eventbridge or schedule that still fails \
+             after Lambda's retries goes to a queue, not lost"
+        );
         assert_eq!(result["subscriptions"], 1, "{layout}: sns");
         assert_eq!(result["bucket_notifications"], 1, "{layout}: s3");
         assert_eq!(result["urls"], 1, "{layout}: function-url");
@@ -958,6 +963,19 @@ fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
             .as_str()
             .unwrap()
             .ends_with(":svc-dev-failed")
+    );
+    // The producer's EventBridge events that still fail after Lambda's
+    // retries go to the same queue.
+    assert!(
+        state["functions"]["LogEventFunction"]["async_on_failure"]
+            .as_str()
+            .unwrap()
+            .ends_with(":svc-dev-failed"),
+        "{state}"
+    );
+    assert_eq!(
+        state["functions"]["LogSinkFunction"]["async_on_failure"],
+        serde_json::Value::Null
     );
 
     // The code-only fast path: a changed handler's new zip, and only it.

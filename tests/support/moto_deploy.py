@@ -9,9 +9,10 @@ already) and the layer's (target/dependencies.zip, in layer mode) to an S3
 bucket, keyed by their MD5, and points the function or layer at it, turns the SAM
 template into CloudFormation with aws-sam-translator (moto does not run the
 transform), then creates the stack or updates it (and gives the functions
-their layers, which moto's CloudFormation cannot). Prints one JSON object: the
-stack's status, its functions (handler, runtime, architectures, environment
-variables, code hash, layers), the layers' versions (newest first, with their
+their layers and the configs of their asynchronous invocations, which moto's
+CloudFormation cannot). Prints one JSON object: the stack's status, its
+functions (handler, runtime, architectures, environment variables, code hash,
+layers, the on-failure destination of asynchronous invocations), the layers' versions (newest first, with their
 code hash and runtimes), the functions' event source mappings and the outputs. With
 --state-only, deploys nothing and prints the same.
 """
@@ -47,7 +48,7 @@ def deploy(root, stack, stage):
     for _, _, path in local_zips(template):
         s3.upload_file(os.path.join(root, path), BUCKET, s3_key(path))
     translated = transform(packaged(template, s3_key), {}, ManagedPolicies())
-    body = json.dumps(without_layers(translated))
+    body = json.dumps(deployable(translated))
     cloudformation = boto3.client("cloudformation")
     request = {
         "StackName": stack,
@@ -65,33 +66,66 @@ def deploy(root, stack, stage):
     else:
         cloudformation.create_stack(**request)
     attach_layers(stack, translated)
+    attach_event_invoke_configs(stack, translated)
     return cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
 
 
-def without_layers(translated):
-    """The template without the functions' `Layers`, which moto's
-    CloudFormation cannot deploy: it drops them when it creates a function,
-    and fails to update one with them (a `Ref` to a layer version is no ARN
-    there). `attach_layers` sets them instead."""
+def deployable(translated):
+    """The template without what moto's CloudFormation cannot deploy: the
+    functions' `Layers` (it drops them when it creates a function, and fails
+    to update one with them: a `Ref` to a layer version is no ARN there) and
+    the configs of asynchronous invocations (it knows no such resource).
+    `attach_layers` and `attach_event_invoke_configs` set them instead."""
     body = copy.deepcopy(translated)
-    for resource in body["Resources"].values():
+    for logical, resource in list(body["Resources"].items()):
         if resource["Type"] == "AWS::Lambda::Function":
             resource["Properties"].pop("Layers", None)
+        elif resource["Type"] == "AWS::Lambda::EventInvokeConfig":
+            del body["Resources"][logical]
     return body
+
+
+def physical_ids(stack):
+    """The stack's resources: logical id to physical id."""
+    cloudformation = boto3.client("cloudformation")
+    return {
+        r["LogicalResourceId"]: r.get("PhysicalResourceId")
+        for r in cloudformation.describe_stack_resources(StackName=stack)[
+            "StackResources"
+        ]
+    }
+
+
+def attach_event_invoke_configs(stack, translated):
+    """Gives each function the config of its asynchronous invocations that
+    the template declares, as CloudFormation does (see `deployable`): the
+    retries, and the SQS queue that `Fn::GetAtt` names as on-failure
+    destination."""
+    lambdas = boto3.client("lambda")
+    sqs = boto3.client("sqs")
+    physical = physical_ids(stack)
+    for resource in translated["Resources"].values():
+        if resource["Type"] != "AWS::Lambda::EventInvokeConfig":
+            continue
+        properties = resource["Properties"]
+        on_failure = properties["DestinationConfig"]["OnFailure"]
+        queue = physical[on_failure["Destination"]["Fn::GetAtt"][0]]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        lambdas.put_function_event_invoke_config(
+            FunctionName=physical[properties["FunctionName"]["Ref"]],
+            MaximumRetryAttempts=properties["MaximumRetryAttempts"],
+            DestinationConfig={
+                "OnFailure": {"Destination": arn["Attributes"]["QueueArn"]}
+            },
+        )
 
 
 def attach_layers(stack, translated):
     """Gives each function the layers the template lists for it, as
     CloudFormation does (see `without_layers`); moto names a layer
     STACK-LOGICALID-SUFFIX, whatever its `LayerName`."""
-    cloudformation = boto3.client("cloudformation")
     lambdas = boto3.client("lambda")
-    physical = {
-        r["LogicalResourceId"]: r.get("PhysicalResourceId")
-        for r in cloudformation.describe_stack_resources(StackName=stack)[
-            "StackResources"
-        ]
-    }
+    physical = physical_ids(stack)
     newest = {
         layer["LayerName"].rsplit("-", 2)[-2]: layer["LatestMatchingVersion"][
             "LayerVersionArn"
@@ -105,6 +139,15 @@ def attach_layers(stack, translated):
                 FunctionName=physical[logical],
                 Layers=[newest[layer["Ref"]] for layer in layers],
             )
+
+
+def async_on_failure(lambdas, function):
+    """Where `function`'s asynchronous invocations go when they still fail."""
+    try:
+        config = lambdas.get_function_event_invoke_config(FunctionName=function)
+    except lambdas.exceptions.ResourceNotFoundException:
+        return None
+    return config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
 
 
 def state(stack, description):
@@ -128,6 +171,7 @@ def state(stack, description):
             "environment": config.get("Environment", {}).get("Variables", {}),
             "code_sha256": config["CodeSha256"],
             "layers": [layer["Arn"] for layer in config.get("Layers", [])],
+            "async_on_failure": async_on_failure(lambdas, config["FunctionName"]),
         }
     names = {f["name"]: logical for logical, f in functions.items()}
     mappings = [

@@ -108,6 +108,11 @@ def summary(cloudformation):
         "redriven_queues": sum(
             "RedrivePolicy" in p for p in of_type("AWS::SQS::Queue").values()
         ),
+        # asynchronous invocations' configs sending what still fails to a destination
+        "async_on_failure": sum(
+            "OnFailure" in p.get("DestinationConfig", {})
+            for p in of_type("AWS::Lambda::EventInvokeConfig").values()
+        ),
         "subscriptions": len(of_type("AWS::SNS::Subscription")),
         "urls": len(of_type("AWS::Lambda::Url")),
         "bucket_notifications": sum(
