@@ -40,7 +40,7 @@
 //! 10,000 parts costs little more than an empty one. Only the edits in
 //! place ([`with_part`], [`without_part`]) split the text into lines.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use anyhow::Result;
@@ -787,13 +787,16 @@ pub fn broken_markers(text: &str) -> BrokenMarkers {
         let (was_open, broken) = state.entry(handler).or_insert((false, false));
         *broken |= *was_open == is_begin;
         *was_open = is_begin;
+        // A part that begins inside another is named with the one open
+        // last: every part in a crossing or a nest begins inside another or
+        // is the last open when one does, so each is named, and the pairs
+        // are at most as many as the parts (however deep the nest).
         if is_begin {
             if let Some(outer) = open.last().filter(|outer| **outer != handler) {
                 crossed.push((outer, handler));
             }
             open.push(handler);
         } else if let Some(at) = open.iter().rposition(|o| *o == handler) {
-            crossed.extend(open[at + 1..].iter().map(|inner| (handler, *inner)));
             open.remove(at);
         }
     }
@@ -810,14 +813,16 @@ pub fn broken_markers(text: &str) -> BrokenMarkers {
             Some((handler.to_string(), which))
         })
         .collect();
-    let is_unpaired = |handler: &str| unpaired.iter().any(|(h, _)| h == handler);
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (outer, inner) in crossed {
-        let pair = (outer.to_string(), inner.to_string());
-        if !is_unpaired(outer) && !is_unpaired(inner) && !pairs.contains(&pair) {
-            pairs.push(pair);
-        }
-    }
+    let unpaired_handlers: HashSet<&str> = unpaired.iter().map(|(h, _)| h.as_str()).collect();
+    let mut seen = HashSet::new();
+    let pairs = crossed
+        .into_iter()
+        .filter(|(outer, inner)| {
+            !unpaired_handlers.contains(outer) && !unpaired_handlers.contains(inner)
+        })
+        .filter(|pair| seen.insert(*pair))
+        .map(|(outer, inner)| (outer.to_string(), inner.to_string()))
+        .collect();
     BrokenMarkers {
         unpaired,
         crossed: pairs,
@@ -1362,6 +1367,29 @@ Resources:
             assert_eq!(part_state(&broken, &c), Ok(PartState::Generated), "{what}");
             let without_c = without_part(&broken, "producers.c").unwrap();
             assert_eq!(broken_markers(&without_c).crossed.len(), 1, "{what}");
+        }
+        // Parts nested or crossing many deep: each named once, with the part
+        // it begins in (a pair a part, not one for each two of them: 12.5
+        // million here), and each refused.
+        let deep = 5_000;
+        for nested in [true, false] {
+            let mut text = "Resources:\n".to_string();
+            for i in 0..deep {
+                text.push_str(&format!("  {MARKER} begin producers.p{i}\n  P{i}: {i}\n"));
+            }
+            let ends: Vec<usize> = match nested {
+                true => (0..deep).rev().collect(),
+                false => (0..deep).collect(),
+            };
+            for i in ends {
+                text.push_str(&format!("  {MARKER} end producers.p{i}\n"));
+            }
+            let crossed = broken_markers(&text).crossed;
+            assert_eq!(crossed.len(), deep - 1, "nested: {nested}");
+            assert_eq!(crossed[0], ("producers.p0".into(), "producers.p1".into()));
+            for handler in ["producers.p0", "producers.p2500", "producers.p4999"] {
+                assert!(without_part(&text, handler).is_err(), "{handler}");
+            }
         }
     }
 
