@@ -377,6 +377,7 @@ fn project_vars(name: &ProjectName, layout: Layout) -> Vars {
         .set("sam_image_version", SAM_BUILD_IMAGE_VERSION)
         .set("stack_name", name.stack_name())
         .set("function_timeout", stack::GENERATED_TIMEOUT.to_string())
+        .set("function_memory_mb", stack::GENERATED_MEMORY_MB.to_string())
         .set("layout", layout.as_str())
         .set_list(
             "python_versions",

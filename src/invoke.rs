@@ -35,7 +35,7 @@ use crate::lambdas::Lambda;
 use crate::layout::Arch;
 use crate::packages::PackageName;
 use crate::report;
-use crate::stack::{self, TemplateTimeout};
+use crate::stack::{self, FunctionSetting};
 
 /// The Python program that imports and calls the handler (ruff-clean, tested).
 const RUNNER: &str = include_str!("invoke_runner.py");
@@ -56,15 +56,30 @@ pub const MAX_TIMEOUT: u64 = 900;
 
 /// The timeout a handler runs with when `--timeout` does not give one: the
 /// one its function gets from `template` (the text of `template.yaml`,
-/// `None` without one), as [`stack::function_timeout`] reads it; Lambda's
+/// `None` without one), as [`stack::function_setting`] reads it; Lambda's
 /// default when neither the function nor `Globals` sets one; the generated
 /// template's when the text does not tell for sure or gives a timeout
 /// Lambda refuses.
 pub fn timeout_from_template(template: Option<&str>, handler: &str) -> u64 {
-    match template.map(|text| stack::function_timeout(text, handler)) {
-        Some(TemplateTimeout::Set(seconds)) if (1..=MAX_TIMEOUT).contains(&seconds) => seconds,
-        Some(TemplateTimeout::Unset) => DEFAULT_TIMEOUT,
+    match template.map(|text| stack::function_setting(text, handler, "Timeout")) {
+        Some(FunctionSetting::Set(seconds)) if (1..=MAX_TIMEOUT).contains(&seconds) => seconds,
+        Some(FunctionSetting::Unset) => DEFAULT_TIMEOUT,
         _ => stack::GENERATED_TIMEOUT,
+    }
+}
+
+/// Lambda's default memory, and the range it allows, in MB.
+const DEFAULT_MEMORY_MB: u64 = 128;
+const MEMORY_MB: std::ops::RangeInclusive<u64> = 128..=10_240;
+
+/// The memory the context and `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` report, in
+/// MB: the `MemorySize` its function gets from `template`, read as
+/// [`timeout_from_template`] reads the timeout.
+pub fn memory_from_template(template: Option<&str>, handler: &str) -> u64 {
+    match template.map(|text| stack::function_setting(text, handler, "MemorySize")) {
+        Some(FunctionSetting::Set(mb)) if MEMORY_MB.contains(&mb) => mb,
+        Some(FunctionSetting::Unset) => DEFAULT_MEMORY_MB,
+        _ => stack::GENERATED_MEMORY_MB,
     }
 }
 
@@ -83,6 +98,8 @@ pub struct Invocation<'a> {
     /// The event, already checked to be JSON.
     pub event: &'a [u8],
     pub timeout_seconds: u64,
+    /// The function's memory, in MB, as the context reports it.
+    pub memory_mb: u64,
     /// The project's Lambda runtime (`3.13`), to note a different local Python.
     pub python_version: &'a str,
     /// The function's own environment variables (`--env-file`).
@@ -204,6 +221,10 @@ pub fn invoke(invocation: &Invocation) -> Result<()> {
         .env(
             "LAMBDA_SCAFFOLD_TIMEOUT",
             invocation.timeout_seconds.to_string(),
+        )
+        .env(
+            "LAMBDA_SCAFFOLD_MEMORY_MB",
+            invocation.memory_mb.to_string(),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -4,7 +4,8 @@ lambda-scaffold runs this file, embedded in its binary, as::
 
     python3 -c RUNNER TASK_ROOT CONTEXT_FILE EVENT_FILE KIND NAME PYTHON_VERSION
 
-in TASK_ROOT, with PYTHONDONTWRITEBYTECODE=1 and LAMBDA_SCAFFOLD_TIMEOUT (the
+in TASK_ROOT, with PYTHONDONTWRITEBYTECODE=1, LAMBDA_SCAFFOLD_MEMORY_MB (the
+function's memory) and LAMBDA_SCAFFOLD_TIMEOUT (the
 handler's timeout in seconds), in a process group of its own.
 TASK_ROOT holds exactly the project's files that the zip holds, staged by the
 project's packager (`tools/package_lambda.py --stage`); CONTEXT_FILE is the
@@ -161,8 +162,11 @@ def main(task_root, context_file, event_file, kind, name, python):
             file=sys.stderr,
         )
     timeout = float(os.environ.pop("LAMBDA_SCAFFOLD_TIMEOUT"))
+    memory_mb = int(os.environ.pop("LAMBDA_SCAFFOLD_MEMORY_MB"))
     shared = load_context_module(context_file)
-    environment = shared.lambda_environment(name, f"{kind}.{name}", python, task_root)
+    environment = shared.lambda_environment(
+        name, f"{kind}.{name}", python, task_root, memory_mb
+    )
     os.environ.update(environment)
     time.tzset()
     opt = os.environ.pop("LAMBDA_SCAFFOLD_OPT", "")
@@ -193,6 +197,7 @@ def main(task_root, context_file, event_file, kind, name, python):
     context = shared.FakeLambdaContext(
         name,
         timeout_seconds=timeout,
+        memory_limit_in_mb=memory_mb,
         log_stream_name=environment["AWS_LAMBDA_LOG_STREAM_NAME"],
     )
     request["id"] = context.aws_request_id

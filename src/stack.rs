@@ -66,6 +66,8 @@ pub const TEMPLATE_FILE: &str = "template.yaml";
 /// writes, in seconds: what a function gets when the template says nothing
 /// the tool can read for sure.
 pub const GENERATED_TIMEOUT: u64 = 30;
+/// The `MemorySize` of the generated template's `Globals`, in MB.
+pub const GENERATED_MEMORY_MB: u64 = 256;
 
 /// How every marker comment starts.
 pub const MARKER: &str = "# lambda-scaffold:";
@@ -829,28 +831,28 @@ pub fn broken_markers(text: &str) -> BrokenMarkers {
     }
 }
 
-/// What the template says of a function's timeout.
+/// What the template says of a function's setting (`Timeout`, `MemorySize`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TemplateTimeout {
-    /// Its `Timeout`, in seconds: its function's, else `Globals: Function:`'s.
+pub enum FunctionSetting {
+    /// Its value: its function's, else `Globals: Function:`'s.
     Set(u64),
     /// Neither sets one: the function gets Lambda's default.
     Unset,
     /// The text does not tell for sure: no function or several name the
-    /// handler, its properties are not a block under `Properties:`, a
-    /// `Timeout` is no whole number (`!Ref Seconds`), or `Globals` is not
+    /// handler, its properties are not a block under `Properties:`, the
+    /// value is no whole number (`!Ref Seconds`), or `Globals` is not
     /// written in blocks.
     Unclear,
 }
 
-/// The timeout the function of `handler` gets from the template, read
-/// strictly (see [`TemplateTimeout`]).
-pub fn function_timeout(text: &str, handler: &str) -> TemplateTimeout {
-    read_timeout(text, handler).unwrap_or(TemplateTimeout::Unclear)
+/// The whole-number setting `key` (`Timeout`, `MemorySize`) the function of
+/// `handler` gets from the template, read strictly (see [`FunctionSetting`]).
+pub fn function_setting(text: &str, handler: &str, key: &str) -> FunctionSetting {
+    read_setting(text, handler, key).unwrap_or(FunctionSetting::Unclear)
 }
 
-/// [`function_timeout`], `None` when unclear.
-fn read_timeout(text: &str, handler: &str) -> Option<TemplateTimeout> {
+/// [`function_setting`], `None` when unclear.
+fn read_setting(text: &str, handler: &str, key: &str) -> Option<FunctionSetting> {
     let mut named = lines_holding(text, 0..text.len(), handler)
         .filter(|(start, stop, _)| handler_named(&text[*start..*stop]) == Some(handler));
     let (start, _, _) = named.next()?;
@@ -866,14 +868,14 @@ fn read_timeout(text: &str, handler: &str) -> Option<TemplateTimeout> {
     if key_of(lines[header]) != Some(("Properties", "")) {
         return None;
     }
-    if let Some(found) = block_value(&lines[header + 1..], indent, "Timeout") {
-        return found.map(TemplateTimeout::Set);
+    if let Some(found) = block_value(&lines[header + 1..], indent, key) {
+        return found.map(FunctionSetting::Set);
     }
     let Some(globals) = lines
         .iter()
         .position(|line| top_level_key(line).is_some_and(|(key, _)| key == "Globals"))
     else {
-        return Some(TemplateTimeout::Unset);
+        return Some(FunctionSetting::Unset);
     };
     if top_level_key(lines[globals]) != Some(("Globals", false)) {
         return None;
@@ -889,7 +891,7 @@ fn read_timeout(text: &str, handler: &str) -> Option<TemplateTimeout> {
         .map_or(2, |line| indent_of(line));
     let function = block_value_at(&section, key_indent, "Function");
     let Some((at, value)) = function else {
-        return Some(TemplateTimeout::Unset);
+        return Some(FunctionSetting::Unset);
     };
     if !value.is_empty() {
         return None;
@@ -897,12 +899,12 @@ fn read_timeout(text: &str, handler: &str) -> Option<TemplateTimeout> {
     let body = &section[at + 1..];
     match body.iter().find(|line| is_key_line(line)) {
         Some(first) if indent_of(first) > key_indent => {
-            match block_value(body, indent_of(first), "Timeout") {
-                Some(found) => found.map(TemplateTimeout::Set),
-                None => Some(TemplateTimeout::Unset),
+            match block_value(body, indent_of(first), key) {
+                Some(found) => found.map(FunctionSetting::Set),
+                None => Some(FunctionSetting::Unset),
             }
         }
-        _ => Some(TemplateTimeout::Unset),
+        _ => Some(FunctionSetting::Unset),
     }
 }
 
@@ -1401,8 +1403,8 @@ Resources:
         let resources = with_part("Resources:\n", &part(Kind::Producers, "a")).unwrap();
         let resources = with_part(&resources, &part(Kind::Producers, "b")).unwrap();
         let text = format!("{globals}{resources}");
-        let timeout = |text: &str| function_timeout(text, "producers.a");
-        assert_eq!(timeout(&text), TemplateTimeout::Set(30));
+        let timeout = |text: &str| function_setting(text, "producers.a", "Timeout");
+        assert_eq!(timeout(&text), FunctionSetting::Set(30));
         let own = |line: &str| {
             text.replacen(
                 "      Handler: producers.a\n",
@@ -1412,20 +1414,20 @@ Resources:
         };
         assert_eq!(
             timeout(&own("      Timeout: 12\n")),
-            TemplateTimeout::Set(12)
+            FunctionSetting::Set(12)
         );
         // A Timeout deeper down (an event's) or of another function is not its.
         assert_eq!(
             timeout(&own("      Extra:\n        Timeout: 5\n")),
-            TemplateTimeout::Set(30)
+            FunctionSetting::Set(30)
         );
         assert_eq!(
-            function_timeout(&own("      Timeout: 12\n"), "producers.b"),
-            TemplateTimeout::Set(30)
+            function_setting(&own("      Timeout: 12\n"), "producers.b", "Timeout"),
+            FunctionSetting::Set(30)
         );
-        assert_eq!(timeout(&resources), TemplateTimeout::Unset);
+        assert_eq!(timeout(&resources), FunctionSetting::Unset);
         let no_timeout = text.replace("    Timeout: 30  # s\n", "");
-        assert_eq!(timeout(&no_timeout), TemplateTimeout::Unset);
+        assert_eq!(timeout(&no_timeout), FunctionSetting::Unset);
         for unclear in [
             own("      Timeout: !Ref Seconds\n"),
             text.replace("Timeout: 30", "Timeout: 2.5"),
@@ -1436,7 +1438,7 @@ Resources:
             format!("{text}  Copy:\n    Properties:\n      Handler: producers.a\n"),
             text.replace("Handler: producers.a", "Handler: producers.z"),
         ] {
-            assert_eq!(timeout(&unclear), TemplateTimeout::Unclear, "{unclear}");
+            assert_eq!(timeout(&unclear), FunctionSetting::Unclear, "{unclear}");
         }
     }
 

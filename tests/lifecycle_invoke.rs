@@ -302,7 +302,8 @@ fn the_context_and_variables_are_lambdas_and_the_same_as_in_the_tests() {
             "function_name": "introspect",
             "function_version": "$LATEST",
             "arn": "arn:aws:lambda:us-east-1:123456789012:function:introspect",
-            "memory": "128",
+            // The generated template's MemorySize, not Lambda's default.
+            "memory": "256",
             "log_group": "/aws/lambda/introspect",
             "identity": [null, null],
             "client_context": null,
@@ -325,7 +326,7 @@ fn the_context_and_variables_are_lambdas_and_the_same_as_in_the_tests() {
         ("AWS_DEFAULT_REGION", "us-east-1"),
         ("AWS_EXECUTION_ENV", "AWS_Lambda_python3.13"),
         ("AWS_LAMBDA_FUNCTION_NAME", "introspect"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
         ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/introspect"),
@@ -335,7 +336,8 @@ fn the_context_and_variables_are_lambdas_and_the_same_as_in_the_tests() {
         assert_eq!(env[name], value, "{name}");
     }
 
-    // The project's tests build the same context from the same definition.
+    // The project's tests build the same context from the same definition,
+    // given the function's memory (their default is Lambda's, 128 MB).
     let python = tool("python3").expect("python3");
     let out = std::process::Command::new(python)
         .args([
@@ -343,7 +345,8 @@ fn the_context_and_variables_are_lambdas_and_the_same_as_in_the_tests() {
             "import json\n\
              from producers.introspect.producers import context_of\n\
              from test.lambda_context import FakeLambdaContext\n\
-             print(json.dumps(context_of(FakeLambdaContext('introspect'))))",
+             context = FakeLambdaContext('introspect', memory_limit_in_mb=256)\n\
+             print(json.dumps(context_of(context)))",
         ])
         .current_dir(&root)
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -1187,4 +1190,38 @@ fn without_timeout_the_handler_gets_the_timeout_its_function_has_in_the_template
     fs::remove_file(root.join("template.yaml")).unwrap();
     let seconds = remaining(&[]);
     assert!(seconds > 25_000 && seconds <= 30_000, "{seconds}");
+}
+
+#[test]
+fn the_context_and_environment_report_the_memory_the_function_has_in_the_template() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    ok(&root, &["add-handler", "producers", "introspect"]);
+    write_file(&root, "producers/introspect/producers.py", INTROSPECT);
+    let memory = || {
+        let answer = introspect(&root, &[], &[]);
+        let reported = answer["context"]["memory"].as_str().unwrap().to_string();
+        let variable = &answer["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"];
+        assert_eq!(variable.as_str(), Some(reported.as_str()), "{answer}");
+        reported
+    };
+    let template = fs::read_to_string(root.join("template.yaml")).unwrap();
+    let globals = "    MemorySize: 256\n";
+    assert!(template.contains(globals), "{template}");
+    // The generated template's Globals, then the function's own MemorySize.
+    assert_eq!(memory(), "256");
+    let handler = "      Handler: producers.introspect\n";
+    let own = template.replacen(handler, &format!("{handler}      MemorySize: 1024\n"), 1);
+    fs::write(root.join("template.yaml"), own).unwrap();
+    assert_eq!(memory(), "1024");
+    // Neither sets one: Lambda's default, 128 MB.
+    fs::write(
+        root.join("template.yaml"),
+        template.replacen(globals, "", 1),
+    )
+    .unwrap();
+    assert_eq!(memory(), "128");
+    // Not said plainly, or more than Lambda allows: the generated template's.
+    let unclear = template.replacen(handler, &format!("{handler}      MemorySize: 20000\n"), 1);
+    fs::write(root.join("template.yaml"), unclear).unwrap();
+    assert_eq!(memory(), "256");
 }

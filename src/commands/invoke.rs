@@ -16,7 +16,9 @@ use crate::cli::InvokeArgs;
 use crate::commands::{handler, locate};
 use crate::env_file;
 use crate::error::UserError;
-use crate::invoke::{Invocation, ZipBuild, invoke, timeout_from_template, zip_runs_here};
+use crate::invoke::{
+    Invocation, ZipBuild, invoke, memory_from_template, timeout_from_template, zip_runs_here,
+};
 use crate::layout::{Arch, DEFAULT_PYTHON};
 use crate::manifest::MANIFEST_FILE;
 use crate::report;
@@ -105,6 +107,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         lambda: &lambda,
         event: &event,
         timeout_seconds: timeout,
+        memory_mb: memory_from_template(template.as_deref(), &lambda.handler()),
         python_version: project.manifest.setting("python").unwrap_or(DEFAULT_PYTHON),
         environment: &environment,
         from_zip,

@@ -89,12 +89,17 @@ class FakeLambdaContext:
 
 
 def lambda_environment(
-    function_name: str, handler: str, python_version: str, task_root: str
+    function_name: str,
+    handler: str,
+    python_version: str,
+    task_root: str,
+    memory_limit_in_mb: int = DEFAULT_MEMORY_MB,
 ) -> dict[str, str]:
     """The variables Lambda sets for a function, with the context's defaults.
 
     `handler` is the AWS handler string (`producers.error_event`), `python_version`
-    the runtime's (`3.13`), `task_root` the folder the zip is extracted to. Give
+    the runtime's (`3.13`), `task_root` the folder the zip is extracted to,
+    `memory_limit_in_mb` the function's memory (give the context the same). Give
     `AWS_LAMBDA_LOG_STREAM_NAME` to the context as its `log_stream_name`.
     """
     return {
@@ -102,7 +107,7 @@ def lambda_environment(
         "AWS_DEFAULT_REGION": region(),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_python{python_version}",
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(DEFAULT_MEMORY_MB),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_limit_in_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": FUNCTION_VERSION,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
