@@ -3,7 +3,9 @@
 Both event shapes are read: REST APIs send payload format 1.0 (`httpMethod`,
 `path`), HTTP APIs send 2.0 (`requestContext.http`, `rawPath`), and so do
 Lambda function URLs. `serve` turns a handler's routes into an HTTP answer:
-405 for a method it does not serve, the status of an `HttpError` (400 for a
+what a route returns as a 200 JSON body, or as it is when the route built a
+`Response` itself (`json_response(201, item, {"Location": ...})`), 405 for a
+method it does not serve, the status of an `HttpError` (400 for a
 body that is not JSON), and a JSON 500 carrying the request id, instead of
 API Gateway's bare 502, for anything unexpected.
 """
@@ -99,17 +101,25 @@ class Request:
             raise HttpError(400, f"the body is not JSON: {error}") from error
 
 
+class Response(dict[str, Any]):
+    """An HTTP answer in the shape both payload formats accept (`statusCode`,
+    `headers`, `body`). A route returns one for a status other than 200 or
+    headers of its own, and `serve` passes it on as it is; any other value a
+    route returns is data, a 200 JSON body (a dict with a `statusCode` key too).
+    """
+
+
 def json_response(
     status: int,
     body: Any,
     headers: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> Response:
     """An answer both payload formats accept, with `body` as JSON: pure, no IO."""
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": json.dumps(body, sort_keys=True),
-    }
+    return Response(
+        statusCode=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        body=json.dumps(body, sort_keys=True),
+    )
 
 
 Route = Callable[[Request], Any]
@@ -131,7 +141,10 @@ def serve(
                 {"error": f"method {request.method} is not allowed"},
                 {"Allow": allowed},
             )
-        return json_response(200, route(request))
+        answer = route(request)
+        if isinstance(answer, Response):
+            return answer
+        return json_response(200, answer)
     except HttpError as error:
         return json_response(error.status, {"error": error.message})
     except Exception:

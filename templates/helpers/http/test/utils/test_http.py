@@ -137,6 +137,21 @@ class ServeTest(unittest.TestCase):
         body = {"method": "POST", "path": "/x", "body": {"n": 1}}
         self.assertEqual(json.loads(response["body"]), body)
 
+    def test_a_response_a_route_built_is_passed_on_as_it_is(self):
+        def create(request):
+            return json_response(201, {"id": 1}, {"Location": "/items/1"})
+
+        response = serve({"POST": create}, {"httpMethod": "POST"}, self.context)
+        self.assertEqual(response["statusCode"], 201)
+        self.assertEqual(response["headers"]["Location"], "/items/1")
+        self.assertEqual(json.loads(response["body"]), {"id": 1})
+
+    def test_a_dict_a_route_returns_is_data_even_with_a_status_code_key(self):
+        data = {"statusCode": 404, "body": "x"}
+        response = serve({"GET": lambda request: data}, {}, self.context)
+        self.assertEqual(response["statusCode"], 200)
+        self.assertEqual(json.loads(response["body"]), data)
+
     def test_a_method_without_a_route_is_a_405_naming_the_allowed_ones(self):
         event = {"httpMethod": "DELETE", "path": "/x"}
         response = serve({"POST": echo, "GET": echo}, event, self.context)
