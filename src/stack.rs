@@ -692,7 +692,7 @@ fn referenced_key(text: &str, keys: Vec<String>) -> Option<String> {
 
 /// How many resources CloudFormation will hold once the SAM transform has
 /// expanded the template: each resource of `Resources`, plus what SAM adds
-/// for a function (its role, a URL, the config of its asynchronous
+/// for a function (its role unless it has one, a URL, the config of its asynchronous
 /// invocations), for each of its events (a rule or a subscription with its
 /// permission, a mapping, an API permission) and for an implicit API. An estimate from the text, exact
 /// for the templates the tool writes (tests/stack.rs compares it with
@@ -702,16 +702,16 @@ pub fn estimated_resources(text: &str) -> usize {
         return 0;
     };
     let trimmed = |(start, stop, _): (usize, usize, usize)| text[start..stop].trim();
+    let keys = |key: &str| {
+        lines_holding(text, span.clone(), key)
+            .filter(|line| trimmed(*line).starts_with(key))
+            .count()
+    };
     // An IAM-authenticated URL needs no permission of its own; the config of
-    // asynchronous invocations is one resource.
-    let mut count = ["FunctionUrlConfig:", "EventInvokeConfig:"]
-        .into_iter()
-        .map(|key| {
-            lines_holding(text, span.clone(), key)
-                .filter(|line| trimmed(*line).starts_with(key))
-                .count()
-        })
-        .sum::<usize>();
+    // asynchronous invocations is one resource. A function given a `Role`
+    // gets none from SAM (the role is a resource of the template).
+    let mut count = keys("FunctionUrlConfig:") + keys("EventInvokeConfig:");
+    let own_roles = keys("Role:");
     let (mut implicit_rest_api, mut implicit_http_api, mut http_api) = (false, false, false);
     for line in lines_holding(text, span, "Type:") {
         let Some(kind) = trimmed(line).strip_prefix("Type:").map(str::trim) else {
@@ -743,7 +743,7 @@ pub fn estimated_resources(text: &str) -> usize {
     // ServerlessRestApi with its deployment and stage; ServerlessHttpApi
     // with its stage (an event without ApiId uses it, when the template has
     // no HTTP API of its own).
-    count
+    count.saturating_sub(own_roles)
         + if implicit_rest_api { 3 } else { 0 }
         + if implicit_http_api && !http_api { 2 } else { 0 }
 }

@@ -495,6 +495,27 @@ fn every_event_source_gets_its_trigger_in_both_layouts() {
             streams.iter().all(|m| m["on_failure"] == true),
             "{layout}: {streams:?}"
         );
+        // Each function reading batches has a role of its own that reads
+        // its one stream, queue or table stream: no read on every resource,
+        // and none of AWS's managed policies that grant one.
+        let roles = result["batch_roles"].as_object().unwrap();
+        let names: std::collections::BTreeSet<&str> = roles
+            .values()
+            .map(|role| role["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 3, "{layout}: a role each: {roles:?}");
+        for (function, role) in roles {
+            assert_eq!(
+                role["wide_actions"],
+                serde_json::json!([]),
+                "{layout}: {function} reads every resource"
+            );
+            assert_eq!(
+                role["wide_managed_policies"],
+                serde_json::json!([]),
+                "{layout}: {function}"
+            );
+        }
         assert_eq!(result["rules"], 2, "{layout}: eventbridge and schedule");
         assert_eq!(
             result["event_patterns"], 1,
@@ -930,6 +951,18 @@ fn the_template_deploys_and_redeploys_as_handlers_come_and_go() {
         assert_eq!(function["runtime"], "python3.12");
         assert_eq!(function["environment"]["STAGE"], "dev");
     }
+    // The consumer runs as its part's role, whose policy reads its one
+    // stream, not as one SAM made with AWS's policy that reads every stream
+    // (moto's CloudFormation attaches no managed policy: the logs' is not
+    // listed; the translated template's roles are checked in
+    // every_event_source_gets_its_trigger_in_both_layouts).
+    let consumer = &state["functions"]["LogSinkFunction"];
+    assert_eq!(consumer["role"], "LogSinkFunctionRole", "{consumer}");
+    assert_eq!(
+        consumer["role_policies"],
+        serde_json::json!(["ReadsItsBatches"]),
+        "{consumer}"
+    );
     // The stack's own outputs; each function's resource name is in
     // `list --json` instead.
     let mut outputs: Vec<&String> = state["outputs"].as_object().unwrap().keys().collect();

@@ -12,7 +12,8 @@ transform), then creates the stack or updates it (and gives the functions
 their layers and the configs of their asynchronous invocations, which moto's
 CloudFormation cannot). Prints one JSON object: the stack's status, its
 functions (handler, runtime, architectures, environment variables, code hash,
-layers, the on-failure destination of asynchronous invocations), the layers' versions (newest first, with their
+layers, the on-failure destination of asynchronous invocations, the stack's
+role they run as and the names of its policies, inline and attached), the layers' versions (newest first, with their
 code hash and runtimes), the functions' event source mappings and the outputs. With
 --state-only, deploys nothing and prints the same.
 """
@@ -156,6 +157,12 @@ def state(stack, description):
     resources = cloudformation.describe_stack_resources(StackName=stack)[
         "StackResources"
     ]
+    iam = boto3.client("iam")
+    roles = {
+        r["PhysicalResourceId"]: r["LogicalResourceId"]
+        for r in resources
+        if r["ResourceType"] == "AWS::IAM::Role"
+    }
     functions = {}
     for resource in resources:
         if resource["ResourceType"] != "AWS::Lambda::Function":
@@ -163,6 +170,7 @@ def state(stack, description):
         config = lambdas.get_function(FunctionName=resource["PhysicalResourceId"])[
             "Configuration"
         ]
+        role_name = config["Role"].rsplit("/", 1)[-1]
         functions[resource["LogicalResourceId"]] = {
             "name": config["FunctionName"],
             "handler": config["Handler"],
@@ -172,6 +180,16 @@ def state(stack, description):
             "code_sha256": config["CodeSha256"],
             "layers": [layer["Arn"] for layer in config.get("Layers", [])],
             "async_on_failure": async_on_failure(lambdas, config["FunctionName"]),
+            "role": roles.get(role_name),
+            "role_policies": sorted(
+                iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+                + [
+                    p["PolicyName"]
+                    for p in iam.list_attached_role_policies(RoleName=role_name)[
+                        "AttachedPolicies"
+                    ]
+                ]
+            ),
         }
     names = {f["name"]: logical for logical, f in functions.items()}
     mappings = [

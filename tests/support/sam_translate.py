@@ -7,8 +7,9 @@ usage: sam_translate.py TEMPLATE...
 S3 before the transform runs; this does the same to the text (no upload), so
 the translator sees what CloudFormation would. Prints one JSON object per
 template: its functions (handler, runtime, architectures, environment, layers),
-layers, event source mappings, HTTP API routes, schedule rules and the resources
-kept when they leave the template. Exits non-zero, with the
+layers, event source mappings (and the roles of the functions they invoke),
+HTTP API routes, schedule rules and the resources kept when they leave the
+template. Exits non-zero, with the
 translator's errors, when a template does not translate.
 """
 
@@ -52,6 +53,53 @@ def packaged(template, s3_key=os.path.basename):
     for properties, key, path in list(local_zips(template)):
         properties[key] = "s3://deploy-bucket/" + s3_key(path)
     return template
+
+
+# The AWS managed policies whose reads of streams, queues or table streams are
+# on every resource of the account.
+WIDE_READS = (
+    "AWSLambdaKinesisExecutionRole",
+    "AWSLambdaSQSQueueExecutionRole",
+    "AWSLambdaDynamoDBExecutionRole",
+)
+
+
+def listed(value):
+    """An IAM policy's `Action` or `Resource`, one or a list, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def batch_roles(resources, functions, mappings):
+    """The role of each function an event source mapping invokes: its
+    logical id, the actions on kinesis, sqs or dynamodb it allows on every
+    resource (`Resource: "*"`), and the managed policies of WIDE_READS it
+    attaches."""
+    roles = {}
+    for mapping in mappings:
+        function = mapping["FunctionName"]["Ref"]
+        role = functions[function]["Role"]["Fn::GetAtt"][0]
+        properties = resources[role]["Properties"]
+        statements = [
+            statement
+            for policy in properties.get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        roles[function] = {
+            "role": role,
+            "wide_actions": sorted(
+                action
+                for statement in statements
+                if "*" in listed(statement["Resource"])
+                for action in listed(statement["Action"])
+                if action.split(":")[0] in ("kinesis", "sqs", "dynamodb")
+            ),
+            "wide_managed_policies": [
+                name
+                for name in WIDE_READS
+                if name in json.dumps(properties.get("ManagedPolicyArns", []))
+            ],
+        }
+    return roles
 
 
 def summary(cloudformation):
@@ -125,6 +173,11 @@ def summary(cloudformation):
             r["Type"]
             for r in resources.values()
             if r.get("DeletionPolicy") == r.get("UpdateReplacePolicy") == "Retain"
+        ),
+        "batch_roles": batch_roles(
+            resources,
+            of_type("AWS::Lambda::Function"),
+            of_type("AWS::Lambda::EventSourceMapping").values(),
         ),
         "resources": len(resources),
     }
