@@ -252,7 +252,7 @@ pub fn staging_dirs(dir: &Path) -> Vec<String> {
 /// error since Python 3.12).
 pub const PROJECT_TESTS: usize = 7;
 /// A web-stack project has the tests of `utils/http.py` too.
-pub const WEB_STACK_PROJECT_TESTS: usize = PROJECT_TESTS + 13;
+pub const WEB_STACK_PROJECT_TESTS: usize = PROJECT_TESTS + 15;
 
 /// The tests of a new project of `layout` before any handler.
 pub fn project_tests(layout: &str) -> usize {
