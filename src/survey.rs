@@ -120,21 +120,48 @@ fn read_if_file(path: &Path) -> Result<Option<Vec<u8>>> {
         .with_context(|| format!("cannot read `{}`", path.display()))
 }
 
+/// The most of a module (or a file copying the settings) that is read: no
+/// module is near it, and a link to `/dev/zero` must not fill the memory.
+const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A file's path (relative to `root`) and its text, read without asking
 /// its size first: a module is a few KiB, and with thousands of them every
 /// call counts. (`File`'s own `read_to_end` asks the size and the offset,
-/// two calls per file; through `Take` it is the plain read loop.)
+/// two calls per file; through `Take` it is the plain read loop.) A name is
+/// all the walk knows of a module, so it is opened without blocking (a
+/// FIFO reads as empty instead of waiting for a writer forever) and read
+/// up to [`MAX_TEXT_BYTES`].
 fn read_text(root: &Path, path: String) -> Result<(String, String)> {
     let read = || -> std::io::Result<String> {
         let mut bytes = Vec::with_capacity(8 * 1024);
-        fs::File::open(root.join(&path))?
-            .take(u64::MAX)
+        open_without_blocking(&root.join(&path))?
+            .take(MAX_TEXT_BYTES + 1)
             .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_TEXT_BYTES {
+            return Err(std::io::Error::other(format!(
+                "it holds more than {} MiB",
+                MAX_TEXT_BYTES >> 20
+            )));
+        }
         Ok(String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     };
     let text = read().with_context(|| format!("cannot read `{path}`"))?;
     Ok((path, text))
+}
+
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> std::io::Result<fs::File> {
+    fs::File::open(path)
 }
 
 /// The files of the handler's two folders that are the user's: not generated

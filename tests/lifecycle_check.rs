@@ -618,3 +618,58 @@ fn parts_whose_markers_cross_or_nest_are_named_and_no_command_edits_either() {
     ok(&root, &["remove-handler", "producers", "log_event"]);
     ok(&root, &["check"]);
 }
+
+/// A handler module is known to check by its name only: one that is a FIFO
+/// is read as empty (not waited on for ever), and one that is a link to
+/// `/dev/zero` is read no further than 16 MiB, refused with its path.
+#[test]
+fn a_module_that_is_a_fifo_or_endless_is_judged_without_hanging_or_filling_the_memory() {
+    let (_dir, root) = project("svc", &[]);
+    fs::create_dir_all(root.join("consumers/pipe")).unwrap();
+    fs::write(root.join("consumers/pipe/__init__.py"), "").unwrap();
+    let module = root.join("consumers/pipe/consumers.py");
+    // Taken before the FIFO is made: reading it would wait for a writer.
+    let before = snapshot(&root);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&module)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A check that hangs is killed after a minute, and fails the test.
+    let check = || {
+        let mut child = scaffold(&root)
+            .arg("check")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("check still ran after a minute");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    };
+    let out = check();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("consumers/pipe/consumers.py: has no `def pipe(`"),
+        "{}",
+        stdout(&out)
+    );
+    fs::remove_file(&module).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &module).unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read `consumers/pipe/consumers.py`")
+            && stderr(&out).contains("more than 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+    fs::remove_file(&module).unwrap();
+    assert_eq!(snapshot(&root), before, "check wrote nothing");
+}
