@@ -668,10 +668,9 @@ pub fn problems(facts: &Facts) -> Vec<Problem> {
     }
     let conventional = conventional_handlers(facts);
     for lambda in &listed {
-        let folder = folder_key(lambda);
-        match facts.dirs.get(&folder) {
+        match facts.dirs.get(&lambda.source_key()) {
             None => found.push(Problem::MissingFolder(lambda.clone())),
-            Some(_) if !facts.modules.contains_key(&module_key(&folder, lambda)) => {
+            Some(_) if !facts.modules.contains_key(&lambda.module_key()) => {
                 found.push(Problem::MissingModule(lambda.clone()));
             }
             Some(_) => {}
@@ -765,22 +764,12 @@ fn listed_packages(facts: &Facts) -> Vec<Problem> {
     found
 }
 
-/// A Lambda's folder as the survey keys it: `producers/log_event`.
-fn folder_key(lambda: &Lambda) -> String {
-    format!("{}/{}", lambda.kind, lambda.name)
-}
-
-/// Its module as the survey keys it, from its [`folder_key`].
-fn module_key(folder: &str, lambda: &Lambda) -> String {
-    format!("{folder}/{}.py", lambda.kind)
-}
-
 /// What is wrong with a conventional handler's module and tests: no
 /// function of its name, a bare import of a module beside it, no test.
 fn module_problems(facts: &Facts, lambda: &Lambda) -> Vec<Problem> {
     let mut found = Vec::new();
-    let source = folder_key(lambda);
-    let module = facts.modules.get(&module_key(&source, lambda));
+    let source = lambda.source_key();
+    let module = facts.modules.get(&lambda.module_key());
     if !module.is_some_and(|module| module.defines_handler) {
         found.push(Problem::MissingFunction(lambda.clone()));
     }
@@ -789,14 +778,11 @@ fn module_problems(facts: &Facts, lambda: &Lambda) -> Vec<Problem> {
             found.push(Problem::BareImport(lambda.clone(), sibling));
         }
     }
-    let has_test = facts
-        .dirs
-        .get(&format!("test/{source}"))
-        .is_some_and(|files| {
-            files
-                .iter()
-                .any(|f| f.starts_with("test") && f.ends_with(".py"))
-        });
+    let has_test = facts.dirs.get(&lambda.test_key()).is_some_and(|files| {
+        files
+            .iter()
+            .any(|f| f.starts_with("test") && f.ends_with(".py"))
+    });
     if !has_test {
         found.push(Problem::MissingTest(lambda.clone()));
     }

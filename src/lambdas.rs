@@ -116,6 +116,21 @@ impl Lambda {
         Path::new("test").join(self.source())
     }
 
+    /// [`Lambda::source`] spelled with `/`, as `check`'s survey keys folders.
+    pub fn source_key(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// [`Lambda::module`] spelled with `/`.
+    pub fn module_key(&self) -> String {
+        format!("{}/{}/{}.py", self.kind, self.name, self.kind)
+    }
+
+    /// [`Lambda::test`] spelled with `/`.
+    pub fn test_key(&self) -> String {
+        format!("test/{}/{}", self.kind, self.name)
+    }
+
     /// What `./build.sh` writes: `target/log_event.zip`.
     pub fn zip(&self) -> PathBuf {
         Path::new("target").join(format!("{}.zip", self.name))
@@ -318,6 +333,10 @@ mod tests {
             Path::new("producers/log_event/producers.py")
         );
         assert_eq!(lambda.to_string(), "producers/log_event");
+        // The survey's keys are the same paths, spelled with `/`.
+        assert_eq!(lambda.source_key(), slash(&lambda.source()));
+        assert_eq!(lambda.module_key(), slash(&lambda.module()));
+        assert_eq!(lambda.test_key(), slash(&lambda.test()));
     }
 
     #[test]
