@@ -882,6 +882,16 @@ impl StandInAws {
             .expect("deploy.sh runs")
     }
 
+    /// What the AWS CLI of cfn-lint's venv prints for `args`, which must succeed.
+    fn aws(&self, args: &[&str]) -> String {
+        let cli = tool("cfn-lint")
+            .expect("checked in start")
+            .with_file_name("aws");
+        let out = self.command(&cli).args(args).output().expect("aws runs");
+        assert!(out.status.success(), "aws {args:?}: {}", stderr(&out));
+        stdout(&out)
+    }
+
     /// A command that reaches the stand-in AWS, with made-up credentials.
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
@@ -1417,6 +1427,79 @@ fn a_layer_mode_stack_deploys_its_layer_and_the_fast_path_refuses_a_stale_one() 
     assert_ne!(second, first);
     let out = aws.deploy_sh(&root, &["--code-only", "dev", "log_sink"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+
+    // A function that lost its layer is refused by name, not an AWS CLI error.
+    let function = aws.aws(&[
+        "cloudformation",
+        "describe-stack-resource",
+        "--stack-name",
+        "svc-dev",
+        "--logical-resource-id",
+        "LogSinkFunction",
+        "--query",
+        "StackResourceDetail.PhysicalResourceId",
+        "--output",
+        "text",
+    ]);
+    aws.aws(&[
+        "lambda",
+        "update-function-configuration",
+        "--function-name",
+        function.trim(),
+        "--layers",
+        "[]",
+    ]);
+    let before = snapshot(&root);
+    let out = aws.deploy_sh(&root, &["--code-only", "dev", "log_sink"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).starts_with("error: the functions of log_sink in stack `svc-dev` run without"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "the refusal leaves the tree as it was"
+    );
+}
+
+/// `./deploy.sh` without names deploys what `./build.sh --list` lists: a
+/// manifest build.sh refuses stops it with build.sh's error, before any
+/// AWS call (it reported "updated 0 of 0" and exit 0).
+#[test]
+fn the_fast_path_stops_on_a_manifest_build_sh_refuses() {
+    let (_dir, root) = project("svc", &[]);
+    let manifest = root.join("lambdas.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        text.replacen("name = \"log_sink\"", "name = \"\"\"log_sink\"\"\"", 1),
+    )
+    .unwrap();
+    let before = snapshot(&root);
+    let out = Command::new(root.join("deploy.sh"))
+        .args(["--code-only", "dev"])
+        .current_dir(&root)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("lambdas.toml"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "nothing was updated");
+    assert_eq!(snapshot(&root), before);
 }
 
 /// A web-stack project costs 2 resources (the HTTP API and its stage) and

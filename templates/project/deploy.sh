@@ -43,7 +43,10 @@ if [[ -z "$stack" || -z "$region" ]]; then
 fi
 
 if [[ $# -eq 0 ]]; then
-    mapfile -t names < <(./build.sh --list | cut -d' ' -f1)
+    # An assignment, not a process substitution: a manifest build.sh refuses
+    # (it says why) stops this script too.
+    listed=$(./build.sh --list)
+    mapfile -t names < <(cut -d' ' -f1 <<<"$listed")
 else
     names=("$@")
 fi
@@ -92,6 +95,8 @@ if [[ "$(toml_string lambdas.toml "" dependencies)" == layer && ${#targets[@]} -
         current=no
         for arn in $(aws lambda get-function-configuration --region "$region" --function-name "$function" \
             --query 'Layers[].Arn' --output text); do
+            # `None`: the function has no layer.
+            [[ $arn == None ]] && continue
             if [[ -z "${layer_hashes[$arn]:-}" ]]; then
                 layer_hashes[$arn]=$(aws lambda get-layer-version --region "$region" --layer-name "${arn%:*}" \
                     --version-number "${arn##*:}" --query Content.CodeSha256 --output text)
