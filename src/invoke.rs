@@ -49,37 +49,48 @@ pub const PACKAGER: &str = "tools/package_lambda.py";
 
 const PYTHON: &str = "python3";
 
-/// Lambda's default timeout, in seconds.
-pub const DEFAULT_TIMEOUT: u64 = 3;
+/// A setting of a Lambda function that `invoke` takes from `template.yaml`:
+/// its key, Lambda's default, the values Lambda allows, and the generated
+/// template's value.
+pub struct FunctionDefault {
+    key: &'static str,
+    lambda_default: u64,
+    allowed: std::ops::RangeInclusive<u64>,
+    generated: u64,
+}
+
+/// The timeout, in seconds.
+pub const TIMEOUT: FunctionDefault = FunctionDefault {
+    key: "Timeout",
+    lambda_default: 3,
+    allowed: 1..=MAX_TIMEOUT,
+    generated: stack::GENERATED_TIMEOUT,
+};
+
+/// The memory, in MB (what the context and `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`
+/// report).
+pub const MEMORY: FunctionDefault = FunctionDefault {
+    key: "MemorySize",
+    lambda_default: 128,
+    allowed: 128..=10_240,
+    generated: stack::GENERATED_MEMORY_MB,
+};
+
 /// Lambda's longest timeout, in seconds.
 pub const MAX_TIMEOUT: u64 = 900;
 
-/// The timeout a handler runs with when `--timeout` does not give one: the
-/// one its function gets from `template` (the text of `template.yaml`,
-/// `None` without one), as [`stack::function_setting`] reads it; Lambda's
-/// default when neither the function nor `Globals` sets one; the generated
-/// template's when the text does not tell for sure or gives a timeout
-/// Lambda refuses.
-pub fn timeout_from_template(template: Option<&str>, handler: &str) -> u64 {
-    match template.map(|text| stack::function_setting(text, handler, "Timeout")) {
-        Some(FunctionSetting::Set(seconds)) if (1..=MAX_TIMEOUT).contains(&seconds) => seconds,
-        Some(FunctionSetting::Unset) => DEFAULT_TIMEOUT,
-        _ => stack::GENERATED_TIMEOUT,
-    }
-}
-
-/// Lambda's default memory, and the range it allows, in MB.
-const DEFAULT_MEMORY_MB: u64 = 128;
-const MEMORY_MB: std::ops::RangeInclusive<u64> = 128..=10_240;
-
-/// The memory the context and `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` report, in
-/// MB: the `MemorySize` its function gets from `template`, read as
-/// [`timeout_from_template`] reads the timeout.
-pub fn memory_from_template(template: Option<&str>, handler: &str) -> u64 {
-    match template.map(|text| stack::function_setting(text, handler, "MemorySize")) {
-        Some(FunctionSetting::Set(mb)) if MEMORY_MB.contains(&mb) => mb,
-        Some(FunctionSetting::Unset) => DEFAULT_MEMORY_MB,
-        _ => stack::GENERATED_MEMORY_MB,
+impl FunctionDefault {
+    /// The value the function of `handler` gets from `template` (the text of
+    /// `template.yaml`, `None` without one), as [`stack::function_setting`]
+    /// reads it: its own or `Globals`'; Lambda's default when neither sets
+    /// it; the generated template's when the text does not tell for sure or
+    /// gives a value Lambda refuses.
+    pub fn from_template(&self, template: Option<&str>, handler: &str) -> u64 {
+        match template.map(|text| stack::function_setting(text, handler, self.key)) {
+            Some(FunctionSetting::Set(value)) if self.allowed.contains(&value) => value,
+            Some(FunctionSetting::Unset) => self.lambda_default,
+            _ => self.generated,
+        }
     }
 }
 

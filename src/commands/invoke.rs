@@ -16,9 +16,7 @@ use crate::cli::InvokeArgs;
 use crate::commands::{handler, locate};
 use crate::env_file;
 use crate::error::UserError;
-use crate::invoke::{
-    Invocation, ZipBuild, invoke, memory_from_template, timeout_from_template, zip_runs_here,
-};
+use crate::invoke::{Invocation, MEMORY, TIMEOUT, ZipBuild, invoke, zip_runs_here};
 use crate::layout::{Arch, DEFAULT_PYTHON};
 use crate::manifest::MANIFEST_FILE;
 use crate::report;
@@ -43,7 +41,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
     let template = fs::read_to_string(project.root.join(TEMPLATE_FILE)).ok();
     let timeout = args
         .timeout
-        .unwrap_or_else(|| timeout_from_template(template.as_deref(), &lambda.handler()));
+        .unwrap_or_else(|| TIMEOUT.from_template(template.as_deref(), &lambda.handler()));
     let event = match args.event.as_deref() {
         Some(path) if path == Path::new("-") => {
             let bytes = read_at_most(std::io::stdin().lock(), "standard input")?;
@@ -107,7 +105,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
         lambda: &lambda,
         event: &event,
         timeout_seconds: timeout,
-        memory_mb: memory_from_template(template.as_deref(), &lambda.handler()),
+        memory_mb: MEMORY.from_template(template.as_deref(), &lambda.handler()),
         python_version: project.manifest.setting("python").unwrap_or(DEFAULT_PYTHON),
         environment: &environment,
         from_zip,
