@@ -978,7 +978,9 @@ fn template_problems(
     let Some(text) = &facts.template else {
         return vec![Problem::MissingTemplate];
     };
-    let named: HashSet<&str> = stack::handlers(text).collect();
+    // In the template's order (the problems come out in it), and as a set.
+    let in_order: Vec<&str> = stack::handlers(text).collect();
+    let named: HashSet<&str> = in_order.iter().copied().collect();
     let markers = stack::broken_markers(text);
     let unpaired = markers
         .unpaired
@@ -998,7 +1000,7 @@ fn template_problems(
         )
         .collect();
     let mut seen = HashSet::new();
-    for handler in stack::handlers(text).filter(|handler| seen.insert(*handler)) {
+    for handler in in_order.into_iter().filter(|handler| seen.insert(*handler)) {
         let Some((kind, name)) = handler.split_once('.') else {
             continue;
         };
