@@ -184,7 +184,7 @@ python (always in Docker; with --local, a warning says when it is not);
 In bundle mode a [[handlers]] entry with \`requirements = ["requests"]\` gets a
 zip holding only those locked packages and what they require.
 A zip whose inputs did not change (its code, utils/, requirements.lock, the
-packager, python and arch) is kept; the dependencies are installed and
+packager, python, arch, dependencies, bytecode and its entry's requirements) is kept; the dependencies are installed and
 compressed once per lock, in target/.cache. \`rm -rf target\` starts from scratch.
 Each zip is printed with its size zipped and unzipped; one that unzips (with
 its layer) over Lambda's 250 MB stops the build.

@@ -7,8 +7,10 @@ CI runs it through ``./build.sh --all --local``.
 Usage, from any folder (PATH is relative to the project root)::
 
     python3 tools/package_lambda.py --python-version X.Y --arch x86_64|arm64
-        [--native] [--jobs N] [--out DIR] -- NAME PATH [NAME PATH ...]
+        [--native] [--dependencies bundle|layer] [--bytecode]
+        [--packages NAME=PACKAGE,... ...] [--jobs N] [--out DIR] -- NAME PATH [NAME PATH ...]
     python3 tools/package_lambda.py --stage DIR -- NAME PATH
+    python3 tools/package_lambda.py --stage DIR --from-zip [--opt DIR] -- NAME PATH
     python3 tools/package_lambda.py --python-version X.Y --arch ARCH --lock
     python3 tools/package_lambda.py --python-version X.Y --arch ARCH --check-lock
 
