@@ -10,7 +10,8 @@ Usage, from any folder (PATH is relative to the project root)::
         [--native] [--dependencies bundle|layer] [--bytecode]
         [--packages NAME=PACKAGE,... ...] [--jobs N] [--out DIR] -- NAME PATH [NAME PATH ...]
     python3 tools/package_lambda.py --stage DIR -- NAME PATH
-    python3 tools/package_lambda.py --stage DIR --from-zip [--opt DIR] -- NAME PATH
+    python3 tools/package_lambda.py --stage DIR --from-zip --python-version X.Y --arch ARCH
+        [--packages NAME=PACKAGE,...] [--dependencies layer --opt DIR] -- NAME PATH
     python3 tools/package_lambda.py --python-version X.Y --arch ARCH --lock
     python3 tools/package_lambda.py --python-version X.Y --arch ARCH --check-lock
 
