@@ -426,6 +426,13 @@ fn a_template_the_tool_cannot_edit_refuses_the_whole_change() {
             ),
             "already has `NewOneFunction` in `Resources`",
         ),
+        (
+            format!(
+                "{}Resources: {{}}\n",
+                text.split("Resources:\n").next().unwrap()
+            ),
+            "writes `Resources` on one line (flow style)",
+        ),
     ];
     for (broken, message) in cases {
         fs::write(&path, &broken).unwrap();
@@ -771,6 +778,40 @@ fn a_layer_check_fix_cannot_write_or_remove_whole_is_refused_or_left_to_a_person
         &["check", "--fix"],
         "`template.yaml` has no `Globals:` section with `Function:` to give every function the dependencies' layer",
     );
+
+    // A `Layers` of the user's in `Globals: Function:`, a resource of the
+    // layer's name, `Globals` in flow style: each refused whole.
+    let globals = "Globals:\n  Function:\n";
+    assert!(text.contains(globals), "{text}");
+    for (edited, message) in [
+        (
+            text.replacen(
+                globals,
+                &format!("{globals}    Layers: [arn:aws:lambda:us-east-1:1:layer:x:1]\n"),
+                1,
+            ),
+            "`template.yaml` already has `Layers` in `Globals: Function`, where the dependencies' layer goes",
+        ),
+        (
+            text.replacen(
+                "Resources:\n",
+                "Resources:\n  DependenciesLayer:\n    Type: AWS::SQS::Queue\n",
+                1,
+            ),
+            "`template.yaml` already has `DependenciesLayer` in `Resources`, where the dependencies' layer goes",
+        ),
+        (
+            text.replacen(
+                globals,
+                "Globals: {Function: {Timeout: 30}}\nUnused:\n  Function:\n",
+                1,
+            ),
+            "`template.yaml` writes `Globals` on one line (flow style), which lambda-scaffold cannot edit",
+        ),
+    ] {
+        fs::write(&path, edited).unwrap();
+        assert_refused(&root, &root, &["check", "--fix"], message);
+    }
 
     // In bundle mode, a layer part the user edited is theirs to remove.
     fs::write(&path, &text).unwrap();
