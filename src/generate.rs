@@ -126,21 +126,11 @@ pub fn stack_template(
     lambdas: &[(Lambda, EventSource)],
     layout: Layout,
 ) -> Result<String> {
-    let mut text = skeleton.to_string();
-    for (lambda, event) in lambdas {
-        let part = Part::render(lambda, *event, layout)?;
-        // Appended only when the template holds no block of it (one whose
-        // `Handler:` line was deleted is written again in place).
-        let block = match stack::part_state(&text, &part)? {
-            PartState::Missing => stack::appended(&text, &part)?,
-            _ => None,
-        };
-        match block {
-            Some(block) => text.push_str(&block),
-            None => text = stack::with_part(&text, &part)?,
-        }
-    }
-    Ok(text)
+    let parts = lambdas
+        .iter()
+        .map(|(lambda, event)| Part::render(lambda, *event, layout))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(stack::with_parts(skeleton, &parts)?)
 }
 
 /// `text`, a template with its functions, with the dependencies' layer when

@@ -551,6 +551,45 @@ pub fn appended(text: &str, part: &Part) -> Result<Option<String>, UserError> {
     Ok(Some(wrapped(part, indent, newline_of(text))))
 }
 
+/// `text` with every one of `parts`, each as [`with_part`] would add it
+/// (appended where [`appended`] allows, written in place otherwise). The
+/// parts appended are read against `text` as it was before them, not
+/// against each other: a part names only its own handler, so only their keys
+/// can clash, which a set of them finds. Adding n parts to a template then
+/// costs n reads of it, not n reads of a template growing by a part each.
+pub fn with_parts(text: &str, parts: &[Part]) -> Result<String, UserError> {
+    let mut text = text.to_string();
+    let mut tail = String::new();
+    let mut tail_keys = std::collections::HashSet::new();
+    for part in parts {
+        // Appended only when the template holds no block of it (one whose
+        // `Handler:` line was deleted is written again in place).
+        let block = match part_state(&text, part)? {
+            PartState::Missing => appended(&text, part)?,
+            _ => None,
+        };
+        match block {
+            Some(block) => {
+                if let Some(key) = part
+                    .keys()
+                    .into_iter()
+                    .find(|key| !tail_keys.insert(key.clone()))
+                {
+                    return Err(key_taken(&key, part));
+                }
+                tail.push_str(&block);
+            }
+            None => {
+                text.push_str(&std::mem::take(&mut tail));
+                tail_keys.clear();
+                text = with_part(&text, part)?;
+            }
+        }
+    }
+    text.push_str(&tail);
+    Ok(text)
+}
+
 /// Where the first top-level line at or after byte `from` (a line's start)
 /// starts: a key at the first column, or a document marker (`---`). Lines
 /// are looked for 64 bytes at a time without branching, which the compiler
@@ -1067,6 +1106,34 @@ Parameters:
     Stage:
         Type: String
 ";
+
+    /// Parts added together give the template adding them one by one
+    /// gives, appended or in place, and a name two of them would take is
+    /// refused as it is one by one.
+    #[test]
+    fn parts_added_together_are_the_parts_added_one_by_one() {
+        let last = "Transform: AWS::Serverless-2016-10-31\nResources:\n  LogStream:\n    Type: AWS::Kinesis::Stream\n";
+        let parts = [
+            part(Kind::Producers, "a"),
+            part(Kind::Consumers, "b"),
+            part(Kind::Producers, "c"),
+        ];
+        for text in [last, EDITED] {
+            let one_by_one = parts.iter().fold(text.to_string(), |text, part| {
+                with_part(&text, part).unwrap()
+            });
+            assert_eq!(with_parts(text, &parts).unwrap(), one_by_one, "{text}");
+        }
+        let clashing = [part(Kind::Producers, "a1"), part(Kind::Consumers, "a_1")];
+        let one_by_one = with_part(&with_part(last, &clashing[0]).unwrap(), &clashing[1]);
+        assert_eq!(with_parts(last, &clashing), one_by_one);
+        assert!(
+            one_by_one
+                .unwrap_err()
+                .message
+                .contains("already has `A1Function`")
+        );
+    }
 
     #[test]
     fn a_part_goes_at_the_end_of_resources_and_comes_out_whole() {
