@@ -16,7 +16,9 @@ from __future__ import annotations
 import stat
 import zipfile
 import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from deterministic_zip import leaves_its_folder
 
 # Lambda's limit on a function's files, unzipped, with its layers.
 MAX_UNZIPPED = 250 * 1024 * 1024
@@ -40,15 +42,7 @@ def checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     total = 0
     for member in members:
         name = member.filename
-        path = PurePosixPath(name)
-        if (
-            not name
-            or name.startswith("/")
-            or "\\" in name
-            or ":" in path.parts[0]
-            or ".." in path.parts
-            or "\0" in name
-        ):
+        if leaves_its_folder(name):
             raise BadZip(f"member `{name}` leaves the folder it is extracted into")
         kind = stat.S_IFMT(member.external_attr >> 16)
         if kind not in (0, stat.S_IFREG, stat.S_IFDIR):

@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import BinaryIO
 
 COMPRESS_LEVEL = 9
@@ -191,10 +192,24 @@ def read_members(data: bytes, max_size: int) -> list[Member]:
     return members
 
 
+def leaves_its_folder(name: str) -> bool:
+    """Whether a member named ``name`` lands outside the folder it is extracted
+    into, or has no name: absolute, ``..``, a backslash, a drive, a NUL."""
+    parts = PurePosixPath(name).parts
+    return (
+        not parts
+        or name.startswith("/")
+        or "\\" in name
+        or ":" in parts[0]
+        or ".." in parts
+        or "\0" in name
+    )
+
+
 def checked_member(info: zipfile.ZipInfo, data: bytes, max_size: int) -> Member:
     """The member ``info`` of the zip ``data``, refused unless it checks out."""
     name = info.filename
-    if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+    if leaves_its_folder(name):
         raise ZipError(f"`{name}` is not a relative entry name")
     mode = info.external_attr >> 16
     if mode not in (FILE_MODE, EXEC_FILE_MODE):
