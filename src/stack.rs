@@ -898,8 +898,9 @@ fn read_setting(text: &str, handler: &str, key: &str) -> Option<FunctionSetting>
     if named.next().is_some() {
         return None;
     }
-    let lines: Vec<&str> = text.lines().collect();
-    let at = text[..start].matches('\n').count();
+    let parsed = parse(text);
+    let lines = &parsed.lines;
+    let at = parsed.line_at(start);
     let indent = indent_of(lines[at]);
     let header = (0..at)
         .rev()
@@ -910,41 +911,63 @@ fn read_setting(text: &str, handler: &str, key: &str) -> Option<FunctionSetting>
     if let Some(found) = block_value(&lines[header + 1..], indent, key) {
         return found.map(FunctionSetting::Set);
     }
-    let Some(globals) = lines
-        .iter()
-        .position(|line| top_level_key(line).is_some_and(|(key, _)| key == "Globals"))
-    else {
+    // A `Globals` in flow style does not tell for sure.
+    let Some(function) = globals_function(&parsed).ok()? else {
         return Some(FunctionSetting::Unset);
     };
-    if top_level_key(lines[globals]) != Some(("Globals", false)) {
-        return None;
+    let body: Vec<&str> = text[function.span].split_inclusive('\n').collect();
+    match block_value(&body, function.indent, key) {
+        Some(found) => found.map(FunctionSetting::Set),
+        None => Some(FunctionSetting::Unset),
     }
-    let section: Vec<&str> = lines[globals + 1..]
-        .iter()
-        .take_while(|line| top_level_key(line).is_none())
-        .copied()
-        .collect();
-    let key_indent = section
-        .iter()
-        .find(|line| is_key_line(line))
-        .map_or(2, |line| indent_of(line));
-    let function = block_value_at(&section, key_indent, "Function");
-    let Some((at, value)) = function else {
-        return Some(FunctionSetting::Unset);
+}
+
+/// The `Function:` mapping of `Globals`: the bytes of its lines, the
+/// indentation of its keys and the byte where a key goes after them.
+struct Mapping {
+    span: Range<usize>,
+    indent: usize,
+    insertion_point: usize,
+}
+
+/// The template's `Globals: Function:` mapping, `None` when it has none; a
+/// flow-style one is refused (no edit or reading of it is safe).
+fn globals_function(parsed: &Parsed<'_>) -> Result<Option<Mapping>, UserError> {
+    let Some(globals) = parsed.section("Globals") else {
+        return Ok(None);
     };
-    if !value.is_empty() {
-        return None;
+    if globals.inline {
+        return Err(flow_style("Globals"));
     }
-    let body = &section[at + 1..];
-    match body.iter().find(|line| is_key_line(line)) {
-        Some(first) if indent_of(first) > key_indent => {
-            match block_value(body, indent_of(first), key) {
-                Some(found) => found.map(FunctionSetting::Set),
-                None => Some(FunctionSetting::Unset),
-            }
-        }
-        _ => Some(FunctionSetting::Unset),
+    let outer = parsed.indent(globals);
+    let line = |index: usize| content(parsed.lines[index]);
+    let is_key = |index: usize| is_key_line(line(index));
+    let header = (globals.header + 1..globals.end).find(|&index| {
+        is_key(index)
+            && indent_of(line(index)) == outer
+            && top_level_key(&line(index)[outer..]).is_some_and(|(key, _)| key == "Function")
+    });
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    if top_level_key(&line(header)[outer..]).is_some_and(|(_, inline)| inline) {
+        return Err(flow_style("Globals: Function"));
     }
+    let end = (header + 1..globals.end)
+        .find(|&index| is_key(index) && indent_of(line(index)) <= outer)
+        .unwrap_or(globals.end);
+    let indent = (header + 1..end)
+        .find(|&index| is_key(index))
+        .map_or(outer + 2, |index| indent_of(line(index)));
+    let insertion_line = (header + 1..end)
+        .rev()
+        .find(|&index| !line(index).trim().is_empty() && indent_of(line(index)) > outer)
+        .map_or(header + 1, |index| index + 1);
+    Ok(Some(Mapping {
+        span: parsed.offset(header + 1)..parsed.offset(end),
+        indent,
+        insertion_point: parsed.offset(insertion_line),
+    }))
 }
 
 /// A line holding a key or an item: neither blank nor a comment.

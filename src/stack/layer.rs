@@ -11,9 +11,9 @@
 //! out of the way of handler parts, which go at the end of `Resources`.
 
 use super::{
-    Parsed, PartState, SECTION, TEMPLATE_FILE, UserError, Vars, apply_edits, blocks_state, content,
-    flow_style, hash_of, indent_of, line_bounds, marked, mentions, newline_of, normalized, parse,
-    referenced_key, render_text, taken_key, top_level_key, without_part,
+    PartState, SECTION, TEMPLATE_FILE, UserError, Vars, apply_edits, blocks_state, flow_style,
+    globals_function, hash_of, line_bounds, marked, mentions, newline_of, normalized, parse,
+    referenced_key, render_text, taken_key, without_part,
 };
 use anyhow::Result;
 use memchr::memmem;
@@ -124,7 +124,12 @@ pub fn with_layer(text: &str, part: &LayerPart) -> Result<String, UserError> {
     if taken_key(text, parsed.span(resources), indent, &blocks, &resource).is_some() {
         return Err(taken(RESOURCE, SECTION));
     }
-    let function = globals_function(&parsed)?;
+    let function = globals_function(&parsed)?.ok_or_else(|| {
+        UserError::new(format!(
+            "`{TEMPLATE_FILE}` has no `Globals:` section with `Function:` to give every function the dependencies' layer"
+        ))
+        .hint("add `Globals:` and, under it, `Function:` with the settings every function shares (a new project's template has them), then run the command again; nothing was changed")
+    })?;
     let layers = ["Layers".to_string()];
     if taken_key(text, function.span, function.indent, &blocks, &layers).is_some() {
         return Err(taken("Layers", "Globals: Function"));
@@ -153,58 +158,6 @@ fn taken(key: &str, mapping: &str) -> UserError {
         "`{TEMPLATE_FILE}` already has `{key}` in `{mapping}`, where the dependencies' layer goes"
     ))
     .hint(format!("remove or rename that `{key}` (a function may list layers of its own under `Layers`), then run the command again; nothing was changed"))
-}
-
-/// The `Function:` mapping of `Globals`: the bytes of its lines, the
-/// indentation of its keys and the byte where a key goes after them.
-struct Mapping {
-    span: std::ops::Range<usize>,
-    indent: usize,
-    insertion_point: usize,
-}
-
-fn globals_function(parsed: &Parsed<'_>) -> Result<Mapping, UserError> {
-    let missing = || {
-        UserError::new(format!(
-            "`{TEMPLATE_FILE}` has no `Globals:` section with `Function:` to give every function the dependencies' layer"
-        ))
-        .hint("add `Globals:` and, under it, `Function:` with the settings every function shares (a new project's template has them), then run the command again; nothing was changed")
-    };
-    let globals = parsed.section("Globals").ok_or_else(missing)?;
-    if globals.inline {
-        return Err(flow_style("Globals"));
-    }
-    let outer = parsed.indent(globals);
-    let line = |index: usize| content(parsed.lines[index]);
-    let is_key = |index: usize| {
-        let text = line(index).trim();
-        !text.is_empty() && !text.starts_with('#')
-    };
-    let header = (globals.header + 1..globals.end)
-        .find(|&index| {
-            is_key(index)
-                && indent_of(line(index)) == outer
-                && top_level_key(&line(index)[outer..]).is_some_and(|(key, _)| key == "Function")
-        })
-        .ok_or_else(missing)?;
-    if top_level_key(&line(header)[outer..]).is_some_and(|(_, inline)| inline) {
-        return Err(flow_style("Globals: Function"));
-    }
-    let end = (header + 1..globals.end)
-        .find(|&index| is_key(index) && indent_of(line(index)) <= outer)
-        .unwrap_or(globals.end);
-    let indent = (header + 1..end)
-        .find(|&index| is_key(index))
-        .map_or(outer + 2, |index| indent_of(line(index)));
-    let insertion_line = (header + 1..end)
-        .rev()
-        .find(|&index| !line(index).trim().is_empty() && indent_of(line(index)) > outer)
-        .map_or(header + 1, |index| index + 1);
-    Ok(Mapping {
-        span: parsed.offset(header + 1)..parsed.offset(end),
-        indent,
-        insertion_point: parsed.offset(insertion_line),
-    })
 }
 
 #[cfg(test)]
