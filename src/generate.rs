@@ -174,8 +174,7 @@ pub fn template_file(
         IfExists::Keep,
     )?;
     let text = String::from_utf8(skeleton.contents.clone())?;
-    let dependencies =
-        Dependencies::from_manifest(manifest.setting(Dependencies::KEY)).unwrap_or_default();
+    let dependencies = manifest.dependencies().unwrap_or_default();
     let text = with_dependencies(
         stack_template(&text, lambdas, manifest.layout)?,
         dependencies,

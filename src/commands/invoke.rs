@@ -17,7 +17,7 @@ use crate::commands::{handler, locate};
 use crate::env_file;
 use crate::error::UserError;
 use crate::invoke::{Invocation, MEMORY, TIMEOUT, ZipBuild, invoke, zip_runs_here};
-use crate::layout::{Arch, DEFAULT_PYTHON};
+use crate::layout::{Arch, DEFAULT_PYTHON, Dependencies};
 use crate::manifest::MANIFEST_FILE;
 use crate::report;
 use crate::stack::TEMPLATE_FILE;
@@ -94,7 +94,7 @@ pub fn run(args: InvokeArgs) -> Result<()> {
             .and_then(|entry| entry.packages().ok().flatten());
         Some(ZipBuild {
             arch,
-            layer: project.manifest.setting("dependencies") == Some("layer"),
+            layer: project.manifest.dependencies() == Some(Dependencies::Layer),
             packages,
         })
     } else {

@@ -28,7 +28,7 @@ use toml_edit::{DocumentMut, Item, Table};
 
 use crate::error::UserError;
 use crate::event_source::EventSource;
-use crate::layout::{Kind, Layout};
+use crate::layout::{Dependencies, Kind, Layout};
 use crate::mapped::Text;
 use crate::names::HandlerName;
 use crate::packages::PackageName;
@@ -244,6 +244,12 @@ impl Manifest {
     /// A string setting such as `python` or `arch`.
     pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings.get(key).map(String::as_str)
+    }
+
+    /// Where the locked dependencies go; `None` for a value the tool does
+    /// not know (`check` names it).
+    pub fn dependencies(&self) -> Option<Dependencies> {
+        Dependencies::from_manifest(self.setting(Dependencies::KEY))
     }
 
     pub fn handlers(&self) -> &[HandlerEntry] {
