@@ -242,3 +242,31 @@ fn json_gives_the_dependencies_mode_and_each_handlers_requirements() {
     let (_dir, layer) = project("lay", &["--dependencies", "layer"]);
     assert_eq!(list_json(&layer, &[])["dependencies"], "layer");
 }
+
+/// `deploy.sh` spells a function's logical ID itself (with sed, from the
+/// handler name): for names of every shape it is the one `list --json`
+/// names, which is the tool's own spelling in template.yaml.
+#[test]
+fn deploy_sh_names_each_function_as_the_template_does() {
+    let (_dir, root) = project("svc", &["--bare"]);
+    for name in ["a_1b", "v2", "x_1_2", "abc_def_ghi", "a1_b2", "h_2x", "q"] {
+        ok(&root, &["add-handler", "producers", name]);
+    }
+    let script = fs::read_to_string(root.join("deploy.sh")).unwrap();
+    let start = script
+        .find("resource() {")
+        .expect("deploy.sh defines resource()");
+    let end = start + script[start..].find("\n}\n").unwrap() + 3;
+    let listed: Value = serde_json::from_slice(&ok(&root, &["list", "--json"]).stdout).unwrap();
+    for lambda in listed["lambdas"].as_array().unwrap() {
+        let name = lambda["name"].as_str().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("{}resource \"$1\"", &script[start..end]))
+            .args(["bash", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), lambda["function_resource"], "{name}");
+    }
+}
